@@ -1,0 +1,87 @@
+// Forest for JS: load the package's forest format (file or buffer), class-probability scoring.
+#include "ensemble/file_io.h"
+#include "load_worker.h"
+#include "model_wrap.h"
+#include "wraps.h"
+
+namespace ensemble::addon {
+
+using ForestWrap = ModelWrap<ForestTraits>;
+
+void ForestTraits::Score(const Core& c, const core::DenseMatrix& x, int, double* out, double*) {
+  const int threads = x.rows == 1 ? 1 : c.threads;
+  if (x.dtype == core::DType::kFloat32) {
+    c.forest->PredictProba(static_cast<const float*>(x.data), x.rows, out, threads);
+  } else {
+    c.forest->PredictProba(static_cast<const double*>(x.data), x.rows, out, threads);
+  }
+}
+
+Napi::Object ForestInfoObject(Napi::Env env, const core::Forest& f) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("nFeatures", f.num_features());
+  o.Set("nClasses", f.num_classes());
+  o.Set("numTrees", f.num_trees());
+  o.Set("numNodes", static_cast<double>(f.num_nodes()));
+  o.Set("allowsNaN", f.allows_nan());
+  o.Set("estimator", f.estimator() == core::ForestEstimator::kExtraTrees
+                         ? "ExtraTreesClassifier"
+                         : "RandomForestClassifier");
+  Napi::Array classes = Napi::Array::New(env, f.classes().size());
+  for (size_t i = 0; i < f.classes().size(); ++i) classes.Set(i, f.classes()[i]);
+  o.Set("classes", classes);
+  o.Set("featureNames", StringArray(env, f.feature_names()));
+  Napi::Object meta = Napi::Object::New(env);
+  for (const auto& [k, v] : f.metadata()) meta.Set(k, v);
+  o.Set("metadata", meta);
+  o.Set("format", "production-ensemble-forest");
+  return o;
+}
+
+Napi::Object ForestTraits::Info(Napi::Env env, const Core& c) {
+  return ForestInfoObject(env, *c.forest);
+}
+
+size_t ForestTraits::Bytes(const Core& c) { return c.forest->num_nodes() * 16; }
+
+// loadForest(source: {path} | {bytes, name}, options, async) -> Forest | Promise
+static Napi::Value LoadForest(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsObject()) throw Napi::TypeError::New(env, "source must be an object");
+  Napi::Object source = info[0].As<Napi::Object>();
+  Napi::Object options = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env);
+  const bool async = info[2].ToBoolean();
+  const std::string path = ToOptionalString(source, "path");
+  std::string name = path.empty() ? ToOptionalString(source, "name") : path;
+  if (name.empty()) name = "<buffer>";
+  std::vector<uint8_t> given;
+  if (path.empty()) {
+    auto [data, size] = ToBytes(source.Get("bytes"));
+    given.assign(data, data + size);
+  }
+  const int threads = ToThreads(options);
+  using Result = std::shared_ptr<const ForestModel>;
+  return RunLoad<Result>(
+      env, async,
+      [=]() -> Result {
+        auto model = std::make_shared<ForestModel>();
+        model->threads = threads;
+        if (!path.empty()) {
+          const std::vector<uint8_t> bytes = core::ReadFileBytes(path);
+          model->forest = std::make_shared<core::Forest>(
+              core::Forest::FromBytes(bytes.data(), bytes.size(), name));
+        } else {
+          model->forest = std::make_shared<core::Forest>(
+              core::Forest::FromBytes(given.data(), given.size(), name));
+        }
+        return model;
+      },
+      [](Napi::Env e, Result& r) -> Napi::Value { return ForestWrap::NewInstance(e, r); });
+}
+
+void InitForest(Napi::Env env, Napi::Object exports) {
+  ForestWrap::Define(env, exports);
+  exports.Set("loadForest", Napi::Function::New(env, LoadForest, "loadForest"));
+}
+
+}  // namespace ensemble::addon

@@ -1,0 +1,82 @@
+// LightGBMBooster for JS: load (file or buffer, sync or async), batch / row / margin scoring.
+#include "ensemble/file_io.h"
+#include "load_worker.h"
+#include "model_wrap.h"
+#include "wraps.h"
+
+namespace ensemble::addon {
+
+using LightGBMWrap = ModelWrap<LightGBMTraits>;
+
+void LightGBMTraits::Score(const Core& c, const core::DenseMatrix& x, int kind, double* out,
+                           double*) {
+  c.Predict(x, static_cast<core::OutputKind>(kind), out);
+}
+
+void LightGBMTraits::ScoreRow(const Core& c, const core::DenseMatrix& x, int kind, double* out,
+                              double*) {
+  c.PredictRow(x.data, x.dtype, static_cast<core::OutputKind>(kind), out);
+}
+
+Napi::Object BoosterInfoObject(Napi::Env env, const core::BoosterInfo& i,
+                               const core::LoadedLibrary& lib) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("nFeatures", i.num_features);
+  o.Set("nClasses", i.num_classes);
+  o.Set("outputWidth", i.output_width);
+  o.Set("marginWidth", i.margin_width);
+  o.Set("numTrees", i.num_trees);
+  o.Set("objective", i.objective);
+  o.Set("featureNames", StringArray(env, i.feature_names));
+  o.Set("format", i.format);
+  o.Set("library", LibraryInfo(env, lib));
+  return o;
+}
+
+Napi::Object LightGBMTraits::Info(Napi::Env env, const Core& c) {
+  return BoosterInfoObject(env, c.info(), c.library());
+}
+
+size_t LightGBMTraits::Bytes(const Core& c) {
+  // A rough figure for V8's heuristics: LightGBM keeps ~100 bytes per tree node.
+  return static_cast<size_t>(c.info().num_trees) * 64 * 100;
+}
+
+// loadLightGBM(source: {path} | {bytes, name}, options, async) -> LightGBMBooster | Promise
+static Napi::Value LoadLightGBM(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsObject()) throw Napi::TypeError::New(env, "source must be an object");
+  Napi::Object source = info[0].As<Napi::Object>();
+  Napi::Object options = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env);
+  const bool async = info[2].ToBoolean();
+  const std::string path = ToOptionalString(source, "path");
+  std::string name = path.empty() ? ToOptionalString(source, "name") : path;
+  if (name.empty()) name = "<buffer>";
+  std::string text;
+  if (path.empty()) {
+    auto [data, size] = ToBytes(source.Get("bytes"));
+    text.assign(reinterpret_cast<const char*>(data), size);  // copied: the load may be async
+  }
+  core::LibrarySearch search = ToSearch(options, "lightgbmLib");
+  const int threads = ToThreads(options);
+  using Result = std::shared_ptr<const core::LightGBMBooster>;
+  return RunLoad<Result>(
+      env, async,
+      [=]() -> Result {
+        const core::LightGBMApi& api = core::LoadLightGBM(search);
+        if (!path.empty()) {
+          std::vector<uint8_t> bytes = core::ReadFileBytes(path);
+          return core::LightGBMBooster::Load(
+              api, std::string(bytes.begin(), bytes.end()), name, threads);
+        }
+        return core::LightGBMBooster::Load(api, text, name, threads);
+      },
+      [](Napi::Env e, Result& r) -> Napi::Value { return LightGBMWrap::NewInstance(e, r); });
+}
+
+void InitLightGBM(Napi::Env env, Napi::Object exports) {
+  LightGBMWrap::Define(env, exports);
+  exports.Set("loadLightGBM", Napi::Function::New(env, LoadLightGBM, "loadLightGBM"));
+}
+
+}  // namespace ensemble::addon

@@ -1,0 +1,164 @@
+// One ObjectWrap template for every scoring class (LightGBM, XGBoost, forest, ensemble): the
+// argument checks, close(), sync/async/single-row dispatch live here once; each *_wrap.cc
+// supplies a Traits struct that says how to score and describe its core type.
+#pragma once
+
+#include <napi.h>
+
+#include <memory>
+
+#include "addon_data.h"
+#include "convert.h"
+#include "ensemble/error.h"
+#include "errors.h"
+#include "predict_worker.h"
+
+namespace ensemble::addon {
+
+// Traits requirements:
+//   using Core = ...;                                 the core type (held as shared_ptr<const>)
+//   static constexpr const char* kName;               the JS class name
+//   static Napi::FunctionReference& Ctor(AddonData&); where the constructor is kept
+//   static size_t Features(const Core&);              columns per row
+//   static size_t Width(const Core&, int kind);       output values per row for `kind`
+//   static size_t PartsWidth(const Core&);            per-model values per row (0 = none)
+//   static void Score(const Core&, const core::DenseMatrix&, int kind, double* out,
+//                     double* parts);                 batch scoring (parts may be null)
+//   static void ScoreRow(const Core&, const core::DenseMatrix&, int kind, double* out,
+//                        double* parts);              single row, latency path
+//   static Napi::Object Info(Napi::Env, const Core&); a description for getModelInfo()
+//   static size_t Bytes(const Core&);                 native memory held, for V8's accounting
+template <typename Traits>
+class ModelWrap : public Napi::ObjectWrap<ModelWrap<Traits>> {
+ public:
+  using Core = typename Traits::Core;
+  using Self = ModelWrap<Traits>;
+
+  /// Defines the JS class and remembers its constructor in the env's AddonData.
+  static void Define(Napi::Env env, Napi::Object exports) {
+    Napi::Function fn = Self::DefineClass(
+        env, Traits::kName,
+        {Self::InstanceMethod("predict", &Self::JS_predict),
+         Self::InstanceMethod("predictAsync", &Self::JS_predictAsync),
+         Self::InstanceMethod("predictRow", &Self::JS_predictRow),
+         Self::InstanceMethod("info", &Self::JS_info),
+         Self::InstanceMethod("close", &Self::JS_close),
+         Self::InstanceMethod("isClosed", &Self::JS_isClosed)});
+    Traits::Ctor(Data(env)) = Napi::Persistent(fn);
+    exports.Set(Traits::kName, fn);
+  }
+
+  /// A new JS object wrapping `core` (shared: the same model can back several objects).
+  static Napi::Object NewInstance(Napi::Env env, std::shared_ptr<const Core> core) {
+    auto* holder = new std::shared_ptr<const Core>(std::move(core));
+    Napi::External<std::shared_ptr<const Core>> ext =
+        Napi::External<std::shared_ptr<const Core>>::New(
+            env, holder, [](Napi::Env, std::shared_ptr<const Core>* p) { delete p; });
+    return Traits::Ctor(Data(env)).New({ext});
+  }
+
+  explicit ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Self>(info) {
+    if (info.Length() != 1 || !info[0].IsExternal()) {
+      throw Napi::TypeError::New(info.Env(), std::string(Traits::kName) +
+                                                 " is created by the load functions, not new");
+    }
+    core_ = *info[0].As<Napi::External<std::shared_ptr<const Core>>>().Data();
+    bytes_ = static_cast<int64_t>(Traits::Bytes(*core_));
+    Napi::MemoryManagement::AdjustExternalMemory(info.Env(), bytes_);
+  }
+
+  void Finalize(Napi::Env env) override { Release(env); }
+
+  /// The core object, or ClosedError.
+  const std::shared_ptr<const Core>& Get(Napi::Env env) const {
+    if (!core_) throw MakeError(env, "ERR_CLOSED", std::string(Traits::kName) + " is closed");
+    return core_;
+  }
+
+ private:
+  void Release(Napi::Env env) {
+    if (!core_) return;
+    core_.reset();  // in-flight workers hold their own reference; the model lives until they end
+    Napi::MemoryManagement::AdjustExternalMemory(env, -bytes_);
+  }
+
+  struct Call {
+    core::DenseMatrix x;
+    int kind = 0;
+    double* out = nullptr;
+    double* parts = nullptr;
+  };
+
+  // (data, rows, kind, out, parts?)
+  Call ReadCall(const Napi::CallbackInfo& info, const Core& core) {
+    Call c;
+    c.x = ToMatrix(info[0], info[1], Traits::Features(core));
+    c.kind = info[2].IsNumber() ? info[2].As<Napi::Number>().Int32Value() : 0;
+    if (c.kind != 0 && c.kind != 1) throw Napi::RangeError::New(info.Env(), "unknown output kind");
+    c.out = ToOutput(info[3], c.x.rows * Traits::Width(core, c.kind));
+    const size_t pw = Traits::PartsWidth(core);
+    c.parts = pw == 0 ? nullptr : ToOptionalOutput(info[4], c.x.rows * pw, "parts");
+    return c;
+  }
+
+  Napi::Value JS_predict(const Napi::CallbackInfo& info) {
+    const auto& core = Get(info.Env());
+    Call c = ReadCall(info, *core);
+    Guard(info.Env(), [&] { Traits::Score(*core, c.x, c.kind, c.out, c.parts); });
+    return info.Env().Undefined();
+  }
+
+  Napi::Value JS_predictAsync(const Napi::CallbackInfo& info) {
+    std::shared_ptr<const Core> core = Get(info.Env());
+    Call c = ReadCall(info, *core);
+    auto* worker = new PredictWorker(
+        info.Env(), [core, c] { Traits::Score(*core, c.x, c.kind, c.out, c.parts); },
+        {info[0], info[3], info[4], info.This()});
+    worker->Queue();
+    return worker->Promise();
+  }
+
+  // (row, kind, out, parts?): row holds exactly Features() values.
+  Napi::Value JS_predictRow(const Napi::CallbackInfo& info) {
+    const auto& core = Get(info.Env());
+    Call c;
+    c.x = ToMatrix(info[0], Napi::Number::New(info.Env(), 1), Traits::Features(*core));
+    c.kind = info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 0;
+    if (c.kind != 0 && c.kind != 1) throw Napi::RangeError::New(info.Env(), "unknown output kind");
+    c.out = ToOutput(info[2], Traits::Width(*core, c.kind));
+    const size_t pw = Traits::PartsWidth(*core);
+    c.parts = pw == 0 ? nullptr : ToOptionalOutput(info[3], pw, "parts");
+    Guard(info.Env(), [&] { Traits::ScoreRow(*core, c.x, c.kind, c.out, c.parts); });
+    return info.Env().Undefined();
+  }
+
+  Napi::Value JS_info(const Napi::CallbackInfo& info) {
+    return Traits::Info(info.Env(), *Get(info.Env()));
+  }
+
+  Napi::Value JS_close(const Napi::CallbackInfo& info) {
+    Release(info.Env());
+    return info.Env().Undefined();
+  }
+
+  Napi::Value JS_isClosed(const Napi::CallbackInfo& info) {
+    return Napi::Boolean::New(info.Env(), !core_);
+  }
+
+  std::shared_ptr<const Core> core_;
+  int64_t bytes_ = 0;
+};
+
+/// The shared_ptr behind a wrapped JS object of class Traits (ClosedError if closed, TypeError if
+/// the value is not such an object).
+template <typename Traits>
+std::shared_ptr<const typename Traits::Core> Unwrap(const Napi::Value& value) {
+  Napi::Env env = value.Env();
+  if (!value.IsObject() ||
+      !value.As<Napi::Object>().InstanceOf(Traits::Ctor(Data(env)).Value())) {
+    throw Napi::TypeError::New(env, std::string("expected a ") + Traits::kName);
+  }
+  return ModelWrap<Traits>::Unwrap(value.As<Napi::Object>())->Get(env);
+}
+
+}  // namespace ensemble::addon

@@ -1,0 +1,102 @@
+// XGBoost through its C API: load validated JSON/UBJ from memory, in-place dense predict.
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+
+#include "ensemble/boosters.h"
+#include "ensemble/error.h"
+#include "ensemble/xgboost_model.h"
+
+namespace ensemble::core {
+
+std::shared_ptr<XGBoostBooster> XGBoostBooster::Load(const XGBoostApi& api,
+                                                     const std::vector<uint8_t>& bytes,
+                                                     const std::string& source, int threads) {
+  // Our parser first: XGBoost crashes on out-of-range or cyclic child indices and silently
+  // scores splits on features the input does not have.
+  const XGBoostModel model = ParseXGBoostModel(bytes.data(), bytes.size(), source);
+  BoosterInfo info;
+  info.num_features = static_cast<int>(model.num_feature);
+  info.num_classes = static_cast<int>(model.num_class);
+  info.num_trees = static_cast<int>(model.trees.size());
+  info.objective = model.objective;
+  info.feature_names = model.feature_names;
+  info.format = model.is_ubjson ? "xgboost-ubj" : "xgboost-json";
+  info.output_width = XGBoostOutputWidth(model, false);
+  info.margin_width = XGBoostOutputWidth(model, true);
+
+  void* handle = nullptr;
+  if (api.BoosterCreate(nullptr, 0, &handle) != 0) {
+    throw Error(ErrorCode::kLibraryCall, std::string("XGBoost create: ") + api.GetLastError());
+  }
+  if (api.BoosterLoadModelFromBuffer(handle, bytes.data(), bytes.size()) != 0) {
+    const std::string err = api.GetLastError();
+    api.BoosterFree(handle);
+    throw Error(ErrorCode::kModelFormat, source + ": XGBoost could not load the model: " + err);
+  }
+  const std::string nthread = std::to_string(threads > 0 ? threads : 1);
+  if (api.BoosterSetParam(handle, "nthread", nthread.c_str()) != 0) {
+    const std::string err = api.GetLastError();
+    api.BoosterFree(handle);
+    throw Error(ErrorCode::kLibraryCall, "XGBoost set nthread: " + err);
+  }
+  uint64_t lib_features = 0;
+  api.BoosterGetNumFeature(handle, &lib_features);
+  if (static_cast<int>(lib_features) != info.num_features) {
+    api.BoosterFree(handle);
+    throw Error(ErrorCode::kInternal,
+                source + ": parser and XGBoost disagree on the feature count (" +
+                    std::to_string(info.num_features) + " vs " + std::to_string(lib_features) +
+                    ")");
+  }
+  return std::shared_ptr<XGBoostBooster>(new XGBoostBooster(api, handle, std::move(info)));
+}
+
+XGBoostBooster::XGBoostBooster(const XGBoostApi& api, void* handle, BoosterInfo info)
+    : api_(api), handle_(handle), info_(std::move(info)) {}
+
+XGBoostBooster::~XGBoostBooster() { api_.BoosterFree(handle_); }
+
+void XGBoostBooster::Check(int rc, const char* what) const {
+  if (rc != 0) {
+    throw Error(ErrorCode::kLibraryCall, std::string("XGBoost ") + what + ": " + api_.GetLastError());
+  }
+}
+
+void XGBoostBooster::Predict(const DenseMatrix& x, OutputKind kind, double* out) const {
+  CheckFeatureCount(x, static_cast<size_t>(info_.num_features));
+  if (x.rows == 0) return;
+  // The numpy-style array interface XGBoost reads the matrix through; formatted on the stack so
+  // the single-row path allocates nothing.
+  char array_interface[200];
+  std::snprintf(array_interface, sizeof array_interface,
+                "{\"data\":[%" PRIuPTR ",true],\"shape\":[%zu,%zu],\"typestr\":\"%s\",\"version\":3}",
+                reinterpret_cast<uintptr_t>(x.data), x.rows, x.cols,
+                x.dtype == DType::kFloat32 ? "<f4" : "<f8");
+  static const char* kConfigValue =
+      "{\"type\":0,\"training\":false,\"iteration_begin\":0,\"iteration_end\":0,"
+      "\"strict_shape\":false,\"missing\":NaN,\"cache_id\":0}";
+  static const char* kConfigMargin =
+      "{\"type\":1,\"training\":false,\"iteration_begin\":0,\"iteration_end\":0,"
+      "\"strict_shape\":false,\"missing\":NaN,\"cache_id\":0}";
+  const uint64_t* shape = nullptr;
+  uint64_t dims = 0;
+  const float* result = nullptr;
+  Check(api_.BoosterPredictFromDense(handle_, array_interface,
+                                     kind == OutputKind::kValue ? kConfigValue : kConfigMargin,
+                                     nullptr, &shape, &dims, &result),
+        "predict");
+  uint64_t total = 1;
+  for (uint64_t i = 0; i < dims; ++i) total *= shape[i];
+  const uint64_t expected = x.rows * static_cast<uint64_t>(kind == OutputKind::kValue
+                                                                ? info_.output_width
+                                                                : info_.margin_width);
+  if (total != expected) {
+    throw Error(ErrorCode::kInternal, "XGBoost returned " + std::to_string(total) +
+                                          " values, expected " + std::to_string(expected));
+  }
+  // The result lives in a thread-local buffer of the booster: copy it out now.
+  for (uint64_t i = 0; i < total; ++i) out[i] = result[i];
+}
+
+}  // namespace ensemble::core

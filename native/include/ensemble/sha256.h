@@ -1,0 +1,14 @@
+/// \file sha256.h
+/// \brief SHA-256 of a byte buffer, to check model files against the metadata's checksums.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace ensemble::core {
+
+/// Lower-case hex SHA-256 (FIPS 180-4) of `size` bytes at `data`.
+std::string Sha256Hex(const uint8_t* data, size_t size);
+
+}  // namespace ensemble::core

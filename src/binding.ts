@@ -1,0 +1,153 @@
+/**
+ * Loads the native addon and types what it exports. Nothing outside this file imports the
+ * `.node` file or sees a native type.
+ * @internal
+ */
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LibraryLoadError, createError } from './errors.js';
+
+/** @internal */
+export namespace Binding {
+  export type Input = Float32Array | Float64Array;
+  /** 0 = the library's normal output (probabilities), 1 = raw margin. */
+  export type Kind = 0 | 1;
+
+  /** What every native scoring object offers. */
+  export interface Scorer<Info> {
+    predict(data: Input, rows: number, kind: Kind, out: Float64Array, parts?: Float64Array): void;
+    predictAsync(data: Input, rows: number, kind: Kind, out: Float64Array, parts?: Float64Array): Promise<void>;
+    predictRow(row: Input, kind: Kind, out: Float64Array, parts?: Float64Array): void;
+    info(): Info;
+    close(): void;
+    isClosed(): boolean;
+  }
+
+  export interface LibraryInfo {
+    path: string;
+    version: string;
+  }
+
+  export interface BoosterInfo {
+    nFeatures: number;
+    nClasses: number;
+    outputWidth: number;
+    marginWidth: number;
+    numTrees: number;
+    objective: string;
+    featureNames: string[];
+    format: string;
+    library: LibraryInfo;
+  }
+
+  export interface ForestInfo {
+    nFeatures: number;
+    nClasses: number;
+    numTrees: number;
+    numNodes: number;
+    allowsNaN: boolean;
+    estimator: string;
+    classes: number[];
+    featureNames: string[];
+    metadata: Record<string, string>;
+    format: string;
+  }
+
+  export interface EnsembleInfo {
+    nFeatures: number;
+    featureNames: string[];
+    weights: { lightgbm: number; xgboost: number; random_forest: number };
+  }
+
+  export type LightGBMBooster = Scorer<BoosterInfo>;
+  export type XGBoostBooster = Scorer<BoosterInfo>;
+  export type Forest = Scorer<ForestInfo>;
+  export interface Ensemble extends Scorer<EnsembleInfo> {
+    models(): { lightgbm: LightGBMBooster; xgboost: XGBoostBooster; forest: Forest };
+  }
+
+  export interface Source {
+    path?: string;
+    bytes?: Uint8Array;
+    name?: string;
+  }
+  export interface NativeOptions {
+    threads?: number;
+    lightgbmLib?: string;
+    xgboostLib?: string;
+    libraryDirs?: string[];
+  }
+  export interface DirectoryOptions extends NativeOptions {
+    weights?: { lightgbm: number; xgboost: number; random_forest: number };
+    threshold?: number;
+    verifyChecksums?: boolean;
+  }
+  export interface LoadedDirectory {
+    ensemble: Ensemble;
+    metadataPath: string;
+    metadataJson: string;
+    legacyMetadata: boolean;
+    threshold: number;
+    files: { role: string; path: string; sha256: string; format: string }[];
+  }
+
+  export interface Addon {
+    setErrorFactory(factory: (code: string, message: string) => Error): void;
+    loadLightGBM(source: Source, options: NativeOptions, async: true): Promise<LightGBMBooster>;
+    loadLightGBM(source: Source, options: NativeOptions, async: false): LightGBMBooster;
+    loadXGBoost(source: Source, options: NativeOptions, async: true): Promise<XGBoostBooster>;
+    loadXGBoost(source: Source, options: NativeOptions, async: false): XGBoostBooster;
+    loadForest(source: Source, options: NativeOptions, async: true): Promise<Forest>;
+    loadForest(source: Source, options: NativeOptions, async: false): Forest;
+    loadModelDirectory(dir: string, options: DirectoryOptions, async: true): Promise<LoadedDirectory>;
+    loadModelDirectory(dir: string, options: DirectoryOptions, async: false): LoadedDirectory;
+    makeEnsemble(
+      lightgbm: LightGBMBooster,
+      xgboost: XGBoostBooster,
+      forest: Forest,
+      options: { featureNames: string[]; weights: { lightgbm: number; xgboost: number; random_forest: number }; threads: number },
+    ): Ensemble;
+  }
+}
+
+/** The package's root directory (holds package.json, models/, native/). @internal */
+export const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+function loadAddon(): { addon: Binding.Addon; path: string } {
+  const require = createRequire(import.meta.url);
+  const override = process.env.PRODUCTION_ENSEMBLE_ADDON;
+  const tried: string[] = [];
+  try {
+    if (override) {
+      tried.push(`PRODUCTION_ENSEMBLE_ADDON=${override}`);
+      return { addon: require(override) as Binding.Addon, path: resolve(override) };
+    }
+    const nodeGypBuild = require('node-gyp-build') as { path(dir: string): string };
+    tried.push(`${join(packageRoot, 'build', 'Release')} and ${join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`)}`);
+    const path = nodeGypBuild.path(packageRoot);
+    return { addon: require(path) as Binding.Addon, path };
+  } catch (cause) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    throw new LibraryLoadError(
+      `could not load the production-ensemble native addon for ${process.platform}-${process.arch} (Node ${process.versions.node}).\n` +
+        `Searched: ${tried.join('; ')}\nReason: ${reason}\n` +
+        'To fix: run `npm run build:native` in the package (needs cmake and a C++17 compiler), ' +
+        'or reinstall it so that its install step builds the addon.',
+      'ERR_LIBRARY_LOAD',
+    );
+  }
+}
+
+let cached: { addon: Binding.Addon; libraryDirs: string[] } | undefined;
+
+/** The addon, loaded on first use, with the directories to search for LightGBM/XGBoost. @internal */
+export function binding(): { addon: Binding.Addon; libraryDirs: string[] } {
+  if (cached) return cached;
+  const { addon, path } = loadAddon();
+  addon.setErrorFactory(createError);
+  const platformDir = join(packageRoot, 'native', 'lib', `${process.platform}-${process.arch}`);
+  const libraryDirs = [dirname(path), platformDir].filter((d, i, all) => all.indexOf(d) === i);
+  cached = { addon, libraryDirs };
+  return cached;
+}

@@ -1,0 +1,462 @@
+/**
+ * ProductionEnsemble: the bot's model, P(up) = 0.4·LightGBM + 0.4·XGBoost + 0.2·RandomForest,
+ * loaded from a model directory (docs/metadata.md) and scored in one native call per batch.
+ */
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { type Binding, binding, packageRoot } from './binding.js';
+import { ClosedError, withCallerStack } from './errors.js';
+import { LightGBMModel, type ModelLoadOptions, RandomForestModel, XGBoostModel, nativeOptions } from './models.js';
+import { type MatrixInput, type RowInput, toMatrix, toRow } from './validate.js';
+
+/** The weight of each model in P(up). */
+export interface EnsembleWeights {
+  lightgbm: number;
+  xgboost: number;
+  random_forest: number;
+}
+
+/** Options of {@link ProductionEnsemble.load}. */
+export interface EnsembleLoadOptions extends ModelLoadOptions {
+  /** Overrides the metadata's `model_weights`. */
+  weights?: EnsembleWeights;
+  /** Overrides the metadata's `decision_threshold` (used by `predict`). */
+  threshold?: number;
+  /** Check each model file against the metadata's sha256 (default true). */
+  verifyChecksums?: boolean;
+}
+
+/** Per-model probabilities of a batch, each one value per row. */
+export interface ModelProbabilities {
+  lightgbm: Float64Array;
+  xgboost: Float64Array;
+  randomForest: Float64Array;
+  /** The weighted combination, as `predictProba` returns it. */
+  ensemble: Float64Array;
+}
+
+/** What {@link ProductionEnsemble.getModelInfo} reports (the seed's get_model_info, in JS casing). */
+export interface ModelInfo {
+  type: 'ProductionEnsemble';
+  nFeatures: number;
+  featureNames: string[];
+  individualModels: ['lightgbm', 'xgboost', 'random_forest'];
+  weights: EnsembleWeights;
+  threshold: number;
+  /** Versions of the libraries actually loaded, and of this package. */
+  versions: { lightgbm: string; xgboost: string; productionEnsemble: string; node: string };
+  /** Paths of the libraries actually loaded. */
+  libraries: { lightgbm: string; xgboost: string };
+  /** Library versions the models were trained with (from the metadata). */
+  trainingVersions: Record<string, string>;
+  models: {
+    lightgbm: { numTrees: number; objective: string; file?: string; sha256?: string };
+    xgboost: { numTrees: number; objective: string; file?: string; sha256?: string };
+    randomForest: { numTrees: number; numNodes: number; allowsNaN: boolean; file?: string; sha256?: string };
+  };
+  /** The model directory and metadata file, when loaded from a directory. */
+  directory?: string;
+  metadataFile?: string;
+  legacyMetadata?: boolean;
+  status?: string;
+  createdAt?: string;
+  performanceMetrics?: Record<string, unknown>;
+}
+
+/** The seed's health-check result. */
+export interface HealthReport {
+  status: 'healthy' | 'unhealthy';
+  timestamp: string;
+  /** Present when unhealthy: what went wrong. */
+  error?: string;
+  errorCode?: string;
+  /** Present when healthy: the probe row's P(up) and how long the check took. */
+  probe?: number;
+  elapsedMs?: number;
+  info?: ModelInfo;
+}
+
+/** The bundled default model directory (models/production inside the package). */
+export const defaultModelDirectory = join(packageRoot, 'models', 'production');
+
+let version: string | undefined;
+function packageVersion(): string {
+  // Read lazily so that importing the package does no I/O.
+  version ??= (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+  return version;
+}
+
+function checkWeights(w: EnsembleWeights): EnsembleWeights {
+  for (const k of ['lightgbm', 'xgboost', 'random_forest'] as const) {
+    const v = w[k];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new RangeError(`weights.${k} must be a finite number >= 0, got ${v}`);
+  }
+  return { lightgbm: w.lightgbm, xgboost: w.xgboost, random_forest: w.random_forest };
+}
+
+function checkThreshold(t: number): number {
+  if (typeof t !== 'number' || !(t >= 0 && t <= 1)) throw new RangeError(`threshold must be a number in [0, 1], got ${t}`);
+  return t;
+}
+
+interface DirectoryFacts {
+  dir: string;
+  metadataPath: string;
+  metadata: Record<string, unknown>;
+  legacy: boolean;
+  files: Binding.LoadedDirectory['files'];
+}
+
+/**
+ * The production ensemble.
+ * @example
+ * import { ProductionEnsemble } from 'production-ensemble';
+ * const model = await ProductionEnsemble.load(); // the bundled models/production
+ * const p = model.predictProba([[...twelveFeatureValues]]); // Float64Array of P(up)
+ * const labels = model.predict(rows);                        // Uint8Array of 0/1 at the threshold
+ * const one = model.predictOne({ close: 101.2, volume: 5400, ... }); // number
+ * model.close();
+ */
+export class ProductionEnsemble {
+  readonly #native: Binding.Ensemble;
+  readonly #featureNames: string[];
+  readonly #weights: EnsembleWeights;
+  readonly #threshold: number;
+  readonly #models: { lightgbm: LightGBMModel; xgboost: XGBoostModel; randomForest: RandomForestModel };
+  readonly #directory: DirectoryFacts | undefined;
+  readonly #ownsModels: boolean;
+  readonly #scratch: Float64Array;
+  readonly #rowOut = new Float64Array(1);
+  #closed = false;
+
+  private constructor(
+    native: Binding.Ensemble,
+    models: { lightgbm: LightGBMModel; xgboost: XGBoostModel; randomForest: RandomForestModel },
+    threshold: number,
+    ownsModels: boolean,
+    directory?: DirectoryFacts,
+  ) {
+    const info = native.info();
+    this.#native = native;
+    this.#featureNames = info.featureNames;
+    this.#weights = info.weights;
+    this.#threshold = threshold;
+    this.#models = models;
+    this.#directory = directory;
+    this.#ownsModels = ownsModels;
+    this.#scratch = new Float64Array(info.nFeatures);
+  }
+
+  static #fromDirectory(loaded: Binding.LoadedDirectory, dir: string): ProductionEnsemble {
+    const m = loaded.ensemble.models();
+    const models = {
+      lightgbm: new LightGBMModel(m.lightgbm),
+      xgboost: new XGBoostModel(m.xgboost),
+      randomForest: new RandomForestModel(m.forest),
+    };
+    const metadata = JSON.parse(loaded.metadataJson) as Record<string, unknown>;
+    return new ProductionEnsemble(loaded.ensemble, models, loaded.threshold, true, {
+      dir,
+      metadataPath: loaded.metadataPath,
+      metadata,
+      legacy: loaded.legacyMetadata,
+      files: loaded.files,
+    });
+  }
+
+  static #options(options: EnsembleLoadOptions | undefined): Binding.DirectoryOptions {
+    const out: Binding.DirectoryOptions = nativeOptions(options);
+    if (options?.weights !== undefined) out.weights = checkWeights(options.weights);
+    if (options?.threshold !== undefined) out.threshold = checkThreshold(options.threshold);
+    if (options?.verifyChecksums !== undefined) out.verifyChecksums = options.verifyChecksums;
+    return out;
+  }
+
+  /**
+   * Loads a model directory (default: the bundled `models/production`), checks its metadata
+   * against the three models, and returns the ensemble. Runs off the event loop.
+   */
+  static async load(dir: string = defaultModelDirectory, options?: EnsembleLoadOptions): Promise<ProductionEnsemble> {
+    const callSite = new Error();
+    try {
+      const loaded = await binding().addon.loadModelDirectory(dir, ProductionEnsemble.#options(options), true);
+      return ProductionEnsemble.#fromDirectory(loaded, dir);
+    } catch (e) {
+      throw withCallerStack(e, callSite);
+    }
+  }
+
+  /** Same as `load`, blocking. */
+  static loadSync(dir: string = defaultModelDirectory, options?: EnsembleLoadOptions): ProductionEnsemble {
+    return ProductionEnsemble.#fromDirectory(binding().addon.loadModelDirectory(dir, ProductionEnsemble.#options(options), false), dir);
+  }
+
+  /**
+   * Builds an ensemble from models loaded one by one (they stay usable on their own and share
+   * their native memory with the ensemble).
+   */
+  static fromModels(
+    models: { lightgbm: LightGBMModel; xgboost: XGBoostModel; randomForest: RandomForestModel },
+    options: { featureNames: string[]; weights?: EnsembleWeights; threshold?: number; threads?: number },
+  ): ProductionEnsemble {
+    const weights = checkWeights(options.weights ?? { lightgbm: 0.4, xgboost: 0.4, random_forest: 0.2 });
+    const threshold = checkThreshold(options.threshold ?? 0.5);
+    const native = binding().addon.makeEnsemble(
+      models.lightgbm.native as Binding.LightGBMBooster,
+      models.xgboost.native as Binding.XGBoostBooster,
+      models.randomForest.native as Binding.Forest,
+      { featureNames: [...options.featureNames], weights, threads: options.threads ?? availableParallelism() },
+    );
+    return new ProductionEnsemble(native, models, threshold, false);
+  }
+
+  /**
+   * The seed's health check: load the directory, score a probe row, check the model info.
+   * Never throws: failures are reported as `{ status: 'unhealthy', error }`.
+   */
+  static async healthCheck(dir: string = defaultModelDirectory, options?: EnsembleLoadOptions): Promise<HealthReport> {
+    const started = performance.now();
+    let model: ProductionEnsemble | undefined;
+    try {
+      model = await ProductionEnsemble.load(dir, options);
+      return await model.#health(started);
+    } catch (e) {
+      return unhealthy(e);
+    } finally {
+      model?.close();
+    }
+  }
+
+  get #live(): Binding.Ensemble {
+    if (this.#closed) throw new ClosedError('ProductionEnsemble is closed', 'ERR_CLOSED');
+    return this.#native;
+  }
+
+  /** Number of features per row (12 for the production model). */
+  get nFeatures(): number {
+    return this.#featureNames.length;
+  }
+
+  /** Feature names in column order. */
+  get featureNames(): readonly string[] {
+    return this.#featureNames;
+  }
+
+  /** The weights in force. */
+  get weights(): Readonly<EnsembleWeights> {
+    return this.#weights;
+  }
+
+  /** The decision threshold `predict` uses. */
+  get threshold(): number {
+    return this.#threshold;
+  }
+
+  /**
+   * The three models, usable on their own. Those loaded by `load` close with the ensemble; those
+   * passed to `fromModels` stay the caller's to close.
+   */
+  get models(): { readonly lightgbm: LightGBMModel; readonly xgboost: XGBoostModel; readonly randomForest: RandomForestModel } {
+    return this.#models;
+  }
+
+  /** True after `close()`. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** P(up) per row: 0.4·LightGBM + 0.4·XGBoost + 0.2·RandomForest (the metadata's weights). */
+  predictProba(x: MatrixInput): Float64Array {
+    const native = this.#live;
+    const m = toMatrix(x, this.nFeatures, this.#featureNames);
+    const out = new Float64Array(m.rows);
+    if (m.rows > 0) native.predict(m.data, m.rows, 0, out);
+    return out;
+  }
+
+  /** Class labels (1 = up) at the decision threshold: `predictProba(x) >= threshold`. */
+  predict(x: MatrixInput): Uint8Array {
+    return this.#labels(this.predictProba(x));
+  }
+
+  /** `predictProba` on the libuv thread pool: the event loop stays free while it scores. */
+  async predictProbaAsync(x: MatrixInput): Promise<Float64Array> {
+    const callSite = new Error();
+    const native = this.#live;
+    const m = toMatrix(x, this.nFeatures, this.#featureNames);
+    const out = new Float64Array(m.rows);
+    if (m.rows === 0) return out;
+    try {
+      await native.predictAsync(m.data, m.rows, 0, out);
+    } catch (e) {
+      throw withCallerStack(e, callSite);
+    }
+    return out;
+  }
+
+  /** `predict` off the event loop. */
+  async predictAsync(x: MatrixInput): Promise<Uint8Array> {
+    return this.#labels(await this.predictProbaAsync(x));
+  }
+
+  /** Each model's P(up) and the ensemble's, in one native call (for diagnosis and A/B checks). */
+  predictModels(x: MatrixInput): ModelProbabilities {
+    const native = this.#live;
+    const m = toMatrix(x, this.nFeatures, this.#featureNames);
+    const ensemble = new Float64Array(m.rows);
+    const parts = new Float64Array(m.rows * 3);
+    if (m.rows > 0) native.predict(m.data, m.rows, 0, ensemble, parts);
+    return splitParts(parts, ensemble, m.rows);
+  }
+
+  /** `predictModels` off the event loop. */
+  async predictModelsAsync(x: MatrixInput): Promise<ModelProbabilities> {
+    const callSite = new Error();
+    const native = this.#live;
+    const m = toMatrix(x, this.nFeatures, this.#featureNames);
+    const ensemble = new Float64Array(m.rows);
+    const parts = new Float64Array(m.rows * 3);
+    if (m.rows > 0) {
+      try {
+        await native.predictAsync(m.data, m.rows, 0, ensemble, parts);
+      } catch (e) {
+        throw withCallerStack(e, callSite);
+      }
+    }
+    return splitParts(parts, ensemble, m.rows);
+  }
+
+  /**
+   * P(up) of one row: the latency path (one thread, no allocation for typed-array and array
+   * rows). `row`: nFeatures numbers, or a record keyed by feature name.
+   */
+  predictOne(row: RowInput): number {
+    const native = this.#live;
+    native.predictRow(toRow(row, this.nFeatures, this.#featureNames, this.#scratch), 0, this.#rowOut);
+    return this.#rowOut[0] as number;
+  }
+
+  /** The seed's get_model_info(), plus the library versions actually loaded. */
+  getModelInfo(): ModelInfo {
+    this.#live;
+    const lgb = this.#models.lightgbm;
+    const xgb = this.#models.xgboost;
+    const rf = this.#models.randomForest;
+    const files = new Map((this.#directory?.files ?? []).map((f) => [f.role, f]));
+    const meta = this.#directory?.metadata ?? {};
+    const info: ModelInfo = {
+      type: 'ProductionEnsemble',
+      nFeatures: this.nFeatures,
+      featureNames: [...this.#featureNames],
+      individualModels: ['lightgbm', 'xgboost', 'random_forest'],
+      weights: { ...this.#weights },
+      threshold: this.#threshold,
+      versions: {
+        lightgbm: lgb.library.version,
+        xgboost: xgb.library.version,
+        productionEnsemble: packageVersion(),
+        node: process.versions.node,
+      },
+      libraries: { lightgbm: lgb.library.path, xgboost: xgb.library.path },
+      trainingVersions: (meta.training_library_versions as Record<string, string> | undefined) ?? {},
+      models: {
+        lightgbm: { numTrees: lgb.numTrees, objective: lgb.objective, ...fileFacts(files.get('lightgbm')) },
+        xgboost: { numTrees: xgb.numTrees, objective: xgb.objective, ...fileFacts(files.get('xgboost')) },
+        randomForest: { numTrees: rf.numTrees, numNodes: rf.info.numNodes, allowsNaN: rf.allowsNaN, ...fileFacts(files.get('random_forest')) },
+      },
+    };
+    if (this.#directory) {
+      info.directory = this.#directory.dir;
+      info.metadataFile = this.#directory.metadataPath;
+      info.legacyMetadata = this.#directory.legacy;
+      if (typeof meta.status === 'string') info.status = meta.status;
+      if (typeof meta.created_at === 'string') info.createdAt = meta.created_at;
+      if (meta.performance_metrics && typeof meta.performance_metrics === 'object') {
+        info.performanceMetrics = meta.performance_metrics as Record<string, unknown>;
+      }
+    }
+    return info;
+  }
+
+  /**
+   * The seed's health check on this loaded model: scores a random probe row through the batch
+   * and single-row paths and checks the model info. Never throws.
+   */
+  async healthCheck(): Promise<HealthReport> {
+    try {
+      return await this.#health(performance.now());
+    } catch (e) {
+      return unhealthy(e);
+    }
+  }
+
+  async #health(started: number): Promise<HealthReport> {
+    const probe = Float64Array.from({ length: this.nFeatures }, () => Math.random());
+    const batch = (await this.predictProbaAsync(probe))[0] as number;
+    const one = this.predictOne(probe);
+    const info = this.getModelInfo();
+    if (!(batch >= 0 && batch <= 1)) throw new Error(`probe P(up) ${batch} is not a probability`);
+    if (Math.abs(batch - one) > 1e-9) throw new Error(`batch (${batch}) and single-row (${one}) scores of the probe differ`);
+    if (info.individualModels.length !== 3) throw new Error('expected 3 individual models');
+    return {
+      status: 'healthy',
+      timestamp: new Date().toISOString(),
+      probe: batch,
+      elapsedMs: performance.now() - started,
+      info,
+    };
+  }
+
+  #labels(p: Float64Array): Uint8Array {
+    const out = new Uint8Array(p.length);
+    const t = this.#threshold;
+    for (let i = 0; i < p.length; i++) out[i] = (p[i] as number) >= t ? 1 : 0;
+    return out;
+  }
+
+  /**
+   * Frees the ensemble and its three models. Idempotent; later calls throw `ClosedError`.
+   * Async calls already running finish first.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#native.close();
+    if (this.#ownsModels) {
+      this.#models.lightgbm.close();
+      this.#models.xgboost.close();
+      this.#models.randomForest.close();
+    }
+  }
+
+  /** Same as `close()`, for `using model = ...`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+function fileFacts(f: { path: string; sha256: string } | undefined): { file?: string; sha256?: string } {
+  return f ? { file: f.path, sha256: f.sha256 } : {};
+}
+
+function splitParts(parts: Float64Array, ensemble: Float64Array, rows: number): ModelProbabilities {
+  return {
+    lightgbm: parts.subarray(0, rows),
+    xgboost: parts.subarray(rows, 2 * rows),
+    randomForest: parts.subarray(2 * rows, 3 * rows),
+    ensemble,
+  };
+}
+
+function unhealthy(e: unknown): HealthReport {
+  const report: HealthReport = {
+    status: 'unhealthy',
+    timestamp: new Date().toISOString(),
+    error: e instanceof Error ? e.message : String(e),
+  };
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code === 'string') report.errorCode = code;
+  return report;
+}
+

@@ -1,0 +1,23 @@
+/** production-ensemble: score a LightGBM + XGBoost + RandomForest ensemble from Node.js. */
+export {
+  ProductionEnsemble,
+  defaultModelDirectory,
+  type EnsembleLoadOptions,
+  type EnsembleWeights,
+  type HealthReport,
+  type ModelInfo,
+  type ModelProbabilities,
+} from './ensemble.js';
+export { LightGBMModel, RandomForestModel, XGBoostModel, type ModelLoadOptions, type ModelSource } from './models.js';
+export type { Cell, FeatureRecord, MatrixInput, RowInput } from './validate.js';
+export {
+  ClosedError,
+  EnsembleError,
+  FeatureMismatchError,
+  InvalidInputError,
+  LibraryCallError,
+  LibraryLoadError,
+  MetadataError,
+  ModelFormatError,
+  ModelNotFoundError,
+} from './errors.js';

@@ -1,0 +1,302 @@
+/**
+ * Each model kind on its own, with any feature count: LightGBM and XGBoost boosters through their
+ * C APIs, and scikit-learn forests in the package's forest format. The ensemble is built from
+ * these same objects.
+ */
+import { type Binding, binding } from './binding.js';
+import { ClosedError, withCallerStack } from './errors.js';
+import { type MatrixInput, type RowInput, toMatrix, toRow } from './validate.js';
+
+/** Where a model comes from: a file path, or the bytes of a model file. */
+export type ModelSource = string | Uint8Array;
+
+/** Options shared by every loader. */
+export interface ModelLoadOptions {
+  /** Threads for batch scoring; default: all cores. Single rows always use one. */
+  threads?: number;
+  /** Path of lib_lightgbm.so to use (default: LIGHTGBM_LIB, then the bundled one, then the system's). */
+  lightgbmLib?: string;
+  /** Path of libxgboost.so to use (default: XGBOOST_LIB, then the bundled one, then the system's). */
+  xgboostLib?: string;
+}
+
+/** @internal */
+export function nativeOptions(options: ModelLoadOptions | undefined): Binding.NativeOptions {
+  const threads = options?.threads;
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 0)) {
+    throw new RangeError(`threads must be a non-negative integer, got ${threads}`);
+  }
+  const out: Binding.NativeOptions = { libraryDirs: binding().libraryDirs };
+  if (threads !== undefined) out.threads = threads;
+  if (options?.lightgbmLib !== undefined) out.lightgbmLib = options.lightgbmLib;
+  if (options?.xgboostLib !== undefined) out.xgboostLib = options.xgboostLib;
+  return out;
+}
+
+/** @internal */
+export function toSource(source: ModelSource, what: string): Binding.Source {
+  if (typeof source === 'string') return { path: source };
+  if (source instanceof Uint8Array) return { bytes: source, name: `<${what} buffer>` };
+  throw new TypeError(`${what} source must be a file path or a Uint8Array/Buffer`);
+}
+
+/**
+ * What every model offers: batch scoring (sync and async), a single-row path, close().
+ * @internal
+ */
+export abstract class ScoringModel<Info extends { nFeatures: number; featureNames: string[] }> {
+  readonly #native: Binding.Scorer<Info>;
+  readonly #info: Info;
+  readonly #scratch: Float64Array;
+  readonly #rowOut: Float64Array;
+  #closed = false;
+
+  /** @internal */
+  constructor(native: Binding.Scorer<Info>) {
+    this.#native = native;
+    this.#info = native.info();
+    this.#scratch = new Float64Array(this.#info.nFeatures);
+    this.#rowOut = new Float64Array(Math.max(1, this.width(1)));
+  }
+
+  /** @internal */
+  get native(): Binding.Scorer<Info> {
+    if (this.#closed) throw new ClosedError(`${this.constructor.name} is closed`, 'ERR_CLOSED');
+    return this.#native;
+  }
+
+  /** @internal */
+  get info(): Info {
+    return this.#info;
+  }
+
+  /** Number of input features per row. */
+  get nFeatures(): number {
+    return this.#info.nFeatures;
+  }
+
+  /** Feature names stored in the model (may be empty). */
+  get featureNames(): readonly string[] {
+    return this.#info.featureNames;
+  }
+
+  /** True after `close()`. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** @internal Output values per row for `kind`. */
+  protected abstract width(kind: Binding.Kind): number;
+
+  /** @internal */
+  protected runSync(x: MatrixInput, kind: Binding.Kind): Float64Array {
+    const native = this.native;
+    const m = toMatrix(x, this.#info.nFeatures, this.#info.featureNames);
+    const out = new Float64Array(m.rows * this.width(kind));
+    if (m.rows > 0) native.predict(m.data, m.rows, kind, out);
+    return out;
+  }
+
+  /** @internal */
+  protected async runAsync(x: MatrixInput, kind: Binding.Kind): Promise<Float64Array> {
+    const callSite = new Error();
+    const native = this.native;
+    const m = toMatrix(x, this.#info.nFeatures, this.#info.featureNames);
+    const out = new Float64Array(m.rows * this.width(kind));
+    if (m.rows === 0) return out;
+    try {
+      await native.predictAsync(m.data, m.rows, kind, out);
+    } catch (e) {
+      throw withCallerStack(e, callSite);
+    }
+    return out;
+  }
+
+  /** @internal */
+  protected runRow(row: RowInput, kind: Binding.Kind): Float64Array {
+    const native = this.native;
+    const data = toRow(row, this.#info.nFeatures, this.#info.featureNames, this.#scratch);
+    native.predictRow(data, kind, this.#rowOut);
+    return this.#rowOut;
+  }
+
+  /**
+   * Frees the native model. Idempotent; later calls to any method throw `ClosedError`. Async
+   * calls already running finish first (they hold their own reference).
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#native.close();
+  }
+
+  /** Same as `close()`, for `using model = ...`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+/** A gradient-boosted model (LightGBM or XGBoost) with its library's outputs. */
+abstract class BoosterModel extends ScoringModel<Binding.BoosterInfo> {
+  /** Classes as the library counts them: 1 for binary and regression, K for multiclass. */
+  get nClasses(): number {
+    return this.info.nClasses;
+  }
+
+  /** The objective stored in the model, e.g. `binary sigmoid:1` or `binary:logistic`. */
+  get objective(): string {
+    return this.info.objective;
+  }
+
+  /** Number of trees in the model. */
+  get numTrees(): number {
+    return this.info.numTrees;
+  }
+
+  /** The native library that scores this model: `{ path, version }`. */
+  get library(): Readonly<Binding.LibraryInfo> {
+    return this.info.library;
+  }
+
+  /** Values per row of predictProba (`outputWidth`) and of predictRaw (`marginWidth`). */
+  get outputWidth(): number {
+    return this.info.outputWidth;
+  }
+
+  /** @internal */
+  protected width(kind: Binding.Kind): number {
+    return kind === 0 ? this.info.outputWidth : this.info.marginWidth;
+  }
+
+  /**
+   * The library's normal output, row-major: P(class 1) per row for a binary model, the class
+   * probabilities (rows × nClasses) for a multiclass one, the prediction for a regression.
+   */
+  predictProba(x: MatrixInput): Float64Array {
+    return this.runSync(x, 0);
+  }
+
+  /** `predictProba` on the libuv thread pool; the event loop stays free. */
+  predictProbaAsync(x: MatrixInput): Promise<Float64Array> {
+    return this.runAsync(x, 0);
+  }
+
+  /** Raw margins (before the sigmoid / softmax), row-major rows × marginWidth. */
+  predictRaw(x: MatrixInput): Float64Array {
+    return this.runSync(x, 1);
+  }
+
+  /** `predictRaw` off the event loop. */
+  predictRawAsync(x: MatrixInput): Promise<Float64Array> {
+    return this.runAsync(x, 1);
+  }
+
+  /**
+   * The single-row path for a model with one output per row: returns that value.
+   * Allocates nothing when `row` is a typed array or a plain array.
+   */
+  predictOne(row: RowInput): number {
+    if (this.info.outputWidth !== 1) {
+      throw new TypeError(`predictOne returns one number; this model has ${this.info.outputWidth} outputs per row: use predictProba([row])`);
+    }
+    return this.runRow(row, 0)[0] as number;
+  }
+}
+
+/**
+ * A LightGBM booster loaded from a text model, scored by lib_lightgbm.
+ * @example
+ * const lgb = await LightGBMModel.load('models/production/lightgbm.txt');
+ * const p = lgb.predictProba([[...twelveNumbers]]); // Float64Array of P(class 1)
+ */
+export class LightGBMModel extends BoosterModel {
+  /** Loads and validates a LightGBM text model (file path or bytes), off the event loop. */
+  static async load(source: ModelSource, options?: ModelLoadOptions): Promise<LightGBMModel> {
+    const native = await binding().addon.loadLightGBM(toSource(source, 'LightGBM'), nativeOptions(options), true);
+    return new LightGBMModel(native);
+  }
+
+  /** Same as `load`, blocking. */
+  static loadSync(source: ModelSource, options?: ModelLoadOptions): LightGBMModel {
+    return new LightGBMModel(binding().addon.loadLightGBM(toSource(source, 'LightGBM'), nativeOptions(options), false));
+  }
+}
+
+/**
+ * An XGBoost booster loaded from a JSON or UBJ model, scored by libxgboost.
+ * @example
+ * const xgb = await XGBoostModel.load('models/production/xgboost.json');
+ * const margins = xgb.predictRaw(new Float64Array(12 * 100));
+ */
+export class XGBoostModel extends BoosterModel {
+  /** Loads and validates an XGBoost JSON/UBJ model (file path or bytes), off the event loop. */
+  static async load(source: ModelSource, options?: ModelLoadOptions): Promise<XGBoostModel> {
+    const native = await binding().addon.loadXGBoost(toSource(source, 'XGBoost'), nativeOptions(options), true);
+    return new XGBoostModel(native);
+  }
+
+  /** Same as `load`, blocking. */
+  static loadSync(source: ModelSource, options?: ModelLoadOptions): XGBoostModel {
+    return new XGBoostModel(binding().addon.loadXGBoost(toSource(source, 'XGBoost'), nativeOptions(options), false));
+  }
+}
+
+/**
+ * A scikit-learn RandomForestClassifier / ExtraTreesClassifier in the package's forest format
+ * (written by tools/export_sklearn_forest.py), scored by the package's own engine.
+ * @example
+ * const rf = await RandomForestModel.load('models/production/random_forest.forest');
+ * const proba = rf.predictProba(rows); // rows × nClasses, as sklearn's predict_proba
+ */
+export class RandomForestModel extends ScoringModel<Binding.ForestInfo> {
+  /** Loads and validates a forest file (path or bytes), off the event loop. */
+  static async load(source: ModelSource, options?: ModelLoadOptions): Promise<RandomForestModel> {
+    const native = await binding().addon.loadForest(toSource(source, 'forest'), nativeOptions(options), true);
+    return new RandomForestModel(native);
+  }
+
+  /** Same as `load`, blocking. */
+  static loadSync(source: ModelSource, options?: ModelLoadOptions): RandomForestModel {
+    return new RandomForestModel(binding().addon.loadForest(toSource(source, 'forest'), nativeOptions(options), false));
+  }
+
+  /** Number of classes (columns of predictProba). */
+  get nClasses(): number {
+    return this.info.nClasses;
+  }
+
+  /** The class labels, in column order (scikit-learn `classes_`). */
+  get classes(): readonly number[] {
+    return this.info.classes;
+  }
+
+  /** Number of trees. */
+  get numTrees(): number {
+    return this.info.numTrees;
+  }
+
+  /** True when the forest accepts NaN (trained with scikit-learn >= 1.4 missing-value support). */
+  get allowsNaN(): boolean {
+    return this.info.allowsNaN;
+  }
+
+  /** @internal */
+  protected width(): number {
+    return this.info.nClasses;
+  }
+
+  /** Class probabilities, row-major rows × nClasses, exactly as scikit-learn's predict_proba. */
+  predictProba(x: MatrixInput): Float64Array {
+    return this.runSync(x, 0);
+  }
+
+  /** `predictProba` off the event loop. */
+  predictProbaAsync(x: MatrixInput): Promise<Float64Array> {
+    return this.runAsync(x, 0);
+  }
+
+  /** Class probabilities of one row (nClasses values). */
+  predictOne(row: RowInput): Float64Array {
+    return this.runRow(row, 0).slice();
+  }
+}

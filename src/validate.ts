@@ -1,0 +1,143 @@
+/**
+ * Normalises user input into what the native layer reads: a row-major Float32Array or
+ * Float64Array plus a row count. Misuse is reported here, before native code is touched.
+ * @internal
+ */
+import { FeatureMismatchError } from './errors.js';
+
+/** A value that can stand in a row: a number, or null/undefined for a missing value (NaN). */
+export type Cell = number | null | undefined;
+
+/** Rows as objects keyed by feature name. */
+export type FeatureRecord = Readonly<Record<string, Cell>>;
+
+/**
+ * Everything a `predict*` method accepts:
+ * - `Float32Array` / `Float64Array`: row-major, `rows × nFeatures` values, read in place (fastest);
+ * - `number[][]`: one array per row (converted once; slower);
+ * - `FeatureRecord[]`: one object per row keyed by feature name (needs the model's feature names).
+ */
+export type MatrixInput = Float32Array | Float64Array | readonly (readonly Cell[])[] | readonly FeatureRecord[];
+
+/** One row for `predictOne`: an array of `nFeatures` values or a record keyed by feature name. */
+export type RowInput = Float32Array | Float64Array | readonly Cell[] | FeatureRecord;
+
+/** A normalised matrix. */
+export interface Matrix {
+  data: Float32Array | Float64Array;
+  rows: number;
+}
+
+function cellValue(v: unknown, row: number, col: number, names: readonly string[] | undefined): number {
+  if (typeof v === 'number') return v;
+  if (v === null || v === undefined) return Number.NaN;
+  const label = names?.[col] ? `feature ${col} (${names[col]})` : `feature ${col}`;
+  throw new TypeError(`row ${row}, ${label}: expected a number, got ${typeof v}`);
+}
+
+function fromArrays(x: readonly (readonly Cell[])[], nFeatures: number, names: readonly string[] | undefined): Matrix {
+  const rows = x.length;
+  const data = new Float64Array(rows * nFeatures);
+  for (let r = 0; r < rows; r++) {
+    const row = x[r];
+    if (!Array.isArray(row)) throw new TypeError(`row ${r}: expected an array of ${nFeatures} numbers`);
+    if (row.length !== nFeatures) {
+      throw new FeatureMismatchError(`row ${r} has ${row.length} values: expected ${nFeatures} features, got ${row.length}`, 'ERR_FEATURE_MISMATCH');
+    }
+    const base = r * nFeatures;
+    for (let c = 0; c < nFeatures; c++) data[base + c] = cellValue(row[c], r, c, names);
+  }
+  return { data, rows };
+}
+
+const indexCache = new WeakMap<readonly string[], Map<string, number>>();
+
+/** Column of each feature name, built once per names array (models keep theirs). */
+function recordIndex(names: readonly string[] | undefined): Map<string, number> {
+  if (!names || names.length === 0) {
+    throw new TypeError('rows given as objects need feature names, and this model has none: pass arrays instead');
+  }
+  let index = indexCache.get(names);
+  if (!index) {
+    index = new Map(names.map((n, i) => [n, i]));
+    indexCache.set(names, index);
+  }
+  return index;
+}
+
+function writeRecord(
+  rec: FeatureRecord,
+  r: number,
+  index: Map<string, number>,
+  names: readonly string[],
+  out: Float64Array,
+  base: number,
+): void {
+  if (rec === null || typeof rec !== 'object') throw new TypeError(`row ${r}: expected an object keyed by feature name`);
+  let seen = 0;
+  for (const key of Object.keys(rec)) {
+    const c = index.get(key);
+    if (c === undefined) {
+      throw new FeatureMismatchError(`row ${r}: unknown feature '${key}' (expected: ${names.join(', ')})`, 'ERR_FEATURE_MISMATCH');
+    }
+    out[base + c] = cellValue(rec[key], r, c, names);
+    seen++;
+  }
+  if (seen !== names.length) {
+    const missing = names.filter((n) => !Object.hasOwn(rec, n));
+    throw new FeatureMismatchError(`row ${r}: missing feature${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')}`, 'ERR_FEATURE_MISMATCH');
+  }
+}
+
+/** Normalises a batch. Empty input gives zero rows. */
+export function toMatrix(x: MatrixInput, nFeatures: number, names?: readonly string[]): Matrix {
+  if (x instanceof Float64Array || x instanceof Float32Array) {
+    if (x.length % nFeatures !== 0) {
+      throw new FeatureMismatchError(
+        `input has ${x.length} values, which is not a whole number of rows of ${nFeatures} features` +
+          (x.length < nFeatures ? `: expected ${nFeatures} features, got ${x.length}` : ''),
+        'ERR_FEATURE_MISMATCH',
+      );
+    }
+    return { data: x, rows: x.length / nFeatures };
+  }
+  if (!Array.isArray(x)) {
+    throw new TypeError('input must be a Float32Array, a Float64Array, an array of rows (number[][]) or an array of records');
+  }
+  if (x.length === 0) return { data: new Float64Array(0), rows: 0 };
+  const first = x[0];
+  if (Array.isArray(first)) return fromArrays(x as readonly (readonly Cell[])[], nFeatures, names);
+  if (typeof first === 'number') {
+    throw new TypeError('input is a flat number[]: pass an array of rows (number[][]), or use predictOne for a single row');
+  }
+  const index = recordIndex(names);
+  const rows = x.length;
+  const data = new Float64Array(rows * nFeatures);
+  for (let r = 0; r < rows; r++) writeRecord((x as readonly FeatureRecord[])[r] as FeatureRecord, r, index, names as string[], data, r * nFeatures);
+  return { data, rows };
+}
+
+/**
+ * Normalises one row into `scratch` (reused between calls, so `predictOne` allocates nothing)
+ * or returns the caller's typed array as is when it already has the right length.
+ */
+export function toRow(row: RowInput, nFeatures: number, names: readonly string[] | undefined, scratch: Float64Array): Float32Array | Float64Array {
+  if (row instanceof Float64Array || row instanceof Float32Array) {
+    if (row.length !== nFeatures) {
+      throw new FeatureMismatchError(`expected ${nFeatures} features, got ${row.length}`, 'ERR_FEATURE_MISMATCH');
+    }
+    return row;
+  }
+  if (Array.isArray(row)) {
+    if (row.length !== nFeatures) {
+      throw new FeatureMismatchError(`expected ${nFeatures} features, got ${row.length}`, 'ERR_FEATURE_MISMATCH');
+    }
+    for (let c = 0; c < nFeatures; c++) scratch[c] = cellValue(row[c], 0, c, names);
+    return scratch;
+  }
+  if (row !== null && typeof row === 'object') {
+    writeRecord(row as FeatureRecord, 0, recordIndex(names), names as string[], scratch, 0);
+    return scratch;
+  }
+  throw new TypeError('a row must be a Float32Array, a Float64Array, an array of numbers or a record keyed by feature name');
+}

@@ -1,0 +1,111 @@
+// Every model of the fixture zoo (test/fixtures/models, made by tools/make_fixture_models.py with
+// the real libraries), scored through the public API and compared with the library's own output.
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { LightGBMModel, RandomForestModel, XGBoostModel } from '../dist/index.js';
+import { expectClose, fixtures, readF64, readJson } from './helpers.js';
+
+interface Reference {
+  kind: 'lightgbm' | 'xgboost' | 'forest';
+  file: string;
+  files?: string[];
+  n_features: number;
+  n_classes: number;
+  objective?: string;
+  rows: number;
+  predict_f64: number[];
+  predict_f32: number[];
+  margin_f64?: number[];
+  predict_inf?: number[];
+}
+
+type AnyModel = LightGBMModel | XGBoostModel | RandomForestModel;
+
+const zoo = join(fixtures, 'models');
+const cases = existsSync(zoo)
+  ? readdirSync(zoo, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && existsSync(join(zoo, e.name, 'reference.json')))
+      .map((e) => e.name)
+  : [];
+
+function loader(kind: Reference['kind']) {
+  return kind === 'lightgbm' ? LightGBMModel : kind === 'xgboost' ? XGBoostModel : RandomForestModel;
+}
+
+const opened: AnyModel[] = [];
+afterAll(() => {
+  for (const m of opened) m.close();
+});
+
+it('the fixture zoo is present', () => {
+  expect(cases.length).toBeGreaterThanOrEqual(20);
+});
+
+describe.each(cases)('%s', (name) => {
+  const dir = join(zoo, name);
+  const ref = readJson<Reference>(join(dir, 'reference.json'));
+  const x64 = readF64(join(dir, 'inputs.f64'));
+  const x32 = Float32Array.from(x64);
+  const width = ref.predict_f64.length / ref.rows;
+  const files = ref.files ?? [ref.file];
+
+  describe.each(files)('%s', (file) => {
+    const path = join(dir, file);
+    const Loader = loader(ref.kind);
+    let model: AnyModel;
+
+    it('loads from a file and reports its shape', async () => {
+      model = await Loader.load(path);
+      opened.push(model);
+      expect(model.nFeatures).toBe(ref.n_features);
+      expect(x64.length).toBe(ref.rows * ref.n_features);
+    });
+
+    it('batch float64 matches the library', () => {
+      expectClose(model.predictProba(x64), ref.predict_f64, `${name}/${file} f64`, width);
+    });
+
+    it('batch float32 matches the library', () => {
+      expectClose(model.predictProba(x32), ref.predict_f32, `${name}/${file} f32`, width);
+    });
+
+    it('async matches the library', async () => {
+      expectClose(await model.predictProbaAsync(x64), ref.predict_f64, `${name}/${file} async`, width);
+    });
+
+    it('single rows match the library', () => {
+      const got = new Float64Array(ref.predict_f64.length);
+      for (let r = 0; r < ref.rows; r++) {
+        const row = x64.subarray(r * ref.n_features, (r + 1) * ref.n_features);
+        if (model instanceof RandomForestModel) got.set(model.predictOne(row), r * width);
+        else if (width === 1) got[r] = model.predictOne(row);
+        else got.set(model.predictProba(row), r * width);
+      }
+      expectClose(got, ref.predict_f64, `${name}/${file} single-row`, width);
+    });
+
+    it.runIf(ref.margin_f64 !== undefined)('raw margins match the library', () => {
+      const m = model as LightGBMModel | XGBoostModel;
+      const margin = ref.margin_f64 as number[];
+      expectClose(m.predictRaw(x64), margin, `${name}/${file} margin`, margin.length / ref.rows);
+    });
+
+    it.runIf(ref.kind === 'lightgbm' && existsSync(join(dir, 'inputs_inf.f64')) && ref.predict_inf !== undefined)(
+      'LightGBM scores ±Inf as LightGBM does',
+      () => {
+        const xi = readF64(join(dir, 'inputs_inf.f64'));
+        expectClose(model.predictProba(xi), ref.predict_inf as number[], `${name}/${file} inf`, width);
+      },
+    );
+
+    it('loads from a buffer too', () => {
+      const again = Loader.loadSync(readFileSync(path));
+      try {
+        expectClose(again.predictProba(x64.subarray(0, 10 * ref.n_features)), ref.predict_f64.slice(0, 10 * width), `${name}/${file} buffer`, width);
+      } finally {
+        again.close();
+      }
+    });
+  });
+});

@@ -1,0 +1,127 @@
+// No model file can crash the process: each corrupt model is loaded in a child process (so a
+// crash fails the test instead of killing the runner) and must give a clear ModelFormatError.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadInChild, productionDir } from './helpers.js';
+
+const work = mkdtempSync(join(tmpdir(), 'pe-corrupt-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function write(name: string, data: string | Uint8Array): string {
+  const p = join(work, name);
+  writeFileSync(p, data);
+  return p;
+}
+
+function expectFormatError(kind: 'LightGBMModel' | 'XGBoostModel' | 'RandomForestModel', path: string, pattern: RegExp) {
+  const r = loadInChild(`pe.${kind}.load(${JSON.stringify(path)})`);
+  expect(r.ok, `loading ${path} should fail`).toBe(false);
+  expect(r.name).toBe('ModelFormatError');
+  expect(r.code).toBe('ERR_MODEL_FORMAT');
+  expect(r.message).toContain(path);
+  expect(r.message).toMatch(pattern);
+}
+
+describe('LightGBM text', () => {
+  const text = readFileSync(join(productionDir, 'lightgbm.txt'), 'utf8');
+  // tree_sizes= lets LightGBM split the file by byte counts; dropping it (as older files do)
+  // makes each edit below reach the check it is aimed at rather than the size check.
+  const base = text.replace(/^tree_sizes=.*\n/m, '');
+
+  // Rewrites the first occurrence of `key=` in tree `tree`, element `index`, to `value`.
+  function edit(src: string, tree: number, key: string, index: number, value: string): string {
+    const start = src.indexOf(`Tree=${tree}\n`);
+    const lineStart = src.indexOf(`\n${key}=`, start) + 1;
+    const lineEnd = src.indexOf('\n', lineStart);
+    const values = src.slice(lineStart + key.length + 1, lineEnd).split(' ');
+    values[index] = value;
+    return `${src.slice(0, lineStart)}${key}=${values.join(' ')}${src.slice(lineEnd)}`;
+  }
+
+  it('a model without tree_sizes still loads (control)', () => {
+    expect(loadInChild(`pe.LightGBMModel.load(${JSON.stringify(write('lgb-ok.txt', base))})`)).toEqual({ ok: true });
+  });
+
+  it('truncated', () => {
+    expectFormatError('LightGBMModel', write('lgb-truncated.txt', text.slice(0, Math.floor(text.length / 2))), /trunc|end of trees|incomplete/i);
+  });
+
+  it('a child index out of range', () => {
+    expectFormatError('LightGBMModel', write('lgb-child.txt', edit(base, 3, 'left_child', 0, '999')), /tree 3.*left_child.*out of range/i);
+  });
+
+  it('a feature index out of range', () => {
+    expectFormatError('LightGBMModel', write('lgb-feature.txt', edit(base, 5, 'split_feature', 0, '40')), /tree 5.*split_feature.*(out of range|40)/i);
+  });
+
+  it('a cycle', () => {
+    // Node 1's left child points back at the root.
+    expectFormatError('LightGBMModel', write('lgb-cycle.txt', edit(base, 2, 'left_child', 1, '0')), /tree 2.*(cycle|more than once|reach)/i);
+  });
+});
+
+describe('XGBoost JSON', () => {
+  const json = readFileSync(join(productionDir, 'xgboost.json'), 'utf8');
+  type Tree = { left_children: number[]; right_children: number[]; split_indices: number[] };
+  function mutate(fn: (trees: Tree[]) => void): string {
+    const m = JSON.parse(json);
+    fn(m.learner.gradient_booster.model.trees);
+    return JSON.stringify(m);
+  }
+  const internal = (t: Tree) => t.left_children.findIndex((c, i) => i > 0 && c !== -1);
+
+  it('invalid JSON', () => {
+    expectFormatError('XGBoostModel', write('xgb-invalid.json', json.slice(0, json.length - 200)), /JSON|unexpected|end/i);
+  });
+
+  it('a child index out of range', () => {
+    const p = write('xgb-child.json', mutate((t) => { (t[4] as Tree).left_children[0] = 1_000_000; }));
+    expectFormatError('XGBoostModel', p, /tree 4.*out of range/i);
+  });
+
+  it('a feature index out of range', () => {
+    const p = write('xgb-feature.json', mutate((t) => { (t[7] as Tree).split_indices[0] = 50; }));
+    expectFormatError('XGBoostModel', p, /tree 7.*(feature|split_indices).*50/i);
+  });
+
+  it('a cycle', () => {
+    const p = write('xgb-cycle.json', mutate((t) => {
+      const tree = t[2] as Tree;
+      const k = internal(tree);
+      tree.left_children[k] = k; // a node that is its own child
+    }));
+    expectFormatError('XGBoostModel', p, /tree 2.*(cycle|more than once|reach|parent)/i);
+  });
+});
+
+describe('forest', () => {
+  const bytes = readFileSync(join(productionDir, 'random_forest.forest'));
+
+  it('a bad checksum', () => {
+    const b = Buffer.from(bytes);
+    b[Math.floor(b.length / 2)] ^= 0x5a;
+    expectFormatError('RandomForestModel', write('rf-crc.forest', b), /checksum mismatch/);
+  });
+
+  it('truncated', () => {
+    expectFormatError('RandomForestModel', write('rf-trunc.forest', bytes.subarray(0, bytes.length - 1000)), /trunc|size|checksum/i);
+  });
+
+  it('an out-of-range child index (checksum recomputed)', () => {
+    const b = Buffer.from(bytes);
+    const nodeAt = forestNodeOffset(b);
+    b.writeInt32LE(0x7fffff00, nodeAt + 4); // the first node's left child
+    b.writeUInt32LE(crc32(b.subarray(0, b.length - 8)) >>> 0, b.length - 8);
+    expectFormatError('RandomForestModel', write('rf-child.forest', b), /tree 0.*(child|left).*(out of range|range)/i);
+  });
+});
+
+/** Byte offset of the first node record (layout in docs/forest-format.md). */
+function forestNodeOffset(b: Buffer): number {
+  const nTrees = b.readUInt32LE(24);
+  const offsets = 48 + 4 * (nTrees + 1);
+  return Math.ceil(offsets / 8) * 8;
+}

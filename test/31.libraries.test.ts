@@ -1,0 +1,47 @@
+// The native libraries: versions reported, and a missing library is a clear error that names the
+// library, every place searched and how to get it (checked in child processes, which read the
+// environment variables at load).
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { loadInChild, productionDir } from './helpers.js';
+
+const lgbFile = JSON.stringify(join(productionDir, 'lightgbm.txt'));
+const xgbFile = JSON.stringify(join(productionDir, 'xgboost.json'));
+
+it('LIGHTGBM_LIB pointing to a file that does not exist', () => {
+  const r = loadInChild(`pe.LightGBMModel.load(${lgbFile})`, { LIGHTGBM_LIB: '/nonexistent/lib_lightgbm.so' });
+  expect(r.ok).toBe(false);
+  expect(r.name).toBe('LibraryLoadError');
+  expect(r.code).toBe('ERR_LIBRARY_LOAD');
+  expect(r.message).toContain('could not load the LightGBM library');
+  expect(r.message).toContain('LIGHTGBM_LIB=/nonexistent/lib_lightgbm.so: file not found');
+  expect(r.message).toContain('npm run libs');
+});
+
+it('XGBOOST_LIB pointing to a file that does not exist', () => {
+  const r = loadInChild(`pe.XGBoostModel.load(${xgbFile})`, { XGBOOST_LIB: '/nonexistent/libxgboost.so' });
+  expect(r.ok).toBe(false);
+  expect(r.name).toBe('LibraryLoadError');
+  expect(r.message).toContain('XGBOOST_LIB=/nonexistent/libxgboost.so: file not found');
+});
+
+it('the ensemble fails to load the same way, and the health check reports it', () => {
+  const r = loadInChild(`pe.ProductionEnsemble.load(${JSON.stringify(productionDir)})`, { XGBOOST_LIB: '/nonexistent/libxgboost.so' });
+  expect(r.name).toBe('LibraryLoadError');
+  const h = loadInChild(
+    `pe.ProductionEnsemble.healthCheck(${JSON.stringify(productionDir)}).then((h) => { if (h.status !== 'unhealthy' || h.errorCode !== 'ERR_LIBRARY_LOAD' || !h.error.includes('XGBOOST_LIB')) throw new Error(JSON.stringify(h)); })`,
+    { XGBOOST_LIB: '/nonexistent/libxgboost.so' },
+  );
+  expect(h).toEqual({ ok: true });
+});
+
+it('a file that is not a shared library', () => {
+  const r = loadInChild(`pe.LightGBMModel.load(${lgbFile})`, { LIGHTGBM_LIB: join(productionDir, 'lightgbm.txt') });
+  expect(r.name).toBe('LibraryLoadError');
+  expect(r.message).toMatch(/LIGHTGBM_LIB=.*lightgbm\.txt: .*(invalid ELF|too short|file)/);
+});
+
+it('an explicit path option overrides the environment', () => {
+  const r = loadInChild(`pe.LightGBMModel.load(${lgbFile}, { lightgbmLib: '/also/missing.so' })`);
+  expect(r.message).toContain('the path given in the options: file not found');
+});
