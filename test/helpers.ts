@@ -34,12 +34,17 @@ export function rowsOf(flat: Float64Array | Float32Array, nFeatures: number): nu
  * Asserts |actual - expected| <= tol everywhere; on failure names the worst index, its row, both
  * values, and the batch size.
  */
-export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, label: string, width = 1, tol = TOLERANCE): void {
+export function expectClose(actual: ArrayLike<number>, expectedIn: ArrayLike<number | string>, label: string, width = 1, tol = TOLERANCE): void {
+  // References hold JSON numbers; non-finite library outputs are stored as "NaN" / "Infinity".
+  const expected = Array.from(expectedIn, Number);
   expect(actual.length, `${label}: output length`).toBe(expected.length);
   let worst = -1;
   let worstDiff = 0;
   for (let i = 0; i < expected.length; i++) {
-    const d = Math.abs((actual[i] as number) - (expected[i] as number));
+    const a = actual[i] as number;
+    const b = expected[i] as number;
+    if (Object.is(a, b)) continue;
+    const d = Math.abs(a - b);
     if (!(d <= worstDiff) || Number.isNaN(d)) {
       worstDiff = Number.isNaN(d) ? Number.POSITIVE_INFINITY : d;
       worst = i;
