@@ -1,4 +1,5 @@
 // XGBoost through its C API: load validated JSON/UBJ from memory, in-place dense predict.
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
@@ -8,6 +9,16 @@
 #include "ensemble/xgboost_model.h"
 
 namespace ensemble::core {
+namespace {
+
+// Values per row XGBoost returns: multi:softmax predicts one class index but K margins;
+// multi:softprob and multi-target models give one value per class / target.
+int XGBoostOutputWidth(const XGBoostModel& model, bool margin) {
+  if (!margin && model.objective == "multi:softmax") return 1;
+  return model.num_outputs();
+}
+
+}  // namespace
 
 std::shared_ptr<XGBoostBooster> XGBoostBooster::Load(const XGBoostApi& api,
                                                      const std::vector<uint8_t>& bytes,
@@ -17,7 +28,7 @@ std::shared_ptr<XGBoostBooster> XGBoostBooster::Load(const XGBoostApi& api,
   const XGBoostModel model = ParseXGBoostModel(bytes.data(), bytes.size(), source);
   BoosterInfo info;
   info.num_features = static_cast<int>(model.num_feature);
-  info.num_classes = static_cast<int>(model.num_class);
+  info.num_classes = std::max(1, static_cast<int>(model.num_class));
   info.num_trees = static_cast<int>(model.trees.size());
   info.objective = model.objective;
   info.feature_names = model.feature_names;
