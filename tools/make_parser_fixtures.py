@@ -5,7 +5,7 @@ themselves say about them, for the C++ parser tests (test/native/test_*_parser.c
 Every model file <name>.txt / .json / .ubj comes with <file>.expected.json, written by the library
 that trained the model after loading the saved file back:
   library, version, num_trees, num_features, num_outputs, (objective, booster, best_iteration),
-  rows       input rows (NaN = missing; some values equal to split thresholds)
+  rows       input rows (null = missing; some values equal to split thresholds)
   pred_leaf  leaf reached in each tree for each row (LightGBM leaf index / XGBoost node id)
   raw        per row, the sum of tree outputs (LightGBM raw_score; XGBoost output_margin with a
              zero base_margin, so no base_score)

@@ -94,7 +94,7 @@ void Ensemble::PredictProba(const DenseMatrix& x, double* out, const EnsemblePar
   std::vector<double> rf(x.rows * 2);
 
   lightgbm_->Predict(x, OutputKind::kValue, lgb, n_threads);
-  xgboost_->Predict(x, OutputKind::kValue, xgb);
+  xgboost_->PredictPrechecked(x, OutputKind::kValue, xgb);
   if (x.dtype == DType::kFloat32) {
     forest_->PredictProba(static_cast<const float*>(x.data), x.rows, rf.data(), n_threads);
   } else {
@@ -113,7 +113,7 @@ void Ensemble::PredictRow(const void* row, DType dtype, double* out, double* par
   CheckValues(x, policy_, &feature_names_);
   double lgb = 0, xgb = 0, rf[2] = {0, 0};
   lightgbm_->PredictRow(row, dtype, OutputKind::kValue, &lgb);
-  xgboost_->Predict(x, OutputKind::kValue, &xgb);
+  xgboost_->PredictPrechecked(x, OutputKind::kValue, &xgb);
   if (dtype == DType::kFloat32) {
     forest_->PredictProba(static_cast<const float*>(row), 1, rf, 1);
   } else {

@@ -1,7 +1,9 @@
 // JSON number scanning with exact results: int64 for integers, correctly rounded double and float.
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <system_error>
@@ -33,6 +35,16 @@ double TextToDouble(const char* first, const char* last) {
 // on the midpoint between two floats (the tie then hides which side the decimal was on). Detect
 // that case and round the text to float directly, as XGBoost does for its float32 fields.
 float TextToFloat(const char* first, const char* last, double d) {
+  // Fast path: d within the normal float range is a midpoint between two floats exactly when
+  // its 29 mantissa bits below float precision read 1000...0.
+  const double magnitude = std::fabs(d);
+  if (magnitude >= static_cast<double>(std::numeric_limits<float>::min()) &&
+      magnitude <= static_cast<double>(std::numeric_limits<float>::max())) {
+    std::uint64_t bits;
+    std::memcpy(&bits, &d, sizeof(bits));
+    constexpr std::uint64_t kLowMask = (std::uint64_t{1} << 29) - 1;
+    if ((bits & kLowMask) != (std::uint64_t{1} << 28)) return static_cast<float>(d);
+  }
   const float f = JsonValue(d).AsFloat();
   if (!std::isfinite(d) || static_cast<double>(f) == d) return f;
   // The rounding boundary next to d: halfway to the adjacent float, or FLT_MAX + 2^103 (half an
@@ -63,15 +75,16 @@ float TextToFloat(const char* first, const char* last, double d) {
 
 const char* ScanJsonNumber(const char* p, const char* end, bool allow_nan_infinity,
                            JsonValue* out) {
+  if (p >= end) return nullptr;
   const char* start = p;
-  if (allow_nan_infinity && Matches(p, end, "NaN")) {
+  if (allow_nan_infinity && *p == 'N' && Matches(p, end, "NaN")) {
     *out = JsonValue(std::numeric_limits<double>::quiet_NaN());
     return p + 3;
   }
   const bool negative = p < end && *p == '-';
   if (negative) ++p;
   if (p >= end) return nullptr;
-  if (allow_nan_infinity && Matches(p, end, "Infinity")) {
+  if (allow_nan_infinity && *p == 'I' && Matches(p, end, "Infinity")) {
     const double inf = std::numeric_limits<double>::infinity();
     *out = JsonValue(negative ? -inf : inf);
     return p + 8;

@@ -51,15 +51,6 @@ JsonValue::JsonValue(Object members) : type_(JsonType::kObject) {
 
 JsonValue::JsonValue(const JsonValue& other) : bits_{} { CopyFrom(other); }
 
-JsonValue::JsonValue(JsonValue&& other) noexcept
-    : type_(other.type_),
-      flags_(other.flags_),
-      ubj_type_(other.ubj_type_),
-      float_(other.float_),
-      bits_(other.bits_) {
-  other.type_ = JsonType::kNull;
-}
-
 JsonValue& JsonValue::operator=(const JsonValue& other) {
   if (this != &other) {
     JsonValue copy(other);
@@ -80,8 +71,6 @@ JsonValue& JsonValue::operator=(JsonValue&& other) noexcept {
   }
   return *this;
 }
-
-JsonValue::~JsonValue() { Destroy(); }
 
 void JsonValue::Destroy() noexcept {
   switch (type_) {

@@ -32,7 +32,8 @@ bool ParseLgbInt(std::string_view token, std::int64_t* out) {
 }
 
 bool ParseLgbDouble(std::string_view token, double* out) {
-  if (token.empty() || token[0] == '+') return false;
+  // from_chars also takes "nan(chars)", which LightGBM's own Atof rejects with a fatal error.
+  if (token.empty() || token[0] == '+' || token.find('(') != std::string_view::npos) return false;
   const auto result = std::from_chars(token.data(), token.data() + token.size(), *out);
   return result.ec == std::errc() && result.ptr == token.data() + token.size();
 }
@@ -274,6 +275,7 @@ class LightGBMTextParser {
       block_sizes.push_back(lines_.pos() - block_start);
     }
     CheckTreeSizes(block_sizes);
+    CheckParameters();
     const auto per_iteration = static_cast<std::size_t>(model_.num_tree_per_iteration);
     if (model_.trees.size() % per_iteration != 0) {
       Fail(std::to_string(model_.trees.size()) + " trees is not a multiple of " +
@@ -317,6 +319,38 @@ class LightGBMTextParser {
         fields.value[k] = line.substr(eq + 1);
       }
     }
+  }
+
+  // The `parameters:` section after the trees: LGBM_BoosterGetLoadedParam (which the Python
+  // package calls on every load) splits each line on ':' and reads the second part unchecked.
+  void CheckParameters() {
+    bool inside = false;
+    while (!lines_.AtEnd()) {
+      const std::string_view line = lines_.Next();
+      if (line.empty()) continue;
+      if (!inside) {
+        inside = line == "parameters:";
+        continue;
+      }
+      if (line == "end of parameters") return;
+      std::size_t parts = 0;
+      for (std::string_view part : SplitOn(line, ':')) parts += part.empty() ? 0 : 1;
+      if (parts < 2) {
+        Fail("parameters: malformed line \"" + std::string(line.substr(0, 60)) + "\"");
+      }
+    }
+  }
+
+  static std::vector<std::string_view> SplitOn(std::string_view text, char sep) {
+    std::vector<std::string_view> out;
+    std::size_t begin = 0;
+    for (std::size_t i = 0; i <= text.size(); ++i) {
+      if (i == text.size() || text[i] == sep) {
+        out.push_back(text.substr(begin, i - begin));
+        begin = i + 1;
+      }
+    }
+    return out;
   }
 
   // LightGBM seeks to tree i at the sum of the first i sizes and aborts the process (or reads

@@ -14,6 +14,7 @@ namespace ensemble::core::detail {
 namespace {
 
 constexpr std::int8_t kCategoricalMask = 1;
+constexpr int kMaxDecisionType = 15;  // bits 0-3 are all LightGBM defines
 
 // Shortest text that reads back as `v` (for messages).
 std::string Number(double v) {
@@ -21,7 +22,6 @@ std::string Number(double v) {
   const auto result = std::to_chars(buf, buf + sizeof(buf), v);
   return std::string(buf, result.ptr);
 }
-constexpr int kMaxDecisionType = 15;  // bits 0-3 are all LightGBM defines
 
 // Reads the tokens of one field into typed values, with errors that name the field and index.
 class FieldReader {
@@ -55,7 +55,7 @@ class FieldReader {
   template <typename T>
   std::vector<T> Ints(LgbTreeKey key, std::int64_t count, std::int64_t lo, std::int64_t hi) const {
     std::vector<T> out;
-    if (count > 0) out.reserve(static_cast<std::size_t>(count));
+    Reserve(&out, key, count);
     ForEachToken(key, [&](std::string_view token) {
       std::int64_t v = 0;
       if (!ParseLgbInt(token, &v)) Fail(Element(key, out.size(), token) + " is not an integer");
@@ -72,7 +72,7 @@ class FieldReader {
   // Exactly `count` numbers; `finite` rejects NaN and infinities.
   std::vector<double> Doubles(LgbTreeKey key, std::int64_t count, bool finite) const {
     std::vector<double> out;
-    if (count > 0) out.reserve(static_cast<std::size_t>(count));
+    Reserve(&out, key, count);
     ForEachToken(key, [&](std::string_view token) {
       double v = 0;
       if (!ParseLgbDouble(token, &v)) Fail(Element(key, out.size(), token) + " is not a number");
@@ -86,6 +86,14 @@ class FieldReader {
   }
 
  private:
+  // Never trusts a declared count for memory: a field cannot hold more tokens than it has bytes.
+  template <typename T>
+  void Reserve(std::vector<T>* out, LgbTreeKey key, std::int64_t count) const {
+    if (count <= 0 || !fields_.Has(key)) return;
+    const auto bound = static_cast<std::int64_t>(fields_.Get(key).size() / 2 + 1);
+    out->reserve(static_cast<std::size_t>(count < bound ? count : bound));
+  }
+
   template <typename Fn>
   void ForEachToken(LgbTreeKey key, Fn&& fn) const {
     const std::string_view text = Require(key);
@@ -139,15 +147,17 @@ void CheckStructure(const LightGBMTree& tree, const FieldReader& reader) {
     stack.pop_back();
     for (int side = 0; side < 2; ++side) {
       const std::int32_t child = children[side][node];
-      const std::string at =
-          std::string(names[side]) + "[" + std::to_string(node) + "] = " + std::to_string(child);
+      const auto at = [&] {
+        return std::string(names[side]) + "[" + std::to_string(node) +
+               "] = " + std::to_string(child);
+      };
       if (child >= 0) {
         if (child >= n_internal) {
-          reader.Fail(at + " is out of range (tree has " + std::to_string(n_internal) +
+          reader.Fail(at() + " is out of range (tree has " + std::to_string(n_internal) +
                       " internal nodes)");
         }
         if (seen_node[child]) {
-          reader.Fail(at + " makes a cycle or a shared subtree (node " + std::to_string(child) +
+          reader.Fail(at() + " makes a cycle or a shared subtree (node " + std::to_string(child) +
                       " is reached twice)");
         }
         seen_node[child] = 1;
@@ -155,11 +165,11 @@ void CheckStructure(const LightGBMTree& tree, const FieldReader& reader) {
       } else {
         const std::int64_t leaf = ~static_cast<std::int64_t>(child);
         if (leaf >= tree.num_leaves) {
-          reader.Fail(at + " is out of range (leaf " + std::to_string(leaf) + ", tree has " +
+          reader.Fail(at() + " is out of range (leaf " + std::to_string(leaf) + ", tree has " +
                       std::to_string(tree.num_leaves) + " leaves)");
         }
         if (seen_leaf[leaf]) {
-          reader.Fail(at + ": leaf " + std::to_string(leaf) + " is reached twice");
+          reader.Fail(at() + ": leaf " + std::to_string(leaf) + " is reached twice");
         }
         seen_leaf[leaf] = 1;
       }
@@ -176,20 +186,21 @@ void CheckStructure(const LightGBMTree& tree, const FieldReader& reader) {
 void CheckSplits(const LightGBMTree& tree, const FieldReader& reader) {
   for (int i = 0; i < tree.num_internal(); ++i) {
     const int type = tree.decision_type[i];
-    const std::string at = "node " + std::to_string(i) + ": ";
-    if (((type >> 2) & 3) == 3)
-      reader.Fail(at + "decision_type " + std::to_string(type) +
+    const auto at = [&] { return "node " + std::to_string(i) + ": "; };
+    if (((type >> 2) & 3) == 3) {
+      reader.Fail(at() + "decision_type " + std::to_string(type) +
                   " has the undefined missing type 3");
+    }
     const double t = tree.threshold[i];
     if (type & kCategoricalMask) {
       // LightGBM only takes the categorical path when num_cat > 0, and then indexes
       // cat_boundaries[threshold] and [threshold + 1] unchecked.
       if (!(t >= 0 && t < tree.num_cat && std::trunc(t) == t)) {
-        reader.Fail(at + "categorical threshold " + Number(t) +
+        reader.Fail(at() + "categorical threshold " + Number(t) +
                     " is not a bitset index below num_cat = " + std::to_string(tree.num_cat));
       }
     } else if (std::isnan(t)) {
-      reader.Fail(at + "threshold is NaN");
+      reader.Fail(at() + "threshold is NaN");
     }
   }
 }
@@ -231,6 +242,30 @@ void ReadLinear(LightGBMTree* tree, int num_features, const FieldReader& reader)
   tree->leaf_coeff = reader.Doubles(LgbTreeKey::kLeafCoeff, total, true);
 }
 
+// Fields that do not change predictions but that LightGBM parses all the same: a bad token or
+// count there is a Log::Fatal, and inside the parallel tree loop (with tree_sizes) that aborts
+// the process. They are checked and dropped.
+void CheckStatistics(const LightGBMTree& tree, const FieldReader& reader) {
+  const int n = tree.num_leaves;
+  const int m = tree.num_internal();
+  const std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
+  const std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+  if (reader.Has(LgbTreeKey::kSplitGain)) reader.Doubles(LgbTreeKey::kSplitGain, m, false);
+  if (reader.Has(LgbTreeKey::kLeafWeight)) reader.Doubles(LgbTreeKey::kLeafWeight, n, false);
+  if (reader.Has(LgbTreeKey::kInternalValue)) {
+    reader.Doubles(LgbTreeKey::kInternalValue, m, false);
+  }
+  if (reader.Has(LgbTreeKey::kInternalWeight)) {
+    reader.Doubles(LgbTreeKey::kInternalWeight, m, false);
+  }
+  if (reader.Has(LgbTreeKey::kLeafCount)) {
+    reader.Ints<std::int64_t>(LgbTreeKey::kLeafCount, n, kMin, kMax);
+  }
+  if (reader.Has(LgbTreeKey::kInternalCount)) {
+    reader.Ints<std::int64_t>(LgbTreeKey::kInternalCount, m, kMin, kMax);
+  }
+}
+
 }  // namespace
 
 LightGBMTree BuildLightGBMTree(const LgbTreeFields& fields, int num_features,
@@ -268,6 +303,7 @@ LightGBMTree BuildLightGBMTree(const LgbTreeFields& fields, int num_features,
       tree.decision_type.assign(static_cast<std::size_t>(n_internal), 0);
     }
   }
+  if (n_internal > 0 || tree.is_linear) CheckStatistics(tree, reader);
   if (n_internal > 0) {
     CheckStructure(tree, reader);
     if (tree.num_cat > 0) ReadCategories(&tree, reader);

@@ -47,7 +47,7 @@ void CheckTyped(const T* x, const DenseMatrix& m, const InputPolicy& p,
     throw Error(ErrorCode::kNonFiniteInput,
                 "row " + std::to_string(r) + ", " + FeatureLabel(c, names) + ": " +
                     (v > 0 ? "+Inf" : "-Inf") + " is not allowed (" + p.refuser +
-                    " refuses infinite inputs; use NaN for a missing value)");
+                    " cannot score infinite values; use NaN for a missing value)");
   }
 }
 

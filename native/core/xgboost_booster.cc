@@ -76,6 +76,14 @@ void XGBoostBooster::Check(int rc, const char* what) const {
 
 void XGBoostBooster::Predict(const DenseMatrix& x, OutputKind kind, double* out) const {
   CheckFeatureCount(x, static_cast<size_t>(info_.num_features));
+  InputPolicy policy;
+  policy.refuser = "XGBoost";
+  CheckValues(x, policy, &info_.feature_names);
+  PredictPrechecked(x, kind, out);
+}
+
+void XGBoostBooster::PredictPrechecked(const DenseMatrix& x, OutputKind kind, double* out) const {
+  CheckFeatureCount(x, static_cast<size_t>(info_.num_features));
   if (x.rows == 0) return;
   // The numpy-style array interface XGBoost reads the matrix through; formatted on the stack so
   // the single-row path allocates nothing.

@@ -78,12 +78,12 @@ std::vector<std::int64_t> XgbFields::Ints(std::string_view key, std::int64_t cou
   std::vector<std::int64_t> out(array.size());
   for (std::size_t i = 0; i < array.size(); ++i) {
     const JsonValue& v = array[i];
-    const std::string at = FieldName(key) + "[" + std::to_string(i) + "]";
-    if (!v.IsInteger()) Fail(at + " is " + v.TypeName() + ", expected an integer");
+    const auto at = [&] { return FieldName(key) + "[" + std::to_string(i) + "]"; };
+    if (!v.IsInteger()) Fail(at() + " is " + v.TypeName() + ", expected an integer");
     out[i] = v.AsInt64();
     if (out[i] < lo || out[i] > hi) {
-      Fail(at + " = " + std::to_string(out[i]) + " is out of range [" + std::to_string(lo) + ", " +
-           std::to_string(hi) + "]");
+      Fail(at() + " = " + std::to_string(out[i]) + " is out of range [" + std::to_string(lo) +
+           ", " + std::to_string(hi) + "]");
     }
   }
   return out;

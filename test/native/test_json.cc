@@ -1,10 +1,14 @@
 // The JSON / UBJSON document model: values, exact numbers, limits, errors with byte offsets.
 #include <gtest/gtest.h>
 
+#include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <cstring>
 #include <limits>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "ensemble/json.h"
@@ -96,6 +100,33 @@ TEST(Json, FloatsAreRoundedFromTheText) {
   EXPECT_TRUE(std::isinf(ParseJson("3.40282356779733661637539395458142568448e38").AsFloat()));
   EXPECT_TRUE(std::isinf(ParseJson("-3.5e38").AsFloat()));
   EXPECT_LT(ParseJson("-3.5e38").AsFloat(), 0.0f);
+}
+
+// The float of every number equals what std::from_chars<float> makes of the same text, also for
+// decimals crafted to sit next to the midpoint between two floats.
+TEST(Json, FloatsMatchFromChars) {
+  ensemble::test::Xorshift rng(42);
+  char text[64];
+  int checked = 0;
+  for (int i = 0; i < 20000; ++i) {
+    float a;
+    const auto bits = static_cast<std::uint32_t>(rng.Next());
+    std::memcpy(&a, &bits, sizeof(a));
+    if (!std::isfinite(a) || a == std::numeric_limits<float>::max()) continue;
+    const float b = std::nextafter(a, std::numeric_limits<float>::infinity());
+    const double mid = (static_cast<double>(a) + static_cast<double>(b)) / 2;
+    for (const char* format : {"%.9g", "%.17g", "%.25g", "%.40g"}) {
+      for (double v : {static_cast<double>(a), mid}) {
+        const int n = std::snprintf(text, sizeof(text), format, v);
+        float want = 0.0f;
+        const auto result = std::from_chars(text, text + n, want);
+        if (result.ec != std::errc()) continue;
+        ASSERT_EQ(ParseJson(std::string_view(text, n)).AsFloat(), want) << text;
+        ++checked;
+      }
+    }
+  }
+  EXPECT_GT(checked, 100000);
 }
 
 TEST(Json, NanAndInfinityAreAnOption) {

@@ -152,9 +152,10 @@ TEST_P(LightGBMFixture, MatchesTheLibrary) {
       ASSERT_EQ(leaf, expected.pred_leaf[r][t]) << file << " row " << r << " tree " << t;
       raw[t % k] += OutputOf(model.trees[t], leaf, row);
     }
-    // Raw scores are plain sums, also for average_output (LightGBM averages only after them).
+    // Raw scores are plain sums, also for average_output (LightGBM averages only after them),
+    // added in the same order as LightGBM: bit for bit equal.
     for (int c = 0; c < k; ++c) {
-      EXPECT_DOUBLE_EQ(raw[c], expected.raw[r][c]) << file << " row " << r << " output " << c;
+      EXPECT_EQ(raw[c], expected.raw[r][c]) << file << " row " << r << " output " << c;
     }
   }
 }
@@ -267,6 +268,9 @@ TEST(LightGBMParser, RejectsBadFeaturesAndNumbers) {
                           {"decision_type[0] = \"300\" is out of range [0, 15]"}));
   EXPECT_TRUE(RejectsWith([&] { Parse(SetToken(text, "num_leaves=", 0, "9")); },
                           {"tree 0: leaf_value has 6 values, expected 9"}));
+  // A huge declared count is checked against the tokens before any memory is reserved for it.
+  EXPECT_TRUE(RejectsWith([&] { Parse(SetToken(text, "num_leaves=", 0, "2000000000")); },
+                          {"tree 0: leaf_value has 6 values, expected 2000000000"}));
   EXPECT_TRUE(RejectsWith([&] { Parse(SetToken(text, "num_leaves=", 0, "-3")); },
                           {"num_leaves = -3 is out of range"}));
   EXPECT_TRUE(
@@ -280,6 +284,26 @@ TEST(LightGBMParser, RejectsBadFeaturesAndNumbers) {
         Parse(FixTreeSizes(Replace(text, "\nshrinkage=1\n", "\nshrinkage=1\nshrinkage=1\n")));
       },
       {"tree 0: duplicate field shrinkage"}));
+}
+
+// Fields that do not affect predictions are still parsed by LightGBM, and a fatal error in its
+// parallel tree loop aborts the process.
+TEST(LightGBMParser, RejectsBadStatisticsAndParameters) {
+  const std::string text = ReadParserFixture("lgb_binary.txt");
+  EXPECT_TRUE(RejectsWith([&] { Parse(SetToken(text, "split_gain=", 0, "abc")); },
+                          {"tree 0: split_gain[0] = \"abc\" is not a number"}));
+  EXPECT_TRUE(RejectsWith([&] { Parse(SetToken(text, "internal_weight=", 1, "1e5x", 3)); },
+                          {"tree 3: internal_weight[1] = \"1e5x\" is not a number"}));
+  EXPECT_TRUE(RejectsWith([&] { Parse(SetToken(text, "leaf_weight=", 0, "1 2")); },
+                          {"tree 0: leaf_weight has 7 values, expected 6"}));
+  EXPECT_TRUE(RejectsWith([&] { Parse(SetToken(text, "leaf_count=", 0, "1.5")); },
+                          {"tree 0: leaf_count[0] = \"1.5\" is not an integer"}));
+  EXPECT_TRUE(RejectsWith([&] { Parse(SetToken(text, "leaf_value=", 0, "nan(1)")); },
+                          {"leaf_value[0] = \"nan(1)\" is not a number"}));
+  EXPECT_TRUE(RejectsWith([&] { Parse(Replace(text, "[boosting: gbdt]", "[boosting gbdt]")); },
+                          {"model.txt: parameters: malformed line \"[boosting gbdt]\""}));
+  // After "end of parameters" LightGBM reads no parameter lines.
+  EXPECT_NO_THROW(Parse(text + "\nnot a parameter\n"));
 }
 
 TEST(LightGBMParser, RejectsWrongTreeSizes) {

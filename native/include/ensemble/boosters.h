@@ -96,8 +96,11 @@ class XGBoostBooster {
   const LoadedLibrary& library() const { return api_.library; }
 
   /// Scores x into out[x.rows * width] (width: info().output_width or margin_width) with XGBoosterPredictFromDense (in place,
-  /// no DMatrix). NaN = missing; +-Inf must be refused by the caller (CheckValues) first.
+  /// no DMatrix). NaN = missing.
+  /// +-Inf is refused (kNonFiniteInput naming row and feature), as XGBoost itself refuses it.
   void Predict(const DenseMatrix& x, OutputKind kind, double* out) const;
+  /// Predict without the +-Inf check, for callers that ran CheckValues on x already.
+  void PredictPrechecked(const DenseMatrix& x, OutputKind kind, double* out) const;
 
  private:
   XGBoostBooster(const XGBoostApi& api, void* handle, BoosterInfo info);

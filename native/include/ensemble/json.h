@@ -53,10 +53,20 @@ class JsonValue {
   explicit JsonValue(Object members);
 
   JsonValue(const JsonValue& other);
-  JsonValue(JsonValue&& other) noexcept;
+  JsonValue(JsonValue&& other) noexcept
+      : type_(other.type_),
+        flags_(other.flags_),
+        ubj_type_(other.ubj_type_),
+        float_(other.float_),
+        bits_(other.bits_) {
+    other.type_ = JsonType::kNull;
+  }
   JsonValue& operator=(const JsonValue& other);
   JsonValue& operator=(JsonValue&& other) noexcept;
-  ~JsonValue();
+  // Inline so that arrays of numbers are freed without a call per element.
+  ~JsonValue() {
+    if (type_ >= JsonType::kString) Destroy();
+  }
 
   /// The kind of this value.
   JsonType type() const noexcept { return type_; }
@@ -138,7 +148,8 @@ struct JsonParseOptions {
 
 /// Parses JSON text (RFC 8259; plus NaN/Infinity if allowed). The whole input must be one value
 /// with only whitespace around it. Duplicate object keys are rejected (readers disagree on which
-/// one wins). Throws Error(options.error_code, "invalid JSON at byte N: ...").
+/// one wins). \u escapes are decoded to UTF-8; other bytes of strings are kept as they are (not
+/// checked for valid UTF-8). Throws Error(options.error_code, "invalid JSON at byte N: ...").
 JsonValue ParseJson(std::string_view text, const JsonParseOptions& options = {});
 
 /// Parses UBJSON as XGBoost writes it (big-endian; markers Z T F i U I l L d D C S H [ {;

@@ -101,9 +101,10 @@ struct LightGBMModel {
 /// Throws Error(ErrorCode::kModelFormat, "<source>: tree 12: left_child[3] = 40 is out of range
 /// (tree has 30 internal nodes)") and the like for anything LightGBM would crash on or misread:
 /// truncation (no "end of trees"), NUL bytes, missing or inconsistent header keys, array lengths,
-/// child indices, cycles, feature indices, categorical bitsets, linear-leaf features, bad numbers,
-/// `tree_sizes` that do not match the tree blocks, a tree count that is not a multiple of
-/// num_tree_per_iteration.
+/// child indices, cycles, feature indices, categorical bitsets, linear-leaf features, bad numbers
+/// (also in fields that do not affect predictions but that LightGBM parses: a fatal error in its
+/// parallel tree loop aborts the process), `tree_sizes` that do not match the tree blocks, a tree
+/// count that is not a multiple of num_tree_per_iteration, malformed `parameters:` lines.
 LightGBMModel ParseLightGBMText(std::string_view text, const std::string& source);
 
 }  // namespace ensemble::core
