@@ -1,0 +1,68 @@
+// getModelInfo (the seed's get_model_info), the health check, and ensembles built from models.
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { LightGBMModel, MetadataError, ProductionEnsemble, RandomForestModel, XGBoostModel } from '../dist/index.js';
+import { fixtures, productionDir, readJson } from './helpers.js';
+
+let model: ProductionEnsemble;
+beforeAll(async () => {
+  model = await ProductionEnsemble.load(productionDir);
+});
+afterAll(() => model.close());
+
+it('getModelInfo keeps the seed contract and reports the libraries loaded', () => {
+  const info = model.getModelInfo();
+  const meta = readJson<Record<string, unknown>>(join(productionDir, 'production_model_metadata.json'));
+  expect(info.type).toBe('ProductionEnsemble');
+  expect(info.nFeatures).toBe(12);
+  expect(info.featureNames).toEqual(meta.feature_names);
+  expect(info.individualModels).toEqual(['lightgbm', 'xgboost', 'random_forest']);
+  expect(info.weights).toEqual({ lightgbm: 0.4, xgboost: 0.4, random_forest: 0.2 });
+  expect(info.versions.lightgbm).toBe('4.7.0');
+  expect(info.versions.xgboost).toBe('3.2.0');
+  expect(info.libraries.lightgbm).toMatch(/lib_lightgbm\.so$/);
+  expect(info.trainingVersions).toEqual(meta.training_library_versions);
+  expect(info.status).toBe('production_ready');
+  expect(info.performanceMetrics).toEqual(meta.performance_metrics);
+  expect(info.models.lightgbm.numTrees).toBe(300);
+  expect(info.models.xgboost.numTrees).toBe(300);
+  expect(info.models.randomForest.numTrees).toBe(100);
+  const files = meta.model_files as Record<string, { sha256: string }>;
+  expect(info.models.lightgbm.sha256).toBe(files.lightgbm?.sha256);
+});
+
+it('healthCheck reports healthy with a probe score', async () => {
+  const h = await model.healthCheck();
+  expect(h.status).toBe('healthy');
+  expect(h.probe).toBeGreaterThan(0);
+  expect(h.probe).toBeLessThan(1);
+  expect(h.info?.nFeatures).toBe(12);
+  const s = await ProductionEnsemble.healthCheck(productionDir);
+  expect(s.status).toBe('healthy');
+  const bad = await ProductionEnsemble.healthCheck(join(fixtures, 'no-such-dir'));
+  expect(bad).toMatchObject({ status: 'unhealthy', errorCode: 'ERR_MODEL_NOT_FOUND' });
+  expect(bad.error).toContain('no-such-dir');
+});
+
+it('fromModels builds the same ensemble from models loaded one by one', async () => {
+  const lightgbm = await LightGBMModel.load(join(productionDir, 'lightgbm.txt'));
+  const xgboost = await XGBoostModel.load(join(productionDir, 'xgboost.json'));
+  const randomForest = await RandomForestModel.load(join(productionDir, 'random_forest.forest'));
+  const e = ProductionEnsemble.fromModels({ lightgbm, xgboost, randomForest }, { featureNames: [...model.featureNames] });
+  const x = new Float64Array(24).map((_, i) => i * 0.37);
+  expect(e.predictProba(x)).toEqual(model.predictProba(x));
+  e.close();
+  expect(lightgbm.predictProba(x.subarray(0, 12))).toHaveLength(1); // still the caller's
+  for (const m of [lightgbm, xgboost, randomForest]) m.close();
+});
+
+it('a non-binary model in the ensemble is a clear error', async () => {
+  const lightgbm = await LightGBMModel.load(join(fixtures, 'models', 'lgb_multiclass_softmax_5f', 'model.txt'));
+  const xgboost = await XGBoostModel.load(join(fixtures, 'models', 'xgb_multi_softprob_5f', 'model.json'));
+  const randomForest = await RandomForestModel.load(join(fixtures, 'models', 'rf_multiclass_4c_6f', 'model.forest'));
+  expect(() => ProductionEnsemble.fromModels({ lightgbm, xgboost, randomForest }, { featureNames: ['a', 'b', 'c', 'd', 'e'] })).toThrow(MetadataError);
+  expect(() => ProductionEnsemble.fromModels({ lightgbm, xgboost, randomForest }, { featureNames: ['a', 'b', 'c', 'd', 'e'] })).toThrow(
+    /random forest model has 6 features|must be a binary classifier/,
+  );
+  for (const m of [lightgbm, xgboost, randomForest]) m.close();
+});
