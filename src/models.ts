@@ -220,6 +220,18 @@ export class LightGBMModel extends BoosterModel {
   static loadSync(source: ModelSource, options?: ModelLoadOptions): LightGBMModel {
     return new LightGBMModel(binding().addon.loadLightGBM(toSource(source, 'LightGBM'), nativeOptions(options), false));
   }
+
+  /**
+   * Loads a model from the text of a LightGBM model (what `Booster.model_to_string()` returns).
+   * @example
+   * const lgb = LightGBMModel.fromString(await fetchModelText());
+   */
+  static fromString(text: string, options?: ModelLoadOptions): LightGBMModel {
+    if (typeof text !== 'string') throw new TypeError('fromString needs the model text as a string');
+    return new LightGBMModel(
+      binding().addon.loadLightGBM({ bytes: Buffer.from(text, 'utf8'), name: '<LightGBM string>' }, nativeOptions(options), false),
+    );
+  }
 }
 
 /**

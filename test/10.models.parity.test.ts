@@ -99,6 +99,15 @@ describe.each(cases)('%s', (name) => {
       },
     );
 
+    it.runIf(ref.kind === 'lightgbm')('loads from a string too', () => {
+      const again = LightGBMModel.fromString(readFileSync(path, 'utf8'));
+      try {
+        expectClose(again.predictProba(x64), ref.predict_f64, `${name}/${file} string`, width);
+      } finally {
+        again.close();
+      }
+    });
+
     it('loads from a buffer too', () => {
       const again = Loader.loadSync(readFileSync(path));
       try {

@@ -3,6 +3,8 @@
 
 #include <thread>
 
+#include "ensemble/file_io.h"
+
 namespace ensemble::addon {
 
 core::DType DTypeOf(const Napi::TypedArray& a) {
@@ -80,6 +82,28 @@ core::LibrarySearch ToSearch(const Napi::Object& options, const char* explicit_k
     }
   }
   return search;
+}
+
+std::vector<uint8_t> ModelSource::Read() const {
+  return path.empty() ? bytes : core::ReadFileBytes(path);
+}
+
+ModelSource ToModelSource(const Napi::CallbackInfo& info) {
+  if (!info[0].IsObject()) throw Napi::TypeError::New(info.Env(), "source must be an object");
+  Napi::Object source = info[0].As<Napi::Object>();
+  ModelSource out;
+  out.path = ToOptionalString(source, "path");
+  out.name = out.path.empty() ? ToOptionalString(source, "name") : out.path;
+  if (out.name.empty()) out.name = "<buffer>";
+  if (out.path.empty()) {
+    auto [data, size] = ToBytes(source.Get("bytes"));
+    out.bytes.assign(data, data + size);
+  }
+  return out;
+}
+
+Napi::Object ToOptions(const Napi::CallbackInfo& info) {
+  return info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(info.Env());
 }
 
 int ToThreads(const Napi::Object& options) {

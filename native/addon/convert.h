@@ -4,6 +4,7 @@
 #include <napi.h>
 
 #include <string>
+#include <vector>
 
 #include "ensemble/matrix.h"
 #include "ensemble/native_libraries.h"
@@ -30,6 +31,21 @@ core::LibrarySearch ToSearch(const Napi::Object& options, const char* explicit_k
 
 /// A thread count option: 0 / undefined = all cores.
 int ToThreads(const Napi::Object& options);
+
+/// The model source of the load functions' (source: {path} | {bytes, name}, options, async).
+struct ModelSource {
+  std::string path;            ///< empty when loading from bytes
+  std::string name;            ///< names the model in error messages
+  std::vector<uint8_t> bytes;  ///< a copy: an async load runs after the call returns
+  /// The model's bytes: the file's (read once, here) or the copy.
+  std::vector<uint8_t> Read() const;
+};
+
+/// Reads info[0] as a ModelSource.
+ModelSource ToModelSource(const Napi::CallbackInfo& info);
+
+/// info[1] as the options object ({} when absent).
+Napi::Object ToOptions(const Napi::CallbackInfo& info);
 
 /// The element type of a Float32Array / Float64Array.
 core::DType DTypeOf(const Napi::TypedArray& a);

@@ -1,5 +1,4 @@
 // Forest for JS: load the package's forest format (file or buffer), class-probability scoring.
-#include "ensemble/file_io.h"
 #include "load_worker.h"
 #include "model_wrap.h"
 #include "wraps.h"
@@ -46,34 +45,17 @@ size_t ForestTraits::Bytes(const Core& c) { return c.forest->num_nodes() * 16; }
 
 // loadForest(source: {path} | {bytes, name}, options, async) -> Forest | Promise
 static Napi::Value LoadForest(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!info[0].IsObject()) throw Napi::TypeError::New(env, "source must be an object");
-  Napi::Object source = info[0].As<Napi::Object>();
-  Napi::Object options = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env);
-  const bool async = info[2].ToBoolean();
-  const std::string path = ToOptionalString(source, "path");
-  std::string name = path.empty() ? ToOptionalString(source, "name") : path;
-  if (name.empty()) name = "<buffer>";
-  std::vector<uint8_t> given;
-  if (path.empty()) {
-    auto [data, size] = ToBytes(source.Get("bytes"));
-    given.assign(data, data + size);
-  }
-  const int threads = ToThreads(options);
+  const ModelSource source = ToModelSource(info);
+  const int threads = ToThreads(ToOptions(info));
   using Result = std::shared_ptr<const ForestModel>;
   return RunLoad<Result>(
-      env, async,
+      info.Env(), info[2].ToBoolean(),
       [=]() -> Result {
         auto model = std::make_shared<ForestModel>();
         model->threads = threads;
-        if (!path.empty()) {
-          const std::vector<uint8_t> bytes = core::ReadFileBytes(path);
-          model->forest = std::make_shared<core::Forest>(
-              core::Forest::FromBytes(bytes.data(), bytes.size(), name));
-        } else {
-          model->forest = std::make_shared<core::Forest>(
-              core::Forest::FromBytes(given.data(), given.size(), name));
-        }
+        const std::vector<uint8_t> bytes = source.Read();
+        model->forest = std::make_shared<core::Forest>(
+            core::Forest::FromBytes(bytes.data(), bytes.size(), source.name));
         return model;
       },
       [](Napi::Env e, Result& r) -> Napi::Value { return ForestWrap::NewInstance(e, r); });

@@ -1,5 +1,4 @@
 // LightGBMBooster for JS: load (file or buffer, sync or async), batch / row / margin scoring.
-#include "ensemble/file_io.h"
 #include "load_worker.h"
 #include "model_wrap.h"
 #include "wraps.h"
@@ -44,32 +43,18 @@ size_t LightGBMTraits::Bytes(const Core& c) {
 
 // loadLightGBM(source: {path} | {bytes, name}, options, async) -> LightGBMBooster | Promise
 static Napi::Value LoadLightGBM(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!info[0].IsObject()) throw Napi::TypeError::New(env, "source must be an object");
-  Napi::Object source = info[0].As<Napi::Object>();
-  Napi::Object options = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env);
-  const bool async = info[2].ToBoolean();
-  const std::string path = ToOptionalString(source, "path");
-  std::string name = path.empty() ? ToOptionalString(source, "name") : path;
-  if (name.empty()) name = "<buffer>";
-  std::string text;
-  if (path.empty()) {
-    auto [data, size] = ToBytes(source.Get("bytes"));
-    text.assign(reinterpret_cast<const char*>(data), size);  // copied: the load may be async
-  }
-  core::LibrarySearch search = ToSearch(options, "lightgbmLib");
+  const ModelSource source = ToModelSource(info);
+  const Napi::Object options = ToOptions(info);
+  const core::LibrarySearch search = ToSearch(options, "lightgbmLib");
   const int threads = ToThreads(options);
   using Result = std::shared_ptr<const core::LightGBMBooster>;
   return RunLoad<Result>(
-      env, async,
+      info.Env(), info[2].ToBoolean(),
       [=]() -> Result {
         const core::LightGBMApi& api = core::LoadLightGBM(search);
-        if (!path.empty()) {
-          std::vector<uint8_t> bytes = core::ReadFileBytes(path);
-          return core::LightGBMBooster::Load(
-              api, std::string(bytes.begin(), bytes.end()), name, threads);
-        }
-        return core::LightGBMBooster::Load(api, text, name, threads);
+        const std::vector<uint8_t> bytes = source.Read();
+        return core::LightGBMBooster::Load(api, std::string(bytes.begin(), bytes.end()),
+                                           source.name, threads);
       },
       [](Napi::Env e, Result& r) -> Napi::Value { return LightGBMWrap::NewInstance(e, r); });
 }

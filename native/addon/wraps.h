@@ -87,6 +87,10 @@ void InitXGBoost(Napi::Env env, Napi::Object exports);
 void InitForest(Napi::Env env, Napi::Object exports);
 void InitEnsemble(Napi::Env env, Napi::Object exports);
 
+/// Describes a booster for JS (shared by LightGBM and XGBoost).
+Napi::Object BoosterInfoObject(Napi::Env env, const core::BoosterInfo& info,
+                               const core::LoadedLibrary& lib);
+
 /// Describes a loaded library for JS: { path, version }.
 Napi::Object LibraryInfo(Napi::Env env, const core::LoadedLibrary& lib);
 /// A JS string array.

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "ensemble/crc32.h"
+#include "ensemble/file_io.h"
 #include "ensemble/error.h"
 #include "ensemble/forest.h"
 
@@ -377,27 +378,7 @@ Forest Forest::FromBytes(const uint8_t* data, size_t size, const std::string& so
 }
 
 Forest Forest::FromFile(const std::string& path) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) {
-    throw Error(ErrorCode::kModelNotFound,
-                path + ": cannot open forest file (" + std::strerror(errno) + ")");
-  }
-  if (!S_ISREG(st.st_mode)) {
-    throw Error(ErrorCode::kModelNotFound, path + ": not a regular file");
-  }
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) {
-    throw Error(ErrorCode::kModelNotFound,
-                path + ": cannot open forest file (" + std::strerror(errno) + ")");
-  }
-  std::vector<uint8_t> bytes;
-  bytes.reserve(static_cast<size_t>(st.st_size));
-  uint8_t buf[1 << 16];
-  size_t got;
-  while ((got = std::fread(buf, 1, sizeof buf, f)) > 0) bytes.insert(bytes.end(), buf, buf + got);
-  const bool failed = std::ferror(f) != 0;
-  std::fclose(f);
-  if (failed) throw Error(ErrorCode::kModelNotFound, path + ": read error");
+  const std::vector<uint8_t> bytes = ReadFileBytes(path);
   return FromBytes(bytes.data(), bytes.size(), path);
 }
 
