@@ -103,11 +103,12 @@ class XGBoostBooster {
   void PredictPrechecked(const DenseMatrix& x, OutputKind kind, double* out) const;
 
  private:
-  XGBoostBooster(const XGBoostApi& api, void* handle, BoosterInfo info);
+  XGBoostBooster(const XGBoostApi& api, void* batch, void* small, BoosterInfo info);
   void Check(int rc, const char* what) const;
 
   const XGBoostApi& api_;
-  void* handle_;
+  void* handle_;        // nthread = the load-time count
+  void* small_handle_;  // nthread = 1, for small batches; == handle_ when that count is 1
   BoosterInfo info_;
 };
 
