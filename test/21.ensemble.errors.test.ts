@@ -179,6 +179,17 @@ describe('model directory', () => {
     await expect(ProductionEnsemble.load(d)).rejects.toThrow(/model_type is "SomethingElse", expected "ProductionEnsemble"/);
   });
 
+  it('an unknown schema_version or model format', async () => {
+    const d = copy('schema');
+    writeMeta(d, { ...metaOf(d), schema_version: 2 });
+    await expect(ProductionEnsemble.load(d)).rejects.toThrow(/schema_version 2 is not supported/);
+    const m = metaOf(copy('format'));
+    m.model_files.xgboost.format = 'onnx';
+    const d2 = join(work, 'format');
+    writeMeta(d2, m);
+    await expect(ProductionEnsemble.load(d2)).rejects.toThrow(/model_files\.xgboost\.format 'onnx' is not a format this package reads/);
+  });
+
   it('the legacy model_metadata.json alone is accepted', async () => {
     const d = copy('legacy');
     unlinkSync(join(d, 'production_model_metadata.json'));

@@ -103,6 +103,15 @@ ModelDirectory LoadModelDirectory(const std::string& dir, const ModelDirectoryOp
   }
   if (!meta.IsObject()) Bad(mfile, "the top level must be a JSON object");
 
+  // schema_version, when given, must be one this reader knows.
+  if (const JsonValue* sv = Field(meta, "schema_version"); sv != nullptr) {
+    if (!sv->IsInteger() || sv->AsInt64() != 1) {
+      Bad(mfile, "schema_version " +
+                     (sv->IsInteger() ? std::to_string(sv->AsInt64()) : std::string(sv->TypeName())) +
+                     " is not supported (this package reads schema_version 1)");
+    }
+  }
+
   // model_type, when given, must say what this is.
   const std::string model_type = FieldString(meta, "model_type", mfile, false);
   if (!model_type.empty() && model_type != "ProductionEnsemble") {
@@ -185,6 +194,15 @@ ModelDirectory LoadModelDirectory(const std::string& dir, const ModelDirectoryOp
       }
       expected_sha = FieldString(*entry, "sha256", mfile, false);
       f.format = FieldString(*entry, "format", mfile, false);
+      static const char* const kFormats[3][2] = {{"lightgbm-text", "lightgbm-text"},
+                                                 {"xgboost-json", "xgboost-ubj"},
+                                                 {"production-ensemble-forest-v1",
+                                                  "production-ensemble-forest"}};
+      if (!f.format.empty() && f.format != kFormats[i][0] && f.format != kFormats[i][1]) {
+        Bad(mfile, std::string("model_files.") + kRoles[i] + ".format '" + f.format +
+                       "' is not a format this package reads for " + kRoles[i] + " (expected '" +
+                       kFormats[i][0] + "')");
+      }
     }
     f.path = JoinPath(dir, name);
     bytes[i] = ReadFileBytes(f.path);
