@@ -92,8 +92,32 @@ export namespace Binding {
     files: { role: string; path: string; sha256: string; format: string }[];
   }
 
+  /** The core's TechnicalFeatures: candles in, the 12 features out (native/addon/features_wrap.cc). */
+  export interface FeatureStream {
+    /** Writes 12 values to `out`; false (and 12 NaN) for a warm-up candle. */
+    push(open: number, high: number, low: number, close: number, volume: number, out: Float64Array): boolean;
+    pushColumns(
+      open: Float64Array,
+      high: Float64Array,
+      low: Float64Array,
+      close: Float64Array,
+      volume: Float64Array,
+      nanWarmup: boolean,
+      out: Float64Array,
+    ): { rows: number; warmup: number };
+    rowsFor(n: number, nanWarmup: boolean): number;
+    reset(): void;
+    bars(): number;
+  }
+  export interface FeatureStreamClass {
+    new (): FeatureStream;
+    readonly names: readonly string[];
+    readonly warmupBars: number;
+  }
+
   export interface Addon {
     setErrorFactory(factory: (code: string, message: string) => Error): void;
+    FeatureStream: FeatureStreamClass;
     loadLightGBM(source: Source, options: NativeOptions, async: true): Promise<LightGBMBooster>;
     loadLightGBM(source: Source, options: NativeOptions, async: false): LightGBMBooster;
     loadXGBoost(source: Source, options: NativeOptions, async: true): Promise<XGBoostBooster>;

@@ -8,6 +8,17 @@ export {
   type ModelInfo,
   type ModelProbabilities,
 } from './ensemble.js';
+export {
+  FEATURE_NAMES,
+  TechnicalFeatures,
+  WARMUP_BARS,
+  computeFeatures,
+  type Candle,
+  type CandleColumns,
+  type FeatureBatch,
+  type FeatureOptions,
+  type WarmupPolicy,
+} from './features.js';
 export { LightGBMModel, RandomForestModel, XGBoostModel, type ModelLoadOptions, type ModelSource } from './models.js';
 export type { Cell, FeatureRecord, MatrixInput, RowInput } from './validate.js';
 export {

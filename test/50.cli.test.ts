@@ -1,40 +1,44 @@
-// The production-ensemble command as a user runs it: score (summary and output file), info,
-// health (exit codes), and clear errors for bad input.
-import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+// The production-ensemble command as a user runs it: score (candles or features, CSV or Parquet,
+// summary and output file), info, health, validate, and clear errors for bad input.
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, expect, it } from 'vitest';
 import { ProductionEnsemble } from '../dist/index.js';
 import { productionDir, root } from './helpers.js';
 
 const cli = join(root, 'dist', 'cli', 'main.js');
-const sample = join(root, 'data', 'sample_features.csv');
+const features = join(root, 'data', 'sample_features.csv');
+const history = join(root, 'data', 'sample_history.csv');
 const work = mkdtempSync(join(tmpdir(), 'pe-cli-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 function run(...args: string[]) {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', timeout: 300_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-it('score prints a summary and writes one output row per input row, equal to the API', async () => {
+const lines = (path: string) => readFileSync(path, 'utf8').trim().split('\n');
+
+it('score --from-features: one output row per input row, equal to the API', async () => {
   const out = join(work, 'scores.csv');
-  const r = run('score', sample, '-o', out, '--threads', '2');
+  const r = run('score', features, '--from-features', '-o', out, '--threads', '2');
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
-  const inputRows = readFileSync(sample, 'utf8').trim().split('\n').length - 1;
-  expect(r.stdout).toContain(`scored ${inputRows} rows`);
+  const inputRows = lines(features).length - 1;
+  expect(r.stdout).toContain(`scored ${inputRows} of ${inputRows} rows`);
   expect(r.stdout).toMatch(/labels at threshold 0\.5: up \d+ \([\d.]+%\), down \d+/);
-  const lines = readFileSync(out, 'utf8').trim().split('\n');
-  expect(lines[0]).toBe('timestamp,lightgbm,xgboost,random_forest,ensemble,label');
-  expect(lines.length - 1).toBe(inputRows);
-  const header = readFileSync(sample, 'utf8').split('\n', 1)[0]?.split(',') ?? [];
-  const first = readFileSync(sample, 'utf8').split('\n')[1]?.split(',') ?? [];
+  const got = lines(out);
+  expect(got[0]).toBe('timestamp,lightgbm,xgboost,random_forest,ensemble,label');
+  expect(got.length - 1).toBe(inputRows);
+  const header = lines(features)[0]?.split(',') ?? [];
+  const first = lines(features)[1]?.split(',') ?? [];
   const model = await ProductionEnsemble.load(productionDir);
   try {
     const rec = Object.fromEntries(model.featureNames.map((n) => [n, Number(first[header.indexOf(n)])]));
-    const cols = lines[1]?.split(',') ?? [];
+    const cols = got[1]?.split(',') ?? [];
     expect(cols[0]).toBe(first[header.indexOf('timestamp')]);
     expect(Number(cols[4])).toBe(model.predictOne(rec));
   } finally {
@@ -42,29 +46,144 @@ it('score prints a summary and writes one output row per input row, equal to the
   }
 });
 
-it('score names a missing column and leaves no output file behind', () => {
-  const bad = join(work, 'bad.csv');
-  const text = readFileSync(sample, 'utf8').split('\n').slice(0, 20);
-  text[0] = (text[0] as string).replace('rsi_14', 'rsi_15');
-  writeFileSync(bad, text.join('\n'));
-  const out = join(work, 'never.csv');
-  const r = run('score', bad, '-o', out);
-  expect(r.status).not.toBe(0);
-  expect(r.stderr).toContain('missing column rsi_14');
-  expect(existsSync(out)).toBe(false);
+it('score on candles computes the features and matches scoring the feature file', () => {
+  const fromCandles = join(work, 'candles.csv');
+  const fromFeatures = join(work, 'features.csv');
+  const r = run('score', history, '-o', fromCandles);
+  expect(r.status, r.stderr).toBe(0);
+  const candles = lines(history).length - 1;
+  expect(r.stdout).toMatch(new RegExp(`scored \\d+ of ${candles} rows`));
+  expect(r.stdout).toMatch(/skipped \d+ warm-up rows/);
+  expect(run('score', features, '--from-features', '-o', fromFeatures).status).toBe(0);
+  // sample_features.csv was computed from the full history; the package starts from the sample's
+  // first candle, so EMAs differ early on (docs/features.md): compare the tail, where they agree.
+  const a = lines(fromCandles).slice(-2000);
+  const b = lines(fromFeatures).slice(-2000);
+  for (let i = 0; i < a.length; i++) {
+    const x = (a[i] as string).split(',');
+    const y = (b[i] as string).split(',');
+    expect(x[0]).toBe(y[0]);
+    expect(Math.abs(Number(x[4]) - Number(y[4]))).toBeLessThan(1e-6);
+  }
+  const nan = run('score', history, '--warmup', 'nan', '--json');
+  const s = JSON.parse(nan.stdout);
+  expect(s.scoredRows).toBe(candles);
+  expect(s.warmupRows).toBeGreaterThan(0);
 });
 
-it('score names the line of a non-numeric cell', () => {
-  const bad = join(work, 'text.csv');
-  const lines = readFileSync(sample, 'utf8').split('\n').slice(0, 10);
-  const header = (lines[0] as string).split(',');
-  const cells = (lines[5] as string).split(',');
-  cells[header.indexOf('macd')] = 'oops';
-  lines[5] = cells.join(',');
-  writeFileSync(bad, lines.join('\n'));
+it('score writes Parquet, read back with the same rows', async () => {
+  const out = join(work, 'scores.parquet');
+  const r = run('score', history, '-o', out);
+  expect(r.status, r.stderr).toBe(0);
+  const csv = join(work, 'same.csv');
+  run('score', history, '-o', csv);
+  const db = await DuckDBInstance.create(':memory:');
+  const c = await db.connect();
+  const rows = (await c.runAndReadAll(`SELECT * FROM read_parquet('${out}')`)).getRows();
+  const want = lines(csv).slice(1);
+  expect(rows.length).toBe(want.length);
+  const last = want[want.length - 1]?.split(',') ?? [];
+  expect(String(rows[rows.length - 1]?.[0])).toBe(last[0]);
+  expect(rows[rows.length - 1]?.[4]).toBe(Number(last[4]));
+  c.closeSync();
+  expect(readdirSync(work).filter((f) => f.includes('.partial') || f.endsWith('.duckdb'))).toEqual([]);
+});
+
+it('a parquet input scores like the CSV', () => {
+  const pq = join(work, 'features.parquet');
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', `
+    import { DuckDBInstance } from '@duckdb/node-api';
+    const db = await DuckDBInstance.create(':memory:'); const c = await db.connect();
+    await c.run("COPY (SELECT * FROM read_csv('${features}')) TO '${pq}' (FORMAT parquet)");`], { cwd: root, encoding: 'utf8' });
+  expect(r.status, r.stderr).toBe(0);
+  const a = JSON.parse(run('score', pq, '--from-features', '--json').stdout);
+  const b = JSON.parse(run('score', features, '--from-features', '--json').stdout);
+  expect(a.scoredRows).toBe(b.scoredRows);
+  expect(a.up).toBe(b.up);
+});
+
+it('a malformed line is an error naming the line; --skip-invalid counts it', () => {
+  const bad = join(work, 'bad.csv');
+  const text = lines(history).slice(0, 200);
+  text[7] = (text[7] as string).replace(/,[^,]+,/, ',oops,');
+  text[20] = (text[20] as string).split(',').slice(0, 3).join(',');
+  writeFileSync(bad, `${text.join('\n')}\n`);
   const r = run('score', bad);
   expect(r.status).not.toBe(0);
-  expect(r.stderr).toContain("line 6, column macd: 'oops' is not a number");
+  expect(r.stderr).toMatch(/bad\.csv: line 8: .*oops/);
+  const out = join(work, 'skipped.csv');
+  const s = run('score', bad, '--skip-invalid', '-o', out, '--json');
+  expect(s.status, s.stderr).toBe(0);
+  const summary = JSON.parse(s.stdout);
+  expect(summary.invalidRows).toBe(2);
+  expect(summary.invalidLines.map((l: { line: number }) => l.line)).toEqual([8, 21]);
+  expect(summary.inputRows).toBe(197);
+});
+
+it('a missing column is named', () => {
+  const bad = join(work, 'nocol.csv');
+  writeFileSync(bad, lines(features).slice(0, 20).join('\n').replace('rsi_14', 'rsi_15'));
+  const r = run('score', bad, '--from-features', '-o', join(work, 'never.csv'));
+  expect(r.status).not.toBe(0);
+  expect(r.stderr).toContain('missing column rsi_14');
+  expect(existsSync(join(work, 'never.csv'))).toBe(false);
+  const c = run('score', features);
+  expect(c.stderr).toContain('missing columns open, high, low');
+});
+
+it('non-increasing candle timestamps are reported', () => {
+  const bad = join(work, 'order.csv');
+  const text = lines(history).slice(0, 300);
+  [text[100], text[101]] = [text[101] as string, text[100] as string];
+  writeFileSync(bad, text.join('\n'));
+  const r = run('score', bad);
+  expect(r.status).not.toBe(0);
+  expect(r.stderr).toMatch(/row 101 \(timestamp .*\) is not after the previous row/);
+});
+
+it('an unwritable output fails before any work', () => {
+  const r = run('score', history, '-o', join(work, 'no-such-dir', 'x.csv'));
+  expect(r.status).not.toBe(0);
+  expect(r.stderr).toContain('does not exist');
+  const ro = join(work, 'readonly');
+  mkdirSync(ro);
+  chmodSync(ro, 0o500);
+  if (process.getuid?.() !== 0) {
+    const p = run('score', history, '-o', join(ro, 'x.csv'));
+    expect(p.stderr).toContain('permission denied');
+  }
+});
+
+it('Ctrl-C leaves no half-written file under the final name', async () => {
+  const big = join(work, 'big.csv');
+  const body = lines(history);
+  const header = body[0];
+  const rows = body.slice(1);
+  // 400k candles with increasing hourly timestamps.
+  let t = Date.parse('2020-01-01T00:00:00Z');
+  const out: string[] = [header as string];
+  for (let k = 0; k < 40; k++) {
+    for (const r of rows) {
+      const cells = r.split(',');
+      cells[0] = new Date(t).toISOString();
+      t += 3_600_000;
+      out.push(cells.join(','));
+    }
+  }
+  writeFileSync(big, `${out.join('\n')}\n`);
+  const target = join(work, 'interrupted.csv');
+  const child = spawn(process.execPath, [cli, 'score', big, '-o', target], { cwd: root });
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
+  await new Promise((r) => setTimeout(r, 1500));
+  child.kill('SIGINT');
+  const code = await new Promise((r) => child.on('exit', (c, s) => r(c ?? s)));
+  expect(code).toBe(130);
+  expect(stderr).toContain('interrupted');
+  expect(existsSync(target)).toBe(false);
+  expect(readdirSync(work).filter((f) => f.startsWith('interrupted'))).toEqual([]);
 });
 
 it('info shows versions, features and weights', () => {
@@ -92,7 +211,31 @@ it('health: JSON, exit 0 when healthy and 1 when not', () => {
   expect(report.error).toContain('random_forest.forest');
 });
 
+it('validate lists every problem, not just the first', () => {
+  expect(run('validate').status).toBe(0);
+  const d = join(work, 'invalid');
+  cpSync(productionDir, d, { recursive: true });
+  const metaPath = join(d, 'production_model_metadata.json');
+  const meta = JSON.parse(readFileSync(metaPath, 'utf8'));
+  meta.n_features = 13;
+  meta.model_weights.xgboost = 0.5;
+  writeFileSync(metaPath, JSON.stringify(meta));
+  writeFileSync(join(d, 'lightgbm.txt'), `${readFileSync(join(d, 'lightgbm.txt'), 'utf8')}\n`);
+  writeFileSync(join(d, 'xgboost.json'), '{"learner": ');
+  const r = run('validate', d, '--json');
+  expect(r.status).toBe(1);
+  const report = JSON.parse(r.stdout);
+  const all = report.problems.join('\n');
+  expect(all).toContain('n_features says 13 but feature_names lists 12');
+  expect(all).toContain('model_weights sum to 1.1');
+  expect(all).toMatch(/lightgbm\.txt: sha256 is/);
+  expect(all).toMatch(/xgboost\.json: sha256 is/);
+  expect(all).toMatch(/xgboost\.json.*(JSON|end)/);
+  expect(report.problems.length).toBeGreaterThanOrEqual(5);
+});
+
 it('--help describes each command', () => {
-  expect(run('--help').stdout).toMatch(/score[\s\S]*info[\s\S]*health/);
-  expect(run('score', '--help').stdout).toContain('--output');
+  expect(run('--help').stdout).toMatch(/score[\s\S]*info[\s\S]*health[\s\S]*validate/);
+  const h = run('score', '--help').stdout;
+  for (const o of ['--output', '--from-features', '--warmup', '--skip-invalid', '--threads']) expect(h).toContain(o);
 });

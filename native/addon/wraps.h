@@ -86,6 +86,8 @@ void InitLightGBM(Napi::Env env, Napi::Object exports);
 void InitXGBoost(Napi::Env env, Napi::Object exports);
 void InitForest(Napi::Env env, Napi::Object exports);
 void InitEnsemble(Napi::Env env, Napi::Object exports);
+/// Registers FeatureStream, the technical features of OHLCV candles (features_wrap.cc).
+void InitFeatures(Napi::Env env, Napi::Object exports);
 
 /// Describes a booster for JS (shared by LightGBM and XGBoost).
 Napi::Object BoosterInfoObject(Napi::Env env, const core::BoosterInfo& info,

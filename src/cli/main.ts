@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-/** The `production-ensemble` command: score feature files, show model info, run the health check. */
-import { Command, InvalidArgumentError } from 'commander';
+/** The `production-ensemble` command: score candle or feature files, info, health, validate, migrate. */
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { ProductionEnsemble, defaultModelDirectory } from '../index.js';
-import { scoreFile } from './score.js';
+import { formatSummary, scoreFile } from './score.js';
+import { validateDirectory } from './validate.js';
 
 function threadsOption(v: string): number {
   const n = Number(v);
@@ -12,20 +13,29 @@ function threadsOption(v: string): number {
 
 const program = new Command()
   .name('production-ensemble')
-  .description('Score 12-feature rows with the production LightGBM + XGBoost + RandomForest ensemble.')
+  .description('Score OHLCV candles or 12-feature rows with the production LightGBM + XGBoost + RandomForest ensemble.')
   .showHelpAfterError();
 
 program
   .command('score')
-  .description('score a CSV of feature rows (a header with the model\'s feature names; other columns such as timestamp are carried over)')
-  .argument('<input>', 'CSV file of feature rows')
-  .option('-o, --output <file>', 'write timestamp, per-model and ensemble probabilities and the label as CSV')
+  .description(
+    'score a CSV or Parquet file of OHLCV candles (timestamp, open, high, low, close, volume): the 12 features are computed, ' +
+      'then scored; with --from-features, a file of ready feature rows (the 12 named columns)',
+  )
+  .argument('<input>', 'input file (.csv or .parquet)')
+  .option('-o, --output <file>', 'write timestamp, each model\'s P(up), the ensemble P(up) and the label (.csv or .parquet)')
   .option('-m, --models <dir>', 'model directory', defaultModelDirectory)
   .option('-t, --threads <n>', 'threads (0 = all cores)', threadsOption, 0)
-  .option('--from-features', 'the input holds ready feature rows (the only input kind so far)', true)
-  .action(async (input: string, opts: { output?: string; models: string; threads: number }) => {
-    const summary = await scoreFile(input, opts);
-    process.stdout.write(summary);
+  .option('--from-features', 'the input holds ready feature rows instead of candles')
+  .addOption(new Option('--warmup <policy>', 'rows without enough history for every feature').choices(['skip', 'nan']).default('skip'))
+  .option('--skip-invalid', 'skip malformed lines (counted and listed in the summary) instead of stopping')
+  .addOption(new Option('--format <format>', 'input format (default: from the extension)').choices(['csv', 'parquet']))
+  .addOption(new Option('--output-format <format>', 'output format (default: from the extension)').choices(['csv', 'parquet']))
+  .option('--no-progress', 'no progress bar (it is shown only on a terminal anyway)')
+  .option('--json', 'print the summary as JSON')
+  .action(async (input: string, opts: { output?: string; models: string; threads: number; fromFeatures?: boolean; warmup: 'skip' | 'nan'; skipInvalid?: boolean; format?: string; outputFormat?: string; progress: boolean; json?: boolean }) => {
+    const summary = await scoreFile(input, { ...opts, progress: opts.progress && process.stderr.isTTY === true });
+    process.stdout.write(opts.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
   });
 
 program
@@ -65,6 +75,19 @@ program
     const { info: _info, ...short } = report;
     process.stdout.write(`${JSON.stringify(short, null, 2)}\n`);
     process.exitCode = report.status === 'healthy' ? 0 : 1;
+  });
+
+program
+  .command('validate')
+  .description('check a model directory (metadata schema, checksums, feature counts and names) and list every problem; exit 1 if any')
+  .argument('[dir]', 'model directory', defaultModelDirectory)
+  .option('--json', 'print JSON')
+  .action(async (dir: string, opts: { json?: boolean }) => {
+    const report = await validateDirectory(dir);
+    if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    else if (report.ok) process.stdout.write(`${dir}: valid\n${report.checked.map((c) => `  ok: ${c}`).join('\n')}\n`);
+    else process.stdout.write(`${dir}: ${report.problems.length} problem${report.problems.length > 1 ? 's' : ''}\n${report.problems.map((p) => `  - ${p}`).join('\n')}\n`);
+    process.exitCode = report.ok ? 0 : 1;
   });
 
 program.parseAsync().catch((e: unknown) => {

@@ -1,114 +1,261 @@
 /**
- * `production-ensemble score`: streams a CSV of feature rows through the ensemble in chunks and
- * prints a summary; optionally writes the scores as CSV.
+ * `production-ensemble score`: streams candles (or ready feature rows) from CSV / Parquet through
+ * the 12 technical features and the ensemble, in chunks, writing one output row per scored row.
+ * Memory stays flat; the output appears under its final name only when complete.
  * @internal
  */
-import { createReadStream, createWriteStream, renameSync, rmSync } from 'node:fs';
-import { once } from 'node:events';
-import { parse } from 'csv-parse';
-import { FeatureMismatchError } from '../errors.js';
+import { accessSync, constants, existsSync, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { SingleBar } from 'cli-progress';
+import { EnsembleError } from '../errors.js';
 import { ProductionEnsemble } from '../ensemble.js';
+import { TechnicalFeatures } from '../features.js';
+import { type TableWriter, csvWriter, formatOf, openTable, parquetWriter } from './table-io.js';
 
-const CHUNK_ROWS = 8192;
+/** Rows scored per native call: large enough to use every core, small enough to stay flat. */
+const BATCH_ROWS = 65_536;
+const CANDLE_COLUMNS = ['open', 'high', 'low', 'close', 'volume'] as const;
+const OUTPUT_COLUMNS = ['timestamp', 'lightgbm', 'xgboost', 'random_forest', 'ensemble', 'label'];
 
 export interface ScoreOptions {
   output?: string;
+  format?: string;
+  outputFormat?: string;
   models: string;
   threads: number;
+  fromFeatures?: boolean;
+  warmup?: 'skip' | 'nan';
+  skipInvalid?: boolean;
+  /** Show a progress bar (default: when stderr is a TTY). */
+  progress?: boolean;
 }
 
-function parseCell(v: string, line: number, name: string): number {
-  if (v === '' || v === 'NaN' || v === 'nan' || v === 'null') return Number.NaN;
-  const n = Number(v);
-  if (Number.isNaN(n)) throw new TypeError(`line ${line}, column ${name}: '${v}' is not a number`);
-  return n;
+export interface ScoreSummary {
+  input: string;
+  output?: string;
+  inputRows: number;
+  scoredRows: number;
+  warmupRows: number;
+  warmupPolicy: 'skip' | 'nan';
+  invalidRows: number;
+  invalidLines: { line: number; message: string }[];
+  nonIncreasingTimestamps: number;
+  seconds: number;
+  rowsPerSecond: number;
+  up: number;
+  down: number;
+  threshold: number;
+  meanProbability: { ensemble: number; lightgbm: number; xgboost: number; randomForest: number };
 }
 
-export async function scoreFile(input: string, opts: ScoreOptions): Promise<string> {
-  const model = await ProductionEnsemble.load(opts.models, opts.threads > 0 ? { threads: opts.threads } : {});
+/** Fails before any work when the output cannot be written. */
+function checkWritable(output: string, input: string): void {
+  const out = resolve(output);
+  if (out === resolve(input)) throw new EnsembleError(`the output ${output} would overwrite the input`, 'ERR_INVALID_ARGUMENT');
+  const dir = dirname(out);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new EnsembleError(`cannot write ${output}: directory ${dir} does not exist`, 'ERR_INVALID_ARGUMENT');
+  }
+  try {
+    accessSync(dir, constants.W_OK);
+    if (existsSync(out)) accessSync(out, constants.W_OK);
+  } catch {
+    throw new EnsembleError(`cannot write ${output}: permission denied`, 'ERR_INVALID_ARGUMENT');
+  }
+  if (existsSync(out) && statSync(out).isDirectory()) throw new EnsembleError(`cannot write ${output}: it is a directory`, 'ERR_INVALID_ARGUMENT');
+}
+
+export async function scoreFile(input: string, opts: ScoreOptions): Promise<ScoreSummary> {
+  if (!existsSync(input)) throw new EnsembleError(`input file ${input} does not exist`, 'ERR_INVALID_ARGUMENT');
+  const inFormat = formatOf(input, opts.format);
+  const outFormat = opts.output ? formatOf(opts.output, opts.outputFormat) : undefined;
+  if (opts.output) checkWritable(opts.output, input);
+  const warmupPolicy = opts.warmup ?? 'skip';
+  const fromFeatures = opts.fromFeatures ?? false;
+
   const started = performance.now();
+  const model = await ProductionEnsemble.load(opts.models, opts.threads > 0 ? { threads: opts.threads } : {});
   const names = model.featureNames;
   const n = names.length;
+  const reader = await openTable(input, inFormat, fromFeatures ? names : CANDLE_COLUMNS, opts.skipInvalid ?? false);
+  const features = fromFeatures ? undefined : new TechnicalFeatures({ warmup: warmupPolicy });
+
   const tmp = opts.output ? `${opts.output}.partial-${process.pid}` : undefined;
-  const out = tmp ? createWriteStream(tmp) : undefined;
-  let columns: number[] = [];
-  let tsColumn = -1;
-  let rows = 0;
-  let ups = 0;
-  let sum = 0;
-  const sums = { lightgbm: 0, xgboost: 0, randomForest: 0 };
-  let buf = new Float64Array(CHUNK_ROWS * n);
+  let writer: TableWriter | undefined;
+  const onSignal = () => {
+    writer?.abort();
+    if (tmp) rmSync(tmp, { force: true });
+    process.stderr.write('\nproduction-ensemble: interrupted; no output written\n');
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  const showProgress = opts.progress ?? process.stderr.isTTY === true;
+  let bar: SingleBar | undefined;
+
+  const s: ScoreSummary = {
+    input,
+    inputRows: 0,
+    scoredRows: 0,
+    warmupRows: 0,
+    warmupPolicy,
+    invalidRows: 0,
+    invalidLines: [],
+    nonIncreasingTimestamps: 0,
+    seconds: 0,
+    rowsPerSecond: 0,
+    up: 0,
+    down: 0,
+    threshold: model.threshold,
+    meanProbability: { ensemble: 0, lightgbm: 0, xgboost: 0, randomForest: 0 },
+  };
+  if (opts.output) s.output = opts.output;
+  const sums = { ensemble: 0, lightgbm: 0, xgboost: 0, randomForest: 0 };
+
+  let batch = new Float64Array(BATCH_ROWS * n);
   let stamps: string[] = [];
   let fill = 0;
 
   const flush = async () => {
     if (fill === 0) return;
-    const p = await model.predictModelsAsync(buf.subarray(0, fill * n));
-    let text = '';
+    const p = await model.predictModelsAsync(batch.subarray(0, fill * n));
+    const labels = new Uint8Array(fill);
     for (let i = 0; i < fill; i++) {
       const e = p.ensemble[i] as number;
-      const label = e >= model.threshold ? 1 : 0;
-      ups += label;
-      sum += e;
+      labels[i] = e >= model.threshold ? 1 : 0;
+      s.up += labels[i] as number;
+      sums.ensemble += e;
       sums.lightgbm += p.lightgbm[i] as number;
       sums.xgboost += p.xgboost[i] as number;
       sums.randomForest += p.randomForest[i] as number;
-      if (out) text += `${stamps[i] ?? rows + i},${p.lightgbm[i]},${p.xgboost[i]},${p.randomForest[i]},${e},${label}\n`;
     }
-    rows += fill;
+    await writer?.write(stamps, [p.lightgbm, p.xgboost, p.randomForest, p.ensemble, labels], fill);
+    s.scoredRows += fill;
     fill = 0;
     stamps = [];
-    if (out && !out.write(text)) await once(out, 'drain');
+  };
+
+  // Appends `rows` row-major feature rows (and their timestamps) to the batch.
+  const push = async (rowsData: Float64Array, rows: number, ts: readonly string[]) => {
+    let done = 0;
+    while (done < rows) {
+      const take = Math.min(rows - done, BATCH_ROWS - fill);
+      batch.set(rowsData.subarray(done * n, (done + take) * n), fill * n);
+      for (let i = 0; i < take; i++) stamps.push(ts[done + i] ?? '');
+      fill += take;
+      done += take;
+      if (fill === BATCH_ROWS) await flush();
+    }
   };
 
   try {
-    if (out) out.write('timestamp,lightgbm,xgboost,random_forest,ensemble,label\n');
-    const parser = createReadStream(input).pipe(parse({ bom: true, trim: true, skip_empty_lines: true, relax_column_count: false }));
-    let line = 0;
-    for await (const record of parser as AsyncIterable<string[]>) {
-      line++;
-      if (line === 1) {
-        const header = record.map((h) => h.trim());
-        const missing = names.filter((f) => !header.includes(f));
-        if (missing.length > 0) {
-          throw new FeatureMismatchError(`${input}: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (the model needs ${names.join(', ')})`, 'ERR_FEATURE_MISMATCH');
+    if (tmp && outFormat) {
+      writer = outFormat === 'csv' ? await csvWriter(tmp, OUTPUT_COLUMNS) : await parquetWriter(tmp, OUTPUT_COLUMNS, ['double', 'double', 'double', 'double', 'label']);
+    }
+    if (showProgress) {
+      const total = await reader.count();
+      bar = new SingleBar({
+        format: 'scoring |{bar}| {percentage}% | {value}/{total} rows | {speed} rows/s | ETA {eta_formatted}',
+        hideCursor: true,
+        etaBuffer: 50,
+      });
+      bar.start(total, 0, { speed: 0 });
+    }
+    let lastOrder = Number.NaN;
+    const rowMajor = new Float64Array(2048 * n);
+    for await (const chunk of reader.chunks()) {
+      const base = s.inputRows;
+      s.inputRows += chunk.rows;
+      for (let r = 0; r < chunk.rows; r++) {
+        const o = chunk.order[r] as number;
+        if (o <= lastOrder) {
+          if (!fromFeatures) {
+            throw new EnsembleError(
+              `${input}: row ${base + r + 1} (timestamp ${chunk.timestamps[r]}) is not after the previous row (${chunk.timestamps[r - 1] ?? 'previous chunk'}): ` +
+                'candles must be in increasing time order to compute features',
+              'ERR_INVALID_INPUT_FILE',
+            );
+          }
+          s.nonIncreasingTimestamps++;
         }
-        columns = names.map((f) => header.indexOf(f));
-        tsColumn = header.findIndex((h) => h === 'timestamp' || h === 'time' || h === 'date');
-        continue;
+        if (!Number.isNaN(o)) lastOrder = o;
       }
-      const base = fill * n;
-      for (let c = 0; c < n; c++) buf[base + c] = parseCell(record[columns[c] as number] ?? '', line, names[c] as string);
-      if (tsColumn >= 0) stamps.push(record[tsColumn] ?? '');
-      fill++;
-      if (fill === CHUNK_ROWS) await flush();
+      if (fromFeatures) {
+        const m = chunk.rows;
+        const data = m * n <= rowMajor.length ? rowMajor.subarray(0, m * n) : new Float64Array(m * n);
+        for (let c = 0; c < n; c++) {
+          const col = chunk.columns[c] as Float64Array;
+          for (let r = 0; r < m; r++) data[r * n + c] = col[r] as number;
+        }
+        await push(data, m, chunk.timestamps);
+      } else {
+        const [open, high, low, close, volume] = chunk.columns as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
+        let f: ReturnType<TechnicalFeatures['pushColumns']>;
+        try {
+          f = (features as TechnicalFeatures).pushColumns({ open, high, low, close, volume });
+        } catch (e) {
+          const err = e as Error;
+          err.message = `${input}, rows ${base + 1}..${base + chunk.rows}: ${err.message}`;
+          throw err;
+        }
+        s.warmupRows += f.warmup;
+        const skipped = warmupPolicy === 'skip' ? chunk.rows - f.rows : 0;
+        await push(f.features, f.rows, skipped > 0 ? chunk.timestamps.slice(skipped) : chunk.timestamps);
+      }
+      if (bar) {
+        const secs = (performance.now() - started) / 1000;
+        bar.update(s.inputRows, { speed: Math.round(s.inputRows / Math.max(secs, 1e-3)) });
+      }
     }
     await flush();
-    if (out && tmp && opts.output) {
-      out.end();
-      await once(out, 'finish');
+    batch = new Float64Array(0);
+    s.invalidLines = await reader.rejects();
+    s.invalidRows = s.invalidLines.length;
+    if (writer && tmp && opts.output) {
+      await writer.finish();
       renameSync(tmp, opts.output);
     }
   } catch (e) {
-    if (out && tmp) {
-      out.destroy();
-      rmSync(tmp, { force: true });
-    }
+    writer?.abort();
+    if (tmp) rmSync(tmp, { force: true });
     throw e;
   } finally {
+    bar?.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    reader.close();
     model.close();
-    buf = new Float64Array(0);
   }
-  const secs = (performance.now() - started) / 1000;
-  const pct = (v: number) => (rows ? ((100 * v) / rows).toFixed(1) : '0.0');
-  const mean = (v: number) => (rows ? (v / rows).toFixed(4) : 'n/a');
-  return [
-    `scored ${rows} rows from ${input} in ${secs.toFixed(2)} s (${Math.round(rows / Math.max(secs, 1e-9))} rows/s)`,
-    `  mean P(up): ensemble ${mean(sum)} | lightgbm ${mean(sums.lightgbm)} | xgboost ${mean(sums.xgboost)} | random_forest ${mean(sums.randomForest)}`,
-    `  labels at threshold ${model.threshold}: up ${ups} (${pct(ups)}%), down ${rows - ups} (${pct(rows - ups)}%)`,
-    opts.output ? `  wrote ${opts.output}` : '',
-  ]
-    .filter(Boolean)
-    .join('\n')
-    .concat('\n');
+  s.seconds = (performance.now() - started) / 1000;
+  s.rowsPerSecond = s.inputRows / Math.max(s.seconds, 1e-9);
+  s.down = s.scoredRows - s.up;
+  const k = Math.max(s.scoredRows, 1);
+  s.meanProbability = { ensemble: sums.ensemble / k, lightgbm: sums.lightgbm / k, xgboost: sums.xgboost / k, randomForest: sums.randomForest / k };
+  return s;
+}
+
+/** The human summary printed at the end of `score`. */
+export function formatSummary(s: ScoreSummary): string {
+  const pct = (v: number) => (s.scoredRows ? ((100 * v) / s.scoredRows).toFixed(1) : '0.0');
+  const m = s.meanProbability;
+  const lines = [
+    `scored ${s.scoredRows} of ${s.inputRows} rows from ${s.input} in ${s.seconds.toFixed(2)} s (${Math.round(s.rowsPerSecond)} rows/s)`,
+  ];
+  if (s.warmupRows > 0) {
+    lines.push(
+      s.warmupPolicy === 'skip'
+        ? `  skipped ${s.warmupRows} warm-up rows (not enough history for every feature; --warmup nan scores them with NaN features)`
+        : `  ${s.warmupRows} warm-up rows scored with NaN for the features that lack history`,
+    );
+  }
+  if (s.invalidRows > 0) {
+    const first = s.invalidLines.slice(0, 3).map((l) => `line ${l.line}: ${l.message}`).join('; ');
+    lines.push(`  skipped ${s.invalidRows} invalid line${s.invalidRows > 1 ? 's' : ''} (${first}${s.invalidRows > 3 ? '; ...' : ''})`);
+  }
+  if (s.nonIncreasingTimestamps > 0) lines.push(`  warning: ${s.nonIncreasingTimestamps} rows have a timestamp not after the previous row's`);
+  lines.push(`  mean P(up): ensemble ${m.ensemble.toFixed(4)} | lightgbm ${m.lightgbm.toFixed(4)} | xgboost ${m.xgboost.toFixed(4)} | random_forest ${m.randomForest.toFixed(4)}`);
+  lines.push(`  labels at threshold ${s.threshold}: up ${s.up} (${pct(s.up)}%), down ${s.down} (${pct(s.down)}%)`);
+  if (s.output) lines.push(`  wrote ${s.output}`);
+  return `${lines.join('\n')}\n`;
 }

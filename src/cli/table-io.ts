@@ -1,0 +1,248 @@
+/**
+ * Streaming table input and output for the CLI, through DuckDB (@duckdb/node-api): CSV and
+ * Parquet in, CSV or Parquet out, in chunks, so memory stays flat whatever the file size.
+ * Why DuckDB: docs/cli.md (measured against csv-parse and hyparquet).
+ * @internal
+ */
+import { once } from 'node:events';
+import { closeSync, createWriteStream, openSync, readSync, rmSync } from 'node:fs';
+import { extname } from 'node:path';
+import {
+  DOUBLE,
+  type DuckDBAppender,
+  type DuckDBConnection,
+  DuckDBDataChunk,
+  DuckDBInstance,
+  type DuckDBVector,
+  UTINYINT,
+  VARCHAR,
+} from '@duckdb/node-api';
+import { FeatureMismatchError, EnsembleError } from '../errors.js';
+
+export type TableFormat = 'csv' | 'parquet';
+
+export function formatOf(path: string, explicit?: string): TableFormat {
+  const f = (explicit ?? extname(path).slice(1)).toLowerCase();
+  if (f === 'csv' || f === 'txt' || f === 'tsv') return 'csv';
+  if (f === 'parquet' || f === 'pq') return 'parquet';
+  throw new EnsembleError(`${path}: unknown table format '${f}' (use .csv or .parquet, or --format)`, 'ERR_INVALID_ARGUMENT');
+}
+
+const sqlString = (s: string) => `'${s.replace(/'/g, "''")}'`;
+const sqlIdent = (s: string) => `"${s.replace(/"/g, '""')}"`;
+
+/** The header of a CSV file, read directly (DuckDB's sniffer gives poor messages on bad files). */
+function csvHeader(path: string): string[] {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(1 << 16);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    let text = buf.subarray(0, n).toString('utf8');
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    const end = text.search(/\r?\n/);
+    const line = end < 0 ? text : text.slice(0, end);
+    return line.split(',').map((h) => h.trim().replace(/^"(.*)"$/, '$1'));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** One chunk of rows: the numeric columns asked for (NULL -> NaN), and the timestamps. */
+export interface InputChunk {
+  rows: number;
+  columns: Float64Array[];
+  /** Timestamp text per row ('' when the input has no timestamp column). */
+  timestamps: string[];
+  /** Timestamp as a number (epoch ms, or the value itself when numeric); NaN when unparseable. */
+  order: Float64Array;
+}
+
+export interface TableReader {
+  /** Total rows, when cheap to know (Parquet metadata, or a counting pass when asked). */
+  count(): Promise<number>;
+  chunks(): AsyncGenerator<InputChunk>;
+  /** With skipInvalid: the rejected lines (line number and reason), after chunks() ends. */
+  rejects(): Promise<{ line: number; message: string }[]>;
+  close(): void;
+}
+
+const TIMESTAMP_NAMES = ['timestamp', 'time', 'date', 'datetime', 'open_time'];
+
+/**
+ * Opens `path` and checks that it has `numeric` columns (named in the message if not).
+ * Errors on malformed lines name the line, unless `skipInvalid`.
+ */
+export async function openTable(path: string, format: TableFormat, numeric: readonly string[], skipInvalid: boolean): Promise<TableReader> {
+  const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
+  const conn = await instance.connect();
+  let source: string;
+  let header: string[];
+  if (format === 'csv') {
+    header = csvHeader(path);
+    const types = header.map((h) => `${sqlString(h)}: ${numeric.includes(h) ? "'DOUBLE'" : "'VARCHAR'"}`).join(', ');
+    source =
+      `read_csv(${sqlString(path)}, header=true, auto_detect=false, delim=',', quote='"', escape='"', ` +
+      `columns={${types}}, nullstr=['', 'NA', 'null']${skipInvalid ? ', ignore_errors=true, store_rejects=true' : ''})`;
+  } else {
+    source = `read_parquet(${sqlString(path)})`;
+    const d = await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`);
+    header = d.getRows().map((r) => String(r[0]));
+  }
+  const missing = numeric.filter((c) => !header.includes(c));
+  if (missing.length > 0) {
+    conn.closeSync();
+    throw new FeatureMismatchError(
+      `${path}: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (it has: ${header.join(', ')})`,
+      'ERR_FEATURE_MISMATCH',
+    );
+  }
+  const ts = header.find((h) => TIMESTAMP_NAMES.includes(h.toLowerCase()));
+  const tsText = ts ? `CAST(${sqlIdent(ts)} AS VARCHAR)` : "''";
+  const tsOrder = ts
+    ? `COALESCE(CAST(epoch_ms(TRY_CAST(${sqlIdent(ts)} AS TIMESTAMPTZ)) AS DOUBLE), TRY_CAST(${sqlIdent(ts)} AS DOUBLE), 'NaN'::DOUBLE)`
+    : "'NaN'::DOUBLE";
+  const select = `SELECT ${numeric.map((c) => `CAST(${sqlIdent(c)} AS DOUBLE)`).join(', ')}, ${tsText}, ${tsOrder} FROM ${source}`;
+
+  return {
+    async count() {
+      const r = await conn.runAndReadAll(`SELECT count(*) FROM ${source}`);
+      return Number(r.getRows()[0]?.[0] ?? 0);
+    },
+    async *chunks() {
+      let result: Awaited<ReturnType<DuckDBConnection['stream']>>;
+      try {
+        result = await conn.stream(select);
+      } catch (e) {
+        throw readError(path, e);
+      }
+      for (;;) {
+        let chunk: DuckDBDataChunk | null;
+        try {
+          chunk = await result.fetchChunk();
+        } catch (e) {
+          throw readError(path, e);
+        }
+        if (!chunk || chunk.rowCount === 0) return;
+        const rows = chunk.rowCount;
+        const columns = numeric.map((_, i) => toFloat64(chunk.getColumnVector(i), rows));
+        const tsVec = chunk.getColumnVector(numeric.length);
+        const timestamps = new Array<string>(rows);
+        for (let r = 0; r < rows; r++) timestamps[r] = (tsVec.getItem(r) as string | null) ?? '';
+        const order = toFloat64(chunk.getColumnVector(numeric.length + 1), rows);
+        yield { rows, columns, timestamps, order };
+      }
+    },
+    async rejects() {
+      if (!skipInvalid || format !== 'csv') return [];
+      const r = await conn.runAndReadAll('SELECT line, column_name, error_message FROM reject_errors ORDER BY line');
+      // One entry per line (a short line is reported once per missing column).
+      const byLine = new Map<number, string>();
+      for (const row of r.getRows()) {
+        const line = Number(row[0]);
+        if (!byLine.has(line)) byLine.set(line, `${row[1]}: ${row[2]}`);
+      }
+      return [...byLine].map(([line, message]) => ({ line, message }));
+    },
+    close() {
+      conn.closeSync();
+      instance.closeSync();
+    },
+  };
+}
+
+function toFloat64(v: DuckDBVector, rows: number): Float64Array {
+  const out = new Float64Array(rows);
+  for (let r = 0; r < rows; r++) {
+    const x = v.getItem(r) as number | null;
+    out[r] = x === null ? Number.NaN : x;
+  }
+  return out;
+}
+
+/** DuckDB's CSV errors, reduced to the line and the reason. */
+function readError(path: string, e: unknown): Error {
+  const msg = e instanceof Error ? e.message : String(e);
+  const line = /Line: (\d+)/.exec(msg)?.[1];
+  const reason = msg
+    .split('\n')
+    .find((l) => /Error when converting|Expected Number of Columns|Could not convert|too many columns|Value with unterminated quote/i.test(l));
+  if (line) {
+    return new EnsembleError(`${path}: line ${line}: ${reason ?? msg.split('\n')[0]} (use --skip-invalid to skip such lines)`, 'ERR_INVALID_INPUT_FILE');
+  }
+  return new EnsembleError(`${path}: ${msg.split('\n')[0]}`, 'ERR_INVALID_INPUT_FILE');
+}
+
+/** Output rows: a timestamp and numeric columns. */
+export interface TableWriter {
+  write(timestamps: readonly string[], columns: readonly (Float64Array | Uint8Array)[], rows: number): Promise<void>;
+  /** Flushes and closes; the file is complete at its path when this resolves. */
+  finish(): Promise<void>;
+  /** Drops everything written so far. */
+  abort(): void;
+}
+
+export async function csvWriter(path: string, names: readonly string[]): Promise<TableWriter> {
+  const out = createWriteStream(path);
+  out.write(`${names.join(',')}\n`);
+  return {
+    async write(timestamps, columns, rows) {
+      let text = '';
+      for (let r = 0; r < rows; r++) {
+        text += timestamps[r] ?? '';
+        for (const c of columns) text += `,${c[r]}`;
+        text += '\n';
+      }
+      if (!out.write(text)) await once(out, 'drain');
+    },
+    async finish() {
+      out.end();
+      await once(out, 'finish');
+    },
+    abort() {
+      out.destroy();
+    },
+  };
+}
+
+/**
+ * Parquet through DuckDB: rows are appended to a table in an on-disk scratch database (so memory
+ * stays flat), copied to Parquet at the end.
+ */
+export async function parquetWriter(path: string, names: readonly string[], kinds: readonly ('double' | 'label')[]): Promise<TableWriter> {
+  const scratch = `${path}.duckdb`;
+  const instance = await DuckDBInstance.create(scratch, { threads: '1' });
+  const conn = await instance.connect();
+  const cols = [`${sqlIdent(names[0] as string)} VARCHAR`, ...names.slice(1).map((n, i) => `${sqlIdent(n)} ${kinds[i] === 'label' ? 'UTINYINT' : 'DOUBLE'}`)];
+  await conn.run(`CREATE TABLE scores (${cols.join(', ')})`);
+  const appender: DuckDBAppender = await conn.createAppender('scores');
+  const cleanup = () => {
+    try {
+      appender.closeSync();
+    } catch {
+      // already closed
+    }
+    conn.closeSync();
+    instance.closeSync();
+    rmSync(scratch, { force: true });
+    rmSync(`${scratch}.wal`, { force: true });
+  };
+  return {
+    async write(timestamps, columns, rows) {
+      for (let start = 0; start < rows; start += 2048) {
+        const n = Math.min(2048, rows - start);
+        const chunk = DuckDBDataChunk.create([VARCHAR, ...kinds.map((k) => (k === 'label' ? UTINYINT : DOUBLE))], n);
+        chunk.setColumnValues(0, timestamps.slice(start, start + n));
+        columns.forEach((c, i) => chunk.setColumnValues(i + 1, Array.from(c.subarray(start, start + n))));
+        appender.appendDataChunk(chunk);
+      }
+    },
+    async finish() {
+      appender.closeSync();
+      await conn.run(`COPY scores TO ${sqlString(path)} (FORMAT parquet)`);
+      cleanup();
+    },
+    abort() {
+      cleanup();
+    },
+  };
+}
