@@ -56,8 +56,7 @@ class FeatureStreamWrap : public Napi::ObjectWrap<FeatureStreamWrap> {
          InstanceMethod("pushColumns", &FeatureStreamWrap::JS_pushColumns),
          InstanceMethod("rowsFor", &FeatureStreamWrap::JS_rowsFor),
          InstanceMethod("reset", &FeatureStreamWrap::JS_reset),
-         InstanceMethod("bars", &FeatureStreamWrap::JS_bars),
-         StaticValue("names", names),
+         InstanceMethod("bars", &FeatureStreamWrap::JS_bars), StaticValue("names", names),
          StaticValue("warmupBars",
                      Napi::Number::New(env, static_cast<double>(TechnicalFeatures::kWarmupBars)))});
     exports.Set("FeatureStream", fn);
@@ -67,7 +66,8 @@ class FeatureStreamWrap : public Napi::ObjectWrap<FeatureStreamWrap> {
       : Napi::ObjectWrap<FeatureStreamWrap>(info) {}
 
  private:
-  // push(open, high, low, close, volume, out: Float64Array(12)) -> scored (false = warm-up, NaN row)
+  // push(open, high, low, close, volume, out: Float64Array(12)) -> scored; a warm-up candle gives
+  // false and a NaN row
   Napi::Value JS_push(const Napi::CallbackInfo& info) {
     core::Candle c;
     c.open = ToNumber(info[0], "open");
@@ -118,9 +118,8 @@ class FeatureStreamWrap : public Napi::ObjectWrap<FeatureStreamWrap> {
     if (!(n >= 0) || n > 9007199254740991.0 || n != static_cast<double>(static_cast<uint64_t>(n))) {
       throw Napi::RangeError::New(info.Env(), "n must be a non-negative integer");
     }
-    return Napi::Number::New(
-        info.Env(),
-        static_cast<double>(features_.RowsFor(static_cast<size_t>(n), ToPolicy(info[1]))));
+    return Napi::Number::New(info.Env(), static_cast<double>(features_.RowsFor(
+                                             static_cast<size_t>(n), ToPolicy(info[1]))));
   }
 
   Napi::Value JS_reset(const Napi::CallbackInfo& info) {

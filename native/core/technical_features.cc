@@ -29,17 +29,15 @@ constexpr size_t kF = TechnicalFeatures::kNumFeatures;
 constexpr size_t kW = TechnicalFeatures::kWindow;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-const char* const kNames[kF] = {"close",       "volume", "returns_1", "rsi_14",
-                                "macd",        "macd_signal", "atr_14", "bb_position",
-                                "ema_20",      "ema_50", "zscore",    "volume_ratio"};
+const char* const kNames[kF] = {"close",  "volume",      "returns_1", "rsi_14",
+                                "macd",   "macd_signal", "atr_14",    "bb_position",
+                                "ema_20", "ema_50",      "zscore",    "volume_ratio"};
 
 // EMA constants exactly as features.ema computes them: alpha = 2.0 / (n + 1.0), keep = 1 - alpha.
 struct EmaConst {
   double alpha, keep;
 };
-constexpr EmaConst Ema(int n) {
-  return {2.0 / (n + 1.0), 1.0 - 2.0 / (n + 1.0)};
-}
+constexpr EmaConst Ema(int n) { return {2.0 / (n + 1.0), 1.0 - 2.0 / (n + 1.0)}; }
 constexpr EmaConst kEma12 = Ema(12), kEma26 = Ema(26), kEma20 = Ema(20), kEma50 = Ema(50),
                    kEma9 = Ema(9);
 
@@ -66,7 +64,8 @@ bool OkVolume(double v) { return v >= 0 && v <= DBL_MAX; }
 
 std::string Where(uint64_t index, size_t batch_item, bool in_batch) {
   std::string s = "candle " + std::to_string(index);
-  if (in_batch && index != batch_item) s += " (item " + std::to_string(batch_item) + " of this batch)";
+  if (in_batch && index != batch_item)
+    s += " (item " + std::to_string(batch_item) + " of this batch)";
   return s;
 }
 
@@ -87,8 +86,8 @@ void CheckCandle(const Candle& c, uint64_t index, size_t batch_item, bool in_bat
   const struct {
     const char* name;
     double value;
-  } fields[] = {{"open", c.open}, {"high", c.high}, {"low", c.low}, {"close", c.close},
-                {"volume", c.volume}};
+  } fields[] = {
+      {"open", c.open}, {"high", c.high}, {"low", c.low}, {"close", c.close}, {"volume", c.volume}};
   for (const auto& f : fields) {
     const bool is_volume = f.name[0] == 'v';
     if (is_volume ? OkVolume(f.value) : OkPrice(f.value)) continue;
@@ -104,9 +103,9 @@ void CheckCandle(const Candle& c, uint64_t index, size_t batch_item, bool in_bat
 }
 
 [[noreturn]] void ThrowNonFiniteFeature(uint64_t bar, int feature, double value) {
-  throw Error(ErrorCode::kNonFiniteInput,
-              "candle " + std::to_string(bar) + ": feature " + kNames[feature] + " is " +
-                  Describe(value) + " (the prices are too extreme for float64)");
+  throw Error(ErrorCode::kNonFiniteInput, "candle " + std::to_string(bar) + ": feature " +
+                                              kNames[feature] + " is " + Describe(value) +
+                                              " (the prices are too extreme for float64)");
 }
 
 }  // namespace

@@ -45,6 +45,8 @@ export interface ScoreSummary {
   up: number;
   down: number;
   threshold: number;
+  /** Peak resident memory of this process, MiB. */
+  peakRssMiB: number;
   meanProbability: { ensemble: number; lightgbm: number; xgboost: number; randomForest: number };
 }
 
@@ -108,6 +110,7 @@ export async function scoreFile(input: string, opts: ScoreOptions): Promise<Scor
     up: 0,
     down: 0,
     threshold: model.threshold,
+    peakRssMiB: 0,
     meanProbability: { ensemble: 0, lightgbm: 0, xgboost: 0, randomForest: 0 },
   };
   if (opts.output) s.output = opts.output;
@@ -230,6 +233,7 @@ export async function scoreFile(input: string, opts: ScoreOptions): Promise<Scor
   s.seconds = (performance.now() - started) / 1000;
   s.rowsPerSecond = s.inputRows / Math.max(s.seconds, 1e-9);
   s.down = s.scoredRows - s.up;
+  s.peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
   const k = Math.max(s.scoredRows, 1);
   s.meanProbability = { ensemble: sums.ensemble / k, lightgbm: sums.lightgbm / k, xgboost: sums.xgboost / k, randomForest: sums.randomForest / k };
   return s;
@@ -257,5 +261,6 @@ export function formatSummary(s: ScoreSummary): string {
   lines.push(`  mean P(up): ensemble ${m.ensemble.toFixed(4)} | lightgbm ${m.lightgbm.toFixed(4)} | xgboost ${m.xgboost.toFixed(4)} | random_forest ${m.randomForest.toFixed(4)}`);
   lines.push(`  labels at threshold ${s.threshold}: up ${s.up} (${pct(s.up)}%), down ${s.down} (${pct(s.down)}%)`);
   if (s.output) lines.push(`  wrote ${s.output}`);
+  lines.push(`  peak memory ${s.peakRssMiB} MiB`);
   return `${lines.join('\n')}\n`;
 }

@@ -204,8 +204,11 @@ TEST(TechnicalFeatures, PushEqualsBatchEqualsOddChunks) {
     const bool scored = one.Push(s.At(i), row);
     EXPECT_EQ(scored, i >= kWarm);
     EXPECT_EQ(one.warmed_up(), i + 1 >= kWarm);
-    if (scored) pushed.insert(pushed.end(), row, row + kF);
-    else for (double v : row) ASSERT_TRUE(std::isnan(v));
+    if (scored) {
+      pushed.insert(pushed.end(), row, row + kF);
+    } else {
+      for (double v : row) ASSERT_TRUE(std::isnan(v));
+    }
   }
   ASSERT_EQ(pushed.size(), batch.size());
   EXPECT_EQ(std::memcmp(pushed.data(), batch.data(), batch.size() * 8), 0);
@@ -254,7 +257,8 @@ TEST(TechnicalFeatures, RowsForCountsTheRemainingWarmup) {
   EXPECT_EQ(f.RowsFor(50, WarmupPolicy::kNaN), 50u);
   const Series s = RandomWalk(60, 100, 1, 1);
   std::vector<double> out(40 * kF);
-  const FeatureBatch b = f.PushColumns(s.Columns(0, 40), WarmupPolicy::kNaN, out.data(), out.size());
+  const FeatureBatch b =
+      f.PushColumns(s.Columns(0, 40), WarmupPolicy::kNaN, out.data(), out.size());
   EXPECT_EQ(b.rows, 40u);
   EXPECT_EQ(b.warmup, 40u);
   EXPECT_EQ(f.RowsFor(20, WarmupPolicy::kSkip), 11u);
@@ -281,8 +285,7 @@ TEST(TechnicalFeatures, RefusesBadCandlesNamingTheIndex) {
   ExpectError([&] { f.Push(c, row); }, ErrorCode::kNonFiniteInput, "candle 60: close is NaN");
   c = s.At(60);
   c.volume = INFINITY;
-  ExpectError([&] { f.Push(c, row); }, ErrorCode::kNonFiniteInput,
-              "candle 60: volume is Infinity");
+  ExpectError([&] { f.Push(c, row); }, ErrorCode::kNonFiniteInput, "candle 60: volume is Infinity");
   c = s.At(60);
   c.open = -INFINITY;
   ExpectError([&] { f.Push(c, row); }, ErrorCode::kNonFiniteInput, "candle 60: open is -Infinity");
@@ -337,8 +340,9 @@ TEST(TechnicalFeatures, AFailedBatchChangesNothing) {
   f.PushColumns(s.Columns(0, 10), WarmupPolicy::kNaN, out.data(), out.size());
   Series bad = s;
   bad.close[70] = kNaN;
-  ExpectError([&] { f.PushColumns(bad.Columns(10, 200), WarmupPolicy::kSkip, out.data(), out.size()); },
-              ErrorCode::kNonFiniteInput, "candle 70 (item 60 of this batch): close is NaN");
+  ExpectError(
+      [&] { f.PushColumns(bad.Columns(10, 200), WarmupPolicy::kSkip, out.data(), out.size()); },
+      ErrorCode::kNonFiniteInput, "candle 70 (item 60 of this batch): close is NaN");
   EXPECT_EQ(f.bars(), 10u);
   // Going on with the good candles gives what an uninterrupted run gives.
   std::vector<double> rest(f.RowsFor(290, WarmupPolicy::kSkip) * kF);

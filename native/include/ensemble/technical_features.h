@@ -103,7 +103,7 @@ class TechnicalFeatures {
     double prev_close = 0;
     double ema12 = 0, ema26 = 0, ema20 = 0, ema50 = 0, signal = 0;
     double gain = 0, loss = 0, tr = 0;  // seed sums during bars 1..14, then Wilder averages
-    uint64_t equal_run = 0;            // closes equal to the previous one, this one included
+    uint64_t equal_run = 0;             // closes equal to the previous one, this one included
   };
 
   // Adds the (already checked) candle `c`, writing its row to `out` (a warm-up row of NaN, or
