@@ -73,7 +73,7 @@ const TIMESTAMP_NAMES = ['timestamp', 'time', 'date', 'datetime', 'open_time'];
  * Errors on malformed lines name the line, unless `skipInvalid`.
  */
 export async function openTable(path: string, format: TableFormat, numeric: readonly string[], skipInvalid: boolean): Promise<TableReader> {
-  const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
+  const instance = await DuckDBInstance.create(':memory:', { threads: '1', memory_limit: '256MB' });
   const conn = await instance.connect();
   let source: string;
   let header: string[];
@@ -210,7 +210,7 @@ export async function csvWriter(path: string, names: readonly string[]): Promise
  */
 export async function parquetWriter(path: string, names: readonly string[], kinds: readonly ('double' | 'label')[]): Promise<TableWriter> {
   const scratch = `${path}.duckdb`;
-  const instance = await DuckDBInstance.create(scratch, { threads: '1' });
+  const instance = await DuckDBInstance.create(scratch, { threads: '1', memory_limit: '256MB' });
   const conn = await instance.connect();
   const cols = [`${sqlIdent(names[0] as string)} VARCHAR`, ...names.slice(1).map((n, i) => `${sqlIdent(n)} ${kinds[i] === 'label' ? 'UTINYINT' : 'DOUBLE'}`)];
   await conn.run(`CREATE TABLE scores (${cols.join(', ')})`);
