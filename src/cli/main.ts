@@ -3,6 +3,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ProductionEnsemble, defaultModelDirectory } from '../index.js';
 import { formatSummary, scoreFile } from './score.js';
+import { migrate } from './migrate.js';
 import { validateDirectory } from './validate.js';
 
 function threadsOption(v: string): number {
@@ -88,6 +89,26 @@ program
     else if (report.ok) process.stdout.write(`${dir}: valid\n${report.checked.map((c) => `  ok: ${c}`).join('\n')}\n`);
     else process.stdout.write(`${dir}: ${report.problems.length} problem${report.problems.length > 1 ? 's' : ''}\n${report.problems.map((p) => `  - ${p}`).join('\n')}\n`);
     process.exitCode = report.ok ? 0 : 1;
+  });
+
+program
+  .command('migrate')
+  .description(
+    "turn the original system's pickled ProductionEnsemble (production_ensemble.pkl) into a model directory of this package. " +
+      'Unpickling runs code: migrate only pickles you trust (needs Python with the libraries; see docs/migrate.md)',
+  )
+  .argument('<pickle>', 'the production_ensemble.pkl to migrate')
+  .argument('<out-dir>', 'the model directory to write')
+  .option('--force', 'replace a non-empty output directory')
+  .option('--created-at <iso>', 'created_at for the metadata (default: now)')
+  .option('--python <path>', 'the Python to unpickle with (default: PRODUCTION_ENSEMBLE_PYTHON, the package .venv, python3)')
+  .action(async (pickle: string, outDir: string, opts: { force?: boolean; createdAt?: string; python?: string }) => {
+    const r = await migrate(pickle, outDir, opts);
+    process.stdout.write(
+      `migrated ${pickle} -> ${r.directory}\n  ${r.nFeatures} features: ${r.featureNames.join(', ')}\n` +
+        `  weights: lightgbm ${r.weights.lightgbm}, xgboost ${r.weights.xgboost}, random_forest ${r.weights.random_forest}\n` +
+        `  the new directory loads and passes the health check\n`,
+    );
   });
 
 program.parseAsync().catch((e: unknown) => {
