@@ -3,206 +3,604 @@
 
     .venv/bin/python tools/migrate_pickle.py production_ensemble.pkl out-dir [--force]
 
-WARNING: unpickling runs code chosen by whoever wrote the pickle. Migrate only pickles you trust.
-The point of the migration is that the package's own model directory is data only.
+SECURITY: unpickling runs code chosen by whoever wrote the pickle. Migrate only pickles you
+trust. That is the point of migrating: the package's model directory is data only, and loading
+it never runs code.
 
-The pickle's own class (the seed's src.ml... ProductionEnsemble) need not exist here: classes whose
-module cannot be imported are replaced by a stand-in that keeps the state pickle hands it. The
-three models are then found by type anywhere in the object graph, with the weights (a dict with the
-keys lightgbm / xgboost / random_forest), the feature names and a threshold if present. Writes
-lightgbm.txt, xgboost.json, random_forest.forest, production_model_metadata.json and the legacy
-model_metadata.json into a temporary directory renamed to out-dir at the end; prints a JSON summary.
-Exit code 2 with one line on stderr when the pickle cannot be migrated.
+The pickle's own classes (the original system's src.ml... ProductionEnsemble) need not exist
+here: a class whose module cannot be imported becomes a stand-in that keeps the state pickle
+hands it. The three models are then found by type anywhere in the object graph (dicts, lists,
+tuples, attributes): one LightGBM (LGBMClassifier or Booster), one XGBoost (XGBClassifier or
+Booster), one RandomForestClassifier / ExtraTreesClassifier; with the weights (a dict with the
+keys lightgbm, xgboost, random_forest), the feature names and a decision threshold if present.
+Writes lightgbm.txt, xgboost.json, random_forest.forest, production_model_metadata.json and
+model_metadata.json (docs/metadata.md) into a temporary directory renamed to out-dir at the end,
+and prints a JSON summary. A pickle that cannot be migrated exits with code 2 and one line on
+stderr saying what is missing or wrong. See docs/migrate.md.
 """
+from __future__ import annotations
+
 import argparse
 import datetime as dt
 import hashlib
-import importlib
+import io
 import json
+import math
 import os
 import pickle
+import pickletools
 import platform
+import re
 import shutil
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 ROLES = ("lightgbm", "xgboost", "random_forest")
+DEFAULT_WEIGHTS = {"lightgbm": 0.4, "xgboost": 0.4, "random_forest": 0.2}
+FILES = {
+    "lightgbm": ("lightgbm.txt", "lightgbm-text"),
+    "xgboost": ("xgboost.json", "xgboost-json"),
+    "random_forest": ("random_forest.forest", "production-ensemble-forest-v1"),
+}
+MODEL_DIR_FILES = {"lightgbm.txt", "xgboost.json", "xgboost.ubj", "random_forest.forest",
+                   "production_model_metadata.json", "model_metadata.json", "README.md"}
+THRESHOLD_KEYS = {"threshold", "decision_threshold", "prediction_threshold", "classification_threshold"}
+N_FEATURES_KEYS = {"n_features", "n_features_", "n_features_in_", "num_features"}
+CREATED_AT_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 
 
 class MigrateError(Exception):
-    """A pickle that cannot be migrated; the message says why."""
+    """A pickle that cannot be migrated; the message says what is missing or wrong."""
 
 
 class StandIn:
-    """Replaces a class whose module is not importable, keeping whatever state pickle gives it."""
+    """Replaces a class (or function) the pickle names but this Python cannot import.
+
+    It records everything pickle hands it, so the objects inside stay reachable: the arguments
+    of __reduce__ / __new__ (`_args`, `_kwargs`), the __setstate__ state (merged into __dict__
+    when it is a dict, else `_state`), and items or elements pickle adds to it (`_items`, `_list`).
+    """
 
     _pickle_class = "?"
 
+    def __new__(cls, *args, **kwargs):
+        self = super().__new__(cls)
+        self.__dict__["_args"] = args
+        self.__dict__["_kwargs"] = kwargs
+        return self
+
     def __init__(self, *args, **kwargs):
-        self._args = args
-        self._kwargs = kwargs
+        pass
 
     def __setstate__(self, state):
-        if isinstance(state, tuple) and len(state) == 2 and isinstance(state[1], dict):
-            state = {**(state[0] or {}), **state[1]}
-        if isinstance(state, dict):
+        # (state, slotstate), as pickle gives it for classes with __slots__.
+        if (isinstance(state, tuple) and len(state) == 2 and isinstance(state[0], (dict, type(None)))
+                and isinstance(state[1], (dict, type(None)))):
+            state = {**(state[0] or {}), **(state[1] or {})}
+        if isinstance(state, dict) and all(isinstance(k, str) for k in state):
             self.__dict__.update(state)
         else:
-            self._state = state
+            self.__dict__["_state"] = state
 
-    def __call__(self, *args, **kwargs):
-        return None
+    def __setitem__(self, key, value):
+        self.__dict__.setdefault("_items", {})[key] = value
+
+    def append(self, value):
+        self.__dict__.setdefault("_list", []).append(value)
+
+    def extend(self, values):
+        self.__dict__.setdefault("_list", []).extend(values)
+
+    def __repr__(self):
+        return f"<stand-in for {self._pickle_class}>"
 
 
 class LenientUnpickler(pickle.Unpickler):
+    """pickle.Unpickler whose find_class gives a StandIn subclass for what cannot be imported."""
+
     def __init__(self, f):
         super().__init__(f)
-        self.stand_ins: list[str] = []
+        self.stand_ins: set[str] = set()
 
     def find_class(self, module, name):
         try:
-            importlib.import_module(module)
             return super().find_class(module, name)
         except (ImportError, AttributeError):
-            self.stand_ins.append(f"{module}.{name}")
-            return type(name, (StandIn,), {"_pickle_class": f"{module}.{name}"})
-
-
-def walk(obj, seen=None, depth=0):
-    """Every object reachable from obj through containers and attributes (not into the models)."""
-    seen = set() if seen is None else seen
-    if id(obj) in seen or depth > 50:
-        return
-    seen.add(id(obj))
-    yield obj
-    if kind_of(obj) is not None:
-        return
-    if isinstance(obj, dict):
-        children = list(obj.values())
-    elif isinstance(obj, (list, tuple, set, frozenset)):
-        children = list(obj)
-    elif hasattr(obj, "__dict__") and not isinstance(obj, type):
-        children = list(vars(obj).values())
-    else:
-        children = []
-    for child in children:
-        yield from walk(child, seen, depth + 1)
+            pass
+        except Exception as e:  # the module exists here but fails to import
+            warnings.warn(f"importing {module} failed ({type(e).__name__}: {e}); using a stand-in for {name}")
+        self.stand_ins.add(f"{module}.{name}")
+        return type(name, (StandIn,), {"_pickle_class": f"{module}.{name}", "__module__": "migrate_pickle.stand_in"})
 
 
 def kind_of(obj):
-    """'lightgbm' / 'xgboost' / 'random_forest' for a model, else None."""
-    mod = type(obj).__module__
-    name = type(obj).__name__
-    if mod.startswith("lightgbm") and name in ("LGBMClassifier", "Booster"):
+    """'lightgbm' / 'xgboost' / 'random_forest' for a model this package can hold, else None."""
+    mod, name = type(obj).__module__, type(obj).__name__
+    if mod.startswith("lightgbm.") and name in ("LGBMClassifier", "Booster"):
         return "lightgbm"
-    if mod.startswith("xgboost") and name in ("XGBClassifier", "Booster", "XGBRFClassifier"):
+    if mod.startswith("xgboost.") and name in ("XGBClassifier", "Booster"):
         return "xgboost"
     if mod.startswith("sklearn.ensemble") and name in ("RandomForestClassifier", "ExtraTreesClassifier"):
         return "random_forest"
     return None
 
 
-def find_parts(root):
-    models = {r: [] for r in ROLES}
-    weights, names, threshold = None, None, None
-    for obj in walk(root):
-        k = kind_of(obj)
-        if k is not None:
-            if not any(o is obj for o in models[k]):
-                models[k].append(obj)
+def is_wrapper(obj) -> bool:
+    """An estimator (not a stand-in, not one of the models) whose outputs are not its parts' own:
+    a Pipeline, CalibratedClassifierCV, VotingClassifier, ... Models beneath one cannot be migrated
+    alone."""
+    if isinstance(obj, (StandIn, type)) or kind_of(obj) is not None:
+        return False
+    return any(callable(getattr(type(obj), m, None)) for m in ("predict_proba", "transform", "decision_function"))
+
+
+def describe(obj) -> str:
+    if isinstance(obj, StandIn):
+        return obj._pickle_class
+    return f"{type(obj).__module__}.{type(obj).__qualname__}"
+
+
+def walk(root):
+    """Yields (object, path, key, wrapper) for every object reachable from root through dicts,
+    lists, tuples, sets, numpy object arrays and attributes, without entering the models. `key`
+    is the nearest dict key / attribute name above the object; `wrapper` the nearest enclosing
+    estimator that is not a plain container."""
+    import numpy as np
+
+    seen = set()
+    stack = [(root, "pickle", "", None, 0)]
+    while stack:
+        obj, path, key, wrapper, depth = stack.pop()
+        if id(obj) in seen or depth > 100:
             continue
-        if isinstance(obj, dict) and set(ROLES) <= set(obj) and all(isinstance(obj[r], (int, float)) for r in ROLES):
-            weights = weights or {r: float(obj[r]) for r in ROLES}
-        if isinstance(obj, (list, tuple)) and len(obj) > 0 and all(isinstance(x, str) for x in obj):
-            if names is None and len(set(obj)) == len(obj) and not set(obj) <= set(ROLES):
-                names = list(obj)
-        if hasattr(obj, "__dict__") and not isinstance(obj, type):
-            for key in ("threshold", "decision_threshold"):
-                v = vars(obj).get(key)
-                if isinstance(v, float) and 0 <= v <= 1:
-                    threshold = v
-    for r in ROLES:
-        if not models[r]:
-            raise MigrateError(f"no {r} model found in the pickle")
-        if len(models[r]) > 1:
-            raise MigrateError(f"{len(models[r])} {r} models found in the pickle; cannot tell which is the ensemble's")
-    return {r: models[r][0] for r in ROLES}, weights, names, threshold
+        seen.add(id(obj))
+        yield obj, path, key, wrapper
+        if kind_of(obj) is not None or isinstance(obj, (str, bytes, bytearray, int, float, complex, type(None))):
+            continue
+        inner = wrapper or (describe(obj) if is_wrapper(obj) else None)
+        children = []
+        if isinstance(obj, dict):
+            children = [(v, f"{path}[{k!r}]", str(k)) for k, v in obj.items()]
+        elif isinstance(obj, (list, tuple)):
+            children = [(v, f"{path}[{i}]", key) for i, v in enumerate(obj)]
+        elif isinstance(obj, (set, frozenset)):
+            children = [(v, f"{path}{{}}", key) for v in obj]
+        elif isinstance(obj, np.ndarray):
+            if obj.dtype == object and obj.size <= 100_000:
+                children = [(v, f"{path}[{i}]", key) for i, v in enumerate(obj.ravel())]
+        elif hasattr(obj, "__dict__") and not isinstance(obj, type):
+            children = [(v, f"{path}.{k}", str(k)) for k, v in vars(obj).items()]
+        for child, cpath, ckey in reversed(children):
+            stack.append((child, cpath, ckey, inner, depth + 1))
 
 
-def n_features(role, m):
+def string_list(obj):
+    """obj as a list of distinct non-empty strings (list, tuple or 1-D numpy array), else None."""
+    import numpy as np
+
+    if isinstance(obj, np.ndarray):
+        if obj.ndim != 1 or obj.dtype.kind not in "OU":
+            return None
+        obj = obj.tolist()
+    if not isinstance(obj, (list, tuple)) or not obj or not all(isinstance(x, str) and x for x in obj):
+        return None
+    return list(obj) if len(set(obj)) == len(obj) else None
+
+
+def is_number(v) -> bool:
+    import numpy as np
+
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+
+
+def scan(root):
+    """Collects the candidates: models by kind, weights dicts, feature-name lists, thresholds,
+    feature counts and performance metrics, each with where it was found."""
+    found = {"models": {r: [] for r in ROLES}, "weights": [], "names": [], "thresholds": [],
+             "n_features": [], "metrics": None}
+    for obj, path, key, wrapper in walk(root):
+        kind = kind_of(obj)
+        k = key.lower()
+        if kind is not None:
+            if wrapper is not None:
+                raise MigrateError(f"the {kind} model at {path} is inside a {wrapper}, whose outputs are not "
+                                   "the model's own; this package cannot reproduce it")
+            found["models"][kind].append((obj, path))
+        elif isinstance(obj, dict) and obj and all(isinstance(x, str) for x in obj):
+            if set(obj) == set(ROLES) and all(is_number(v) for v in obj.values()):
+                found["weights"].append(({r: float(obj[r]) for r in ROLES}, path, "weight" in k))
+            elif "weight" in k and all(is_number(v) for v in obj.values()) and set(obj) & set(ROLES):
+                raise MigrateError(f"the weights at {path} name {sorted(obj)}; this package combines exactly "
+                                   f"{', '.join(ROLES)}")
+            if k in ("performance_metrics", "metrics") and found["metrics"] is None:
+                found["metrics"] = {m: (float(v) if is_number(v) else v) for m, v in obj.items()
+                                    if is_number(v) or isinstance(v, str)}
+        names = string_list(obj)
+        if names is not None and not set(names) <= set(ROLES):
+            found["names"].append((names, path, "feature" in k))
+        if k in THRESHOLD_KEYS and is_number(obj) and 0 <= float(obj) <= 1:
+            found["thresholds"].append((float(obj), path))
+        if k in N_FEATURES_KEYS and is_number(obj) and float(obj).is_integer():
+            found["n_features"].append((int(obj), path))
+    return found
+
+
+def one_model(found, role):
+    models = found["models"][role]
+    if role in ("lightgbm", "xgboost"):
+        # A Booster that is also the booster of a classifier found here is the same model.
+        owned = {id(inner_booster(m)) for m, _ in models if type(m).__name__ != "Booster"}
+        models = [(m, p) for m, p in models if type(m).__name__ != "Booster" or id(m) not in owned]
+    if not models:
+        what = {"lightgbm": "LightGBM model (LGBMClassifier or lightgbm.Booster)",
+                "xgboost": "XGBoost model (XGBClassifier or xgboost.Booster)",
+                "random_forest": "random forest (RandomForestClassifier or ExtraTreesClassifier)"}[role]
+        raise MigrateError(f"no {what} found in the pickle")
+    if len(models) > 1:
+        raise MigrateError(f"{len(models)} {role} models found in the pickle ({', '.join(p for _, p in models)}); "
+                           "cannot tell which one the ensemble uses")
+    return models[0]
+
+
+def inner_booster(m):
+    if type(m).__name__ == "Booster":
+        return m
+    return m.booster_ if hasattr(m, "booster_") else m.get_booster()
+
+
+def choose(cands, what, preferred=lambda c: False, same=lambda a, b: a == b):
+    """The one candidate value (preferring `preferred` ones), None if none, an error if several
+    differ."""
+    pool = [c for c in cands if preferred(c)] or cands
+    distinct = []
+    for c in pool:
+        if not any(same(c[0], d[0]) for d in distinct):
+            distinct.append(c)
+    if len(distinct) > 1:
+        raise MigrateError(f"more than one {what} in the pickle ({', '.join(f'{d[1]} = {d[0]}' for d in distinct)}); "
+                           "cannot tell which one the ensemble uses")
+    return distinct[0] if distinct else None
+
+
+def n_features_of(role, m) -> int:
     if role == "lightgbm":
-        return (m.booster_ if hasattr(m, "booster_") else m).num_feature()
+        return int(inner_booster(m).num_feature())
     if role == "xgboost":
-        return (m.get_booster() if hasattr(m, "get_booster") else m).num_features()
+        return int(inner_booster(m).num_features())
     return int(m.n_features_in_)
 
 
-def check_binary(role, m):
+def check_binary(role, m, path):
     if role == "lightgbm":
-        b = m.booster_ if hasattr(m, "booster_") else m
-        obj = b.dump_model(num_iteration=1).get("objective", "")
-        if not str(obj).startswith(("binary", "cross_entropy")):
-            raise MigrateError(f"the LightGBM model is not a binary classifier (objective '{obj}')")
+        b = inner_booster(m)
+        header = b.model_to_string(num_iteration=1).split("\nTree=", 1)[0]
+        found = re.search(r"(?m)^objective=(.*)$", header)
+        objective = found.group(1) if found else "none"
+        if b.num_model_per_iteration() != 1 or not objective.startswith(("binary", "cross_entropy")):
+            raise MigrateError(f"the LightGBM model at {path} is not a binary classifier (objective "
+                               f"'{objective}'); the ensemble needs P(up) from a binary model")
+        if len(getattr(m, "classes_", [0, 1])) != 2:
+            raise MigrateError(f"the LightGBM model at {path} has {len(m.classes_)} classes; the ensemble needs 2")
     elif role == "xgboost":
-        b = m.get_booster() if hasattr(m, "get_booster") else m
-        obj = json.loads(b.save_config())["learner"]["objective"]["name"]
-        if obj not in ("binary:logistic", "reg:logistic"):
-            raise MigrateError(f"the XGBoost model is not a binary classifier (objective '{obj}')")
-    elif len(m.classes_) != 2:
-        raise MigrateError(f"the random forest has {len(m.classes_)} classes, the ensemble needs 2")
+        config = json.loads(inner_booster(m).save_config())["learner"]
+        objective = config["objective"]["name"]
+        if objective not in ("binary:logistic", "reg:logistic"):
+            raise MigrateError(f"the XGBoost model at {path} is not a binary classifier with probability output "
+                               f"(objective '{objective}'); the ensemble needs binary:logistic")
+        if config["gradient_booster"]["name"] not in ("gbtree", "dart"):
+            raise MigrateError(f"the XGBoost model at {path} uses the {config['gradient_booster']['name']} "
+                               "booster; this package scores tree models only")
+        if len(getattr(m, "classes_", [0, 1])) != 2:
+            raise MigrateError(f"the XGBoost model at {path} has {len(m.classes_)} classes; the ensemble needs 2")
+    else:
+        if getattr(m, "n_outputs_", 1) != 1:
+            raise MigrateError(f"the random forest at {path} has {m.n_outputs_} outputs; the ensemble needs a "
+                               "single-output binary classifier")
+        if len(m.classes_) != 2:
+            raise MigrateError(f"the random forest at {path} has {len(m.classes_)} classes; the ensemble needs 2")
 
 
-def sha256(path):
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+def auto_names(names) -> bool:
+    return all(n in (f"Column_{i}", f"f{i}") for i, n in enumerate(names))
 
 
-def migrate(pkl: Path, out: Path, force: bool, created_at: str | None):
-    if not pkl.is_file():
-        raise MigrateError(f"{pkl} does not exist")
-    if out.exists() and any(out.iterdir()) and not force:
-        raise MigrateError(f"{out} exists and is not empty (use --force to replace it)")
-    with open(pkl, "rb") as f:
+def model_feature_names(role, m):
+    """The feature names a model was trained with, or None when it only has automatic ones."""
+    import numpy as np
+
+    cands = []
+    fin = getattr(m, "feature_names_in_", None)
+    if isinstance(fin, np.ndarray) or isinstance(fin, list):
+        cands.append([str(x) for x in fin])
+    if role == "lightgbm":
+        cands.append(list(inner_booster(m).feature_name()))
+    elif role == "xgboost" and inner_booster(m).feature_names:
+        cands.append(list(inner_booster(m).feature_names))
+    for c in cands:
+        if c and not auto_names(c):
+            return c
+    return None
+
+
+def xgboost_for_export(m):
+    """The XGBoost booster as the pickled model predicts with it: XGBClassifier.predict_proba
+    stops at best_iteration when early stopping set one, so the saved model does too."""
+    b = inner_booster(m)
+    best = None
+    if type(m).__name__ != "Booster":
         try:
-            unpickler = LenientUnpickler(f)
-            root = unpickler.load()
-        except Exception as e:  # a truncated or foreign file
-            raise MigrateError(f"{pkl} could not be unpickled: {e}") from e
-    models, weights, names, threshold = find_parts(root)
-    counts = {r: n_features(r, m) for r, m in models.items()}
-    if len(set(counts.values())) != 1:
-        raise MigrateError(f"the models disagree on the feature count: {counts}")
-    n = counts["lightgbm"]
-    for r, m in models.items():
-        check_binary(r, m)
-    if names is None or len(names) != n:
-        fin = getattr(models["random_forest"], "feature_names_in_", None)
-        names = [str(x) for x in fin] if fin is not None and len(fin) == n else [f"f{i}" for i in range(n)]
-    weights = weights or {"lightgbm": 0.4, "xgboost": 0.4, "random_forest": 0.2}
+            best = int(m.best_iteration)
+        except AttributeError:
+            best = None
+    if best is not None and best + 1 < b.num_boosted_rounds():
+        return b[: best + 1], best + 1
+    return b, None
 
-    from export_sklearn_forest import export_forest
+
+def model_proba(role, m, X):
+    """P(up) as the pickled model computes it through its own library."""
+    import numpy as np
+
+    if role == "xgboost" and type(m).__name__ == "Booster":
+        import xgboost
+
+        return np.asarray(m.predict(xgboost.DMatrix(X)), dtype=np.float64)
+    if role == "lightgbm" and type(m).__name__ == "Booster":
+        return np.asarray(m.predict(X), dtype=np.float64)
+    return np.asarray(m.predict_proba(X)[:, 1], dtype=np.float64)
+
+
+def probe_rows(forest, n_features, rows, seed=20250820):
+    """Rows near the forest's split thresholds (so they take many different paths), reproducible."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    per_feature = [[] for _ in range(n_features)]
+    for est in forest.estimators_:
+        t = est.tree_
+        for f, thr in zip(t.feature, t.threshold):
+            if f >= 0:
+                per_feature[f].append(float(thr))
+    X = np.empty((rows, n_features))
+    for j, values in enumerate(per_feature):
+        values = np.asarray(values or [-1.0, 0.0, 1.0])
+        spread = float(values.max() - values.min()) or 1.0
+        X[:, j] = rng.choice(values, rows) + rng.normal(0, spread * 0.05, rows)
+    return X
+
+
+def pickle_versions(data: bytes) -> dict:
+    """What the pickle says about the library versions that wrote it: scikit-learn estimators
+    record `_sklearn_version` in their state, XGBoost boosters their version in the raw model."""
+    out: dict[str, set] = {}
+    protocol = None
+    prev = None
+    try:
+        for op, arg, _ in pickletools.genops(data):
+            if op.name == "PROTO":
+                protocol = arg
+            if prev == "_sklearn_version" and isinstance(arg, str):
+                out.setdefault("scikit-learn", set()).add(arg)
+            if isinstance(arg, (bytes, bytearray)) and arg[:1] == b"{":
+                v = ubj_version(bytes(arg))
+                if v:
+                    out.setdefault("xgboost", set()).add(v)
+            if isinstance(arg, str):
+                prev = arg
+    except Exception:  # a damaged tail: keep what was read
+        pass
+    return {"protocol": protocol, **{k: ", ".join(sorted(v)) for k, v in out.items()}}
+
+
+def ubj_version(raw: bytes):
+    """The [major, minor, patch] 'version' entry of an XGBoost UBJSON model, as '3.2.0', or None."""
+    i = raw.find(b"version[")
+    if i < 0 or i > 4096:
+        return None
+    pos = i + len(b"version[")
+    sizes = {b"i": 1, b"U": 1, b"I": 2, b"l": 4, b"L": 8}
+    signed = {b"i": True, b"U": False, b"I": True, b"l": True, b"L": True}
+
+    def read_int(p, marker):
+        n = sizes[marker]
+        return int.from_bytes(raw[p:p + n], "big", signed=signed[marker]), p + n
+
+    try:
+        elem_type = None
+        if raw[pos:pos + 1] == b"$":
+            elem_type, pos = raw[pos + 1:pos + 2], pos + 2
+        count = None
+        if raw[pos:pos + 1] == b"#":
+            count, pos = read_int(pos + 2, raw[pos + 1:pos + 2])
+        parts = []
+        while (count is None and raw[pos:pos + 1] != b"]") or (count is not None and len(parts) < count):
+            marker = elem_type
+            if marker is None:
+                marker, pos = raw[pos:pos + 1], pos + 1
+            value, pos = read_int(pos, marker)
+            parts.append(value)
+            if len(parts) > 4:
+                return None
+        return ".".join(str(p) for p in parts) if len(parts) == 3 else None
+    except (KeyError, IndexError):
+        return None
+
+
+def sha256_file(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def check_out_dir(pkl: Path, out: Path, force: bool):
+    if out.exists() and not out.is_dir():
+        raise MigrateError(f"{out} exists and is not a directory")
+    if out.is_dir():
+        entries = sorted(p.name for p in out.iterdir())
+        if entries and not force:
+            raise MigrateError(f"{out} exists and is not empty (use --force to replace it)")
+        others = [e for e in entries if e not in MODEL_DIR_FILES]
+        if others:
+            raise MigrateError(f"{out} holds files that are not part of a model directory ({', '.join(others[:3])}); "
+                               "--force replaces only a model directory, so choose another out-dir or empty it")
+        if pkl.resolve().parent == out.resolve():
+            raise MigrateError(f"the pickle is inside {out}, which would be replaced; choose another out-dir")
+
+
+def write_lightgbm(booster, path: Path, names):
+    """Saves the LightGBM model; when the models carry only automatic names (Column_i), the
+    header's feature_names line gets the ensemble's names so the file says what it scores."""
+    import lightgbm
+
+    booster.save_model(str(path))
+    if names is None or any(re.search(r"\s", n) for n in names):
+        return
+    text = path.read_text()
+    head, sep, rest = text.partition("\nTree=")
+    new_head = re.sub(r"(?m)^feature_names=.*$", lambda _: "feature_names=" + " ".join(names), head, count=1)
+    if new_head == head:
+        return
+    # The importance table at the end names features too (Column_3=9).
+    body, isep, tail = rest.partition("\nfeature_importances:\n")
+    table, tsep, after = tail.partition("\n\n")
+    table = re.sub(r"(?m)^Column_(\d+)=", lambda mt: f"{names[int(mt.group(1))]}=" if int(mt.group(1)) < len(names) else mt.group(0), table)
+    patched = new_head + sep + body + isep + table + tsep + after
+    check = lightgbm.Booster(model_str=patched)
+    if check.feature_name() != names or check.num_trees() != booster.num_trees():
+        raise MigrateError("LightGBM did not accept the feature names in its model file")
+    path.write_text(patched)
+
+
+def migrate(pkl: Path, out: Path, force: bool, created_at: str | None, check_rows: int) -> dict:
+    if created_at is not None and not CREATED_AT_RE.match(created_at):
+        raise MigrateError(f"--created-at must look like 2025-08-20T10:30:00Z, got '{created_at}'")
+    if not pkl.exists():
+        raise MigrateError(f"{pkl} does not exist")
+    if not pkl.is_file():
+        raise MigrateError(f"{pkl} is not a file")
+    check_out_dir(pkl, out, force)
+
+    data = pkl.read_bytes()
+    import numpy as np
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        unpickler = LenientUnpickler(io.BytesIO(data))
+        try:
+            root = unpickler.load()
+        except Exception as e:  # a truncated file, a joblib/compressed file, not a pickle at all
+            raise MigrateError(f"{pkl} could not be unpickled ({type(e).__name__}: {e})") from e
+        found = scan(root)
+        models, paths = {}, {}
+        for r in ROLES:
+            models[r], paths[r] = one_model(found, r)
+    load_warnings = sorted({str(w.message).splitlines()[0] for w in caught})
+
+    counts = {r: n_features_of(r, m) for r, m in models.items()}
+    if len(set(counts.values())) != 1:
+        raise MigrateError("the models disagree on the feature count: " + ", ".join(f"{r} {c}" for r, c in counts.items()))
+    n = counts["lightgbm"]
+    for value, where in found["n_features"]:
+        if value != n:
+            raise MigrateError(f"feature counts disagree: the models take {n} features but {where} = {value}")
+    for r in ROLES:
+        check_binary(r, models[r], paths[r])
+
+    # Feature names: the pickle's own list, else the names the models were trained with, else f0..
+    trained = {r: model_feature_names(r, models[r]) for r in ROLES}
+    trained = {r: v for r, v in trained.items() if v is not None}
+    if len({tuple(v) for v in trained.values()}) > 1:
+        raise MigrateError("the models were trained with different feature names: " +
+                           "; ".join(f"{r} {v}" for r, v in trained.items()))
+    model_names = next(iter(trained.values()), None)
+    for names, where, keyed in found["names"]:
+        if keyed and len(names) != n:
+            raise MigrateError(f"feature counts disagree: the models take {n} features but {where} lists {len(names)} names")
+    named = choose([c for c in found["names"] if len(c[0]) == n and c[2]], "feature-name list")
+    if named is None:
+        loose = [c for c in found["names"] if len(c[0]) == n]
+        if len({tuple(c[0]) for c in loose}) == 1:
+            named = loose[0]
+    if named is not None and model_names is not None and named[0] != model_names:
+        raise MigrateError(f"the feature names at {named[1]} differ from the names the models were trained with "
+                           f"({model_names})")
+    if named is not None:
+        names, names_from = named[0], named[1]
+    elif model_names is not None:
+        names, names_from = model_names, "the models' own feature names"
+    else:
+        names, names_from = [f"f{i}" for i in range(n)], "none in the pickle: f0..f{}".format(n - 1)
+
+    w = choose(found["weights"], "weights dict", preferred=lambda c: c[2])
+    weights, weights_from = (w[0], w[1]) if w else (dict(DEFAULT_WEIGHTS), "none in the pickle: the seed's 0.4 / 0.4 / 0.2")
+    if any(not math.isfinite(v) or v < 0 for v in weights.values()):
+        raise MigrateError(f"the weights at {weights_from} must be finite and >= 0, got {weights}")
+    t = choose(found["thresholds"], "decision threshold")
+    threshold, threshold_from = (t[0], t[1]) if t else (0.5, "none in the pickle: 0.5")
+    notes = list(load_warnings)
+    if abs(sum(weights.values()) - 1) > 1e-9:
+        notes.append(f"the weights sum to {sum(weights.values())}, not 1; they are kept as they are")
+
+    check = None
+    if check_rows > 0:
+        X = probe_rows(models["random_forest"], n, check_rows)
+        parts = {r: model_proba(r, models[r], X) for r in ROLES}
+        ensemble = (weights["lightgbm"] * parts["lightgbm"] + weights["xgboost"] * parts["xgboost"]) + \
+            weights["random_forest"] * parts["random_forest"]
+        check = {"rows": X.tolist(), **{r: parts[r].tolist() for r in ROLES}, "ensemble": ensemble.tolist()}
+
+    from export_sklearn_forest import ExportError, export_forest
     import lightgbm
     import sklearn
     import xgboost
 
+    real_names = None if auto_names(names) else names
+    out = out.absolute()
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.migrating-", dir=out.parent))
     try:
-        lgb = models["lightgbm"]
-        (lgb.booster_ if hasattr(lgb, "booster_") else lgb).save_model(str(tmp / "lightgbm.txt"))
-        xgbm = models["xgboost"]
-        (xgbm.get_booster() if hasattr(xgbm, "get_booster") else xgbm).save_model(str(tmp / "xgboost.json"))
-        export_forest(models["random_forest"], str(tmp / "random_forest.forest"))
-        files = {
-            "lightgbm": {"file": "lightgbm.txt", "format": "lightgbm-text"},
-            "xgboost": {"file": "xgboost.json", "format": "xgboost-json"},
-            "random_forest": {"file": "random_forest.forest", "format": "production-ensemble-forest-v1"},
-        }
-        for r in ROLES:
-            files[r]["sha256"] = sha256(tmp / files[r]["file"])
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o777 & ~mask)
+        write_lightgbm(inner_booster(models["lightgbm"]), tmp / FILES["lightgbm"][0], real_names)
+        xgb_booster, xgb_rounds = xgboost_for_export(models["xgboost"])
+        if real_names is not None and not xgb_booster.feature_names:
+            xgb_booster.feature_names = real_names
+        xgb_booster.save_model(str(tmp / FILES["xgboost"][0]))
+        rf = models["random_forest"]
+        added_names = real_names is not None and getattr(rf, "feature_names_in_", None) is None
+        if added_names:
+            rf.feature_names_in_ = np.asarray(real_names, dtype=object)
+        try:
+            forest = export_forest(rf, tmp / FILES["random_forest"][0])
+        except ExportError as e:
+            raise MigrateError(f"the random forest at {paths['random_forest']} cannot be exported: {e}") from e
+        finally:
+            if added_names:
+                del rf.feature_names_in_
+
+        model_files = {r: {"file": FILES[r][0], "format": FILES[r][1], "sha256": sha256_file(tmp / FILES[r][0])}
+                       for r in ROLES}
+        from_pickle = pickle_versions(data)
+        versions = {"lightgbm": lightgbm.__version__, "xgboost": xgboost.__version__,
+                    "scikit-learn": sklearn.__version__, "numpy": np.__version__,
+                    "python": platform.python_version()}
+        for lib in ("lightgbm", "xgboost", "scikit-learn"):
+            if lib in from_pickle:
+                versions[f"pickle.{lib}"] = from_pickle[lib]
         created = created_at or dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        models_found = {r: {"path": paths[r], "class": describe(models[r])} for r in ROLES}
+        models_found["lightgbm"]["trees"] = int(inner_booster(models["lightgbm"]).num_trees())
+        models_found["xgboost"]["trees"] = int(xgb_booster.num_boosted_rounds())
+        if xgb_rounds is not None:
+            models_found["xgboost"]["note"] = f"first {xgb_rounds} rounds (best_iteration), as predict_proba uses"
+        models_found["random_forest"]["trees"] = int(forest["n_trees"])
         meta = {
             "schema_version": 1,
             "created_at": created,
@@ -212,43 +610,83 @@ def migrate(pkl: Path, out: Path, force: bool, created_at: str | None):
             "feature_names": names,
             "individual_models": list(ROLES),
             "model_weights": weights,
-            "decision_threshold": threshold if threshold is not None else 0.5,
-            "performance_metrics": {},
-            "model_files": files,
-            "training_library_versions": {
-                "lightgbm": lightgbm.__version__, "xgboost": xgboost.__version__,
-                "scikit-learn": sklearn.__version__, "python": platform.python_version(),
-                "note": "versions of the libraries that unpickled the models",
+            "decision_threshold": threshold,
+            "performance_metrics": found["metrics"] or {},
+            "model_files": model_files,
+            "training_library_versions": versions,
+            "migrated_from": {
+                "file": pkl.name,
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "bytes": len(data),
+                "pickle_protocol": from_pickle.get("protocol"),
+                "models": models_found,
+                "model_weights_from": weights_from,
+                "feature_names_from": names_from,
+                "decision_threshold_from": threshold_from,
+                "stand_in_classes": sorted(unpickler.stand_ins),
+                "notes": notes,
             },
-            "migrated_from": {"file": pkl.name, "sha256": sha256(pkl), "stand_in_classes": sorted(set(unpickler.stand_ins))},
         }
         (tmp / "production_model_metadata.json").write_text(json.dumps(meta, indent=2) + "\n")
-        legacy = {k: meta[k] for k in ("model_type", "n_features", "feature_names", "individual_models", "model_weights", "created_at")}
+        legacy = {k: meta[k] for k in ("model_type", "n_features", "feature_names", "individual_models",
+                                       "model_weights", "created_at")}
         (tmp / "model_metadata.json").write_text(json.dumps(legacy, indent=2) + "\n")
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
+        for f in tmp.iterdir():
+            os.chmod(f, 0o666 & ~mask)
+        replace_dir(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return {"directory": str(out), "n_features": n, "feature_names": names, "weights": weights,
-            "stand_in_classes": meta["migrated_from"]["stand_in_classes"],
-            "files": {r: files[r]["file"] for r in ROLES}}
+    summary = {"directory": str(out), "n_features": n, "feature_names": names, "weights": weights,
+               "decision_threshold": threshold, "models": models_found,
+               "stand_in_classes": meta["migrated_from"]["stand_in_classes"], "notes": notes,
+               "files": {r: FILES[r][0] for r in ROLES}}
+    if check is not None:
+        summary["check"] = check
+    return summary
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("pickle", type=Path)
-    ap.add_argument("out", type=Path)
-    ap.add_argument("--force", action="store_true", help="replace a non-empty output directory")
-    ap.add_argument("--created-at", help="created_at for the metadata (default: now, UTC)")
-    args = ap.parse_args()
+def replace_dir(new: Path, out: Path):
+    """Renames `new` to `out`; an existing `out` (already checked) is moved aside first and
+    removed only once the new directory is in place."""
+    if not out.exists():
+        os.rename(new, out)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+    os.rmdir(old)
+    os.rename(out, old)
     try:
-        print(json.dumps(migrate(args.pickle, args.out, args.force, args.created_at), indent=2))
+        os.rename(new, out)
+    except BaseException:
+        os.rename(old, out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(
+        prog="migrate_pickle.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("pickle", type=Path, help="the production_ensemble.pkl to migrate (TRUSTED input: unpickling runs code)")
+    ap.add_argument("out", type=Path, help="the model directory to write")
+    ap.add_argument("--force", action="store_true", help="replace an existing, non-empty model directory")
+    ap.add_argument("--created-at", help="created_at for the metadata, YYYY-MM-DDTHH:MM:SSZ (default: now, UTC)")
+    ap.add_argument("--check-rows", type=int, default=0,
+                    help="add N probe rows and each model's P(up) on them to the summary (for a parity check)")
+    args = ap.parse_args(argv)
+    try:
+        summary = migrate(args.pickle, args.out, args.force, args.created_at, max(0, args.check_rows))
     except MigrateError as e:
         print(f"migrate: {e}", file=sys.stderr)
-        sys.exit(2)
+        return 2
+    except Exception as e:
+        if os.environ.get("PRODUCTION_ENSEMBLE_DEBUG"):
+            raise
+        print(f"migrate: unexpected error ({type(e).__name__}: {e}); set PRODUCTION_ENSEMBLE_DEBUG=1 for the traceback",
+              file=sys.stderr)
+        return 1
+    print(json.dumps(summary, indent=None if "check" in summary else 2))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

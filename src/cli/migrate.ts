@@ -1,37 +1,57 @@
 /**
  * `production-ensemble migrate`: turns the original system's pickled ProductionEnsemble into a
  * model directory of this package. Python does the unpickling (tools/migrate_pickle.py); this
- * finds a Python that has the libraries, runs it, then proves the result loads and scores.
+ * finds a Python that has the libraries, runs it, then loads the new directory and checks that
+ * it scores probe rows as the pickled models themselves do.
  * @internal
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { packageRoot } from '../binding.js';
-import { EnsembleError } from '../errors.js';
 import { ProductionEnsemble } from '../ensemble.js';
+import { EnsembleError } from '../errors.js';
 
 export interface MigrateOptions {
+  /** Replace an existing model directory at `outDir`. */
   force?: boolean;
+  /** `created_at` for the metadata, `YYYY-MM-DDTHH:MM:SSZ` (default: now, UTC). */
   createdAt?: string;
   /** Python to run the tool with (default: PRODUCTION_ENSEMBLE_PYTHON, the package's .venv, python3). */
   python?: string;
+  /** Probe rows scored by the pickled models and by the new directory, compared to 1e-6 (default 64). */
+  checkRows?: number;
 }
 
 export interface MigrateResult {
+  /** The new model directory (absolute). */
   directory: string;
   nFeatures: number;
   featureNames: string[];
-  weights: Record<string, number>;
+  weights: { lightgbm: number; xgboost: number; random_forest: number };
+  threshold: number;
+  /** Where each model was found in the pickle, its class and tree count. */
+  models: Record<'lightgbm' | 'xgboost' | 'random_forest', { path: string; class: string; trees: number; note?: string }>;
+  /** Classes of the pickle this Python could not import (replaced by stand-ins). */
   standInClasses: string[];
-  healthy: boolean;
+  /** Warnings from unpickling (e.g. scikit-learn version changes) and other remarks. */
+  notes: string[];
+  /** Probe rows compared, and the largest |difference| between the pickled models and the new directory. */
+  checkedRows: number;
+  maxDifference: number;
+  /** The new directory loaded and passed the health check. */
+  healthy: true;
 }
 
 const NEEDED = 'import lightgbm, xgboost, sklearn, numpy';
+const INSTALL = 'pip install -r tools/requirements.txt';
+const TOLERANCE = 1e-6;
 
 /**
  * The first Python that can import the libraries the migration needs: `explicit`, then
  * PRODUCTION_ENSEMBLE_PYTHON, the package's .venv, python3 (or exactly `only`, when given).
+ * @example
+ * const python = findPython(); // '/path/to/production-ensemble/.venv/bin/python'
  */
 export function findPython(explicit?: string, only?: readonly string[]): string {
   const candidates = (only ?? [explicit, process.env.PRODUCTION_ENSEMBLE_PYTHON, join(packageRoot, '.venv', 'bin', 'python'), 'python3']).filter(
@@ -48,37 +68,109 @@ export function findPython(explicit?: string, only?: readonly string[]): string 
     tried.push(`${py}: ${r.error ? r.error.message : (r.stderr.trim().split('\n').pop() ?? 'failed')}`);
   }
   throw new EnsembleError(
-    `migrate needs Python with lightgbm, xgboost and scikit-learn to unpickle the models. Tried:\n  - ${tried.join('\n  - ')}\n` +
-      `Install them: python3 -m venv ${join(packageRoot, '.venv')} && ${join(packageRoot, '.venv', 'bin', 'pip')} install -r ${join(packageRoot, 'tools', 'requirements.txt')}` +
+    `migrate needs a Python with lightgbm, xgboost and scikit-learn to unpickle the models. Tried:\n  - ${tried.join('\n  - ')}\n` +
+      `Install them: cd ${packageRoot} && python3 -m venv .venv && .venv/bin/${INSTALL}` +
       ' (or set PRODUCTION_ENSEMBLE_PYTHON to a Python that has them)',
     'ERR_PYTHON_NOT_FOUND',
   );
 }
 
+interface ToolSummary {
+  directory: string;
+  n_features: number;
+  feature_names: string[];
+  weights: MigrateResult['weights'];
+  decision_threshold: number;
+  models: MigrateResult['models'];
+  stand_in_classes: string[];
+  notes: string[];
+  check?: { rows: number[][]; lightgbm: number[]; xgboost: number[]; random_forest: number[]; ensemble: number[] };
+}
+
+function runTool(python: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(python, args, { encoding: 'utf8', maxBuffer: 1 << 26 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+      done({ code, stdout, stderr: stderr || (err && code !== 2 ? err.message : '') });
+    });
+  });
+}
+
 /**
- * Migrates `pickle` into `outDir` and loads the result to check it.
+ * Migrates the pickled ProductionEnsemble at `pickle` into the model directory `outDir`, then
+ * loads the directory with {@link ProductionEnsemble.load} and checks that it scores probe rows
+ * as the pickled models do (to 1e-6) and passes the health check. Unpickling runs code: migrate
+ * only pickles you trust. Throws an `EnsembleError` with code `ERR_MIGRATE` naming what is
+ * missing or wrong (no models, two of a kind, non-binary, feature counts, a non-empty `outDir`
+ * without `force`), or `ERR_PYTHON_NOT_FOUND` saying how to install the Python libraries.
  * @example
- * await migrate('old/production_ensemble.pkl', 'models/migrated');
+ * const r = await migrate('old/models/production/production_ensemble.pkl', 'models/migrated');
+ * console.log(r.nFeatures, r.weights, r.maxDifference);
  */
 export async function migrate(pickle: string, outDir: string, options: MigrateOptions = {}): Promise<MigrateResult> {
+  const checkRows = options.checkRows ?? 64;
+  if (!Number.isInteger(checkRows) || checkRows < 0) throw new RangeError(`checkRows must be an integer >= 0, got ${checkRows}`);
   const python = findPython(options.python);
-  const args = [join(packageRoot, 'tools', 'migrate_pickle.py'), pickle, outDir];
+  const args = [join(packageRoot, 'tools', 'migrate_pickle.py'), pickle, outDir, '--check-rows', String(checkRows)];
   if (options.force) args.push('--force');
-  if (options.createdAt) args.push('--created-at', options.createdAt);
-  const r = spawnSync(python, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
-  if (r.status !== 0) {
-    const why = r.stderr.trim().split('\n').pop() ?? `exit code ${r.status}`;
-    throw new EnsembleError(why.replace(/^migrate: /, ''), 'ERR_MIGRATE');
+  if (options.createdAt !== undefined) args.push('--created-at', options.createdAt);
+  const r = await runTool(python, args);
+  if (r.code !== 0) {
+    const lines = r.stderr.trim().split('\n');
+    const why = ([...lines].reverse().find((l) => l.startsWith('migrate: ')) ?? lines.pop() ?? `exit code ${r.code}`).replace(/^migrate: /, '');
+    const missing = /No module named/.test(r.stderr) ? ` (${INSTALL})` : '';
+    throw new EnsembleError(`cannot migrate ${pickle}: ${why}${missing}`, 'ERR_MIGRATE');
   }
-  const summary = JSON.parse(r.stdout) as { directory: string; n_features: number; feature_names: string[]; weights: Record<string, number>; stand_in_classes: string[] };
-  const health = await ProductionEnsemble.healthCheck(outDir);
-  if (health.status !== 'healthy') throw new EnsembleError(`the migrated directory ${outDir} does not load: ${health.error}`, 'ERR_MIGRATE');
+  const summary = JSON.parse(r.stdout) as ToolSummary;
+  const dir = resolve(summary.directory);
+  let maxDifference = 0;
+  try {
+    const model = await ProductionEnsemble.load(dir);
+    try {
+      if (summary.check && summary.check.rows.length > 0) maxDifference = compare(model, summary.check);
+      const health = await model.healthCheck();
+      if (health.status !== 'healthy') throw new Error(`the health check failed: ${health.error}`);
+    } finally {
+      model.close();
+    }
+  } catch (e) {
+    // The tool wrote the directory; one that does not load or score like the pickle is no use.
+    rmSync(dir, { recursive: true, force: true });
+    throw new EnsembleError(`the directory migrated from ${pickle} was removed: ${(e as Error).message}`, 'ERR_MIGRATE');
+  }
   return {
-    directory: summary.directory,
+    directory: dir,
     nFeatures: summary.n_features,
     featureNames: summary.feature_names,
     weights: summary.weights,
+    threshold: summary.decision_threshold,
+    models: summary.models,
     standInClasses: summary.stand_in_classes,
+    notes: summary.notes,
+    checkedRows: summary.check?.rows.length ?? 0,
+    maxDifference,
     healthy: true,
   };
+}
+
+/** The largest |difference| between the new directory's and the pickled models' P(up); throws above 1e-6. */
+function compare(model: ProductionEnsemble, check: NonNullable<ToolSummary['check']>): number {
+  const got = model.predictModels(check.rows);
+  const pairs: [string, Float64Array, number[]][] = [
+    ['lightgbm', got.lightgbm, check.lightgbm],
+    ['xgboost', got.xgboost, check.xgboost],
+    ['random_forest', got.randomForest, check.random_forest],
+    ['ensemble', got.ensemble, check.ensemble],
+  ];
+  let max = 0;
+  for (const [name, actual, expected] of pairs) {
+    for (let i = 0; i < expected.length; i++) {
+      const d = Math.abs((actual[i] as number) - (expected[i] as number));
+      if (!(d <= TOLERANCE)) {
+        throw new Error(`${name} scores probe row ${i} as ${actual[i]}, the pickled model as ${expected[i]} (|difference| ${d} > ${TOLERANCE})`);
+      }
+      max = Math.max(max, d);
+    }
+  }
+  return max;
 }
