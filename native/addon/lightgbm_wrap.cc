@@ -7,16 +7,6 @@ namespace ensemble::addon {
 
 using LightGBMWrap = ModelWrap<LightGBMTraits>;
 
-void LightGBMTraits::Score(const Core& c, const core::DenseMatrix& x, int kind, double* out,
-                           double*) {
-  c.Predict(x, static_cast<core::OutputKind>(kind), out);
-}
-
-void LightGBMTraits::ScoreRow(const Core& c, const core::DenseMatrix& x, int kind, double* out,
-                              double*) {
-  c.PredictRow(x.data, x.dtype, static_cast<core::OutputKind>(kind), out);
-}
-
 Napi::Object BoosterInfoObject(Napi::Env env, const core::BoosterInfo& i,
                                const core::LoadedLibrary& lib) {
   Napi::Object o = Napi::Object::New(env);
@@ -30,15 +20,6 @@ Napi::Object BoosterInfoObject(Napi::Env env, const core::BoosterInfo& i,
   o.Set("format", i.format);
   o.Set("library", LibraryInfo(env, lib));
   return o;
-}
-
-Napi::Object LightGBMTraits::Info(Napi::Env env, const Core& c) {
-  return BoosterInfoObject(env, c.info(), c.library());
-}
-
-size_t LightGBMTraits::Bytes(const Core& c) {
-  // A rough figure for V8's heuristics: LightGBM keeps ~100 bytes per tree node.
-  return static_cast<size_t>(c.info().num_trees) * 64 * 100;
 }
 
 // loadLightGBM(source: {path} | {bytes, name}, options, async) -> LightGBMBooster | Promise

@@ -11,37 +11,45 @@
 
 namespace ensemble::addon {
 
-struct LightGBMTraits {
-  using Core = core::LightGBMBooster;
-  static constexpr const char* kName = "LightGBMBooster";
-  static Napi::FunctionReference& Ctor(AddonData& d) { return d.lightgbm_ctor; }
+/// Describes a booster for JS (shared by LightGBM and XGBoost).
+Napi::Object BoosterInfoObject(Napi::Env env, const core::BoosterInfo& info,
+                               const core::LoadedLibrary& lib);
+
+/// What the LightGBM and XGBoost traits share: shape, outputs and memory of a booster.
+template <typename Booster>
+struct BoosterTraits {
+  using Core = Booster;
   static size_t Features(const Core& c) { return static_cast<size_t>(c.info().num_features); }
   static size_t Width(const Core& c, int kind) {
     return static_cast<size_t>(kind == 0 ? c.info().output_width : c.info().margin_width);
   }
   static size_t PartsWidth(const Core&) { return 0; }
-  static void Score(const Core& c, const core::DenseMatrix& x, int kind, double* out, double*);
-  static void ScoreRow(const Core& c, const core::DenseMatrix& x, int kind, double* out, double*);
-  static Napi::Object Info(Napi::Env env, const Core& c);
-  static size_t Bytes(const Core& c);
+  static void Score(const Core& c, const core::DenseMatrix& x, int kind, double* out, double*) {
+    c.Predict(x, static_cast<core::OutputKind>(kind), out);
+  }
+  static Napi::Object Info(Napi::Env env, const Core& c) {
+    return BoosterInfoObject(env, c.info(), c.library());
+  }
+  /// A rough figure for V8's heuristics: the libraries keep ~100 bytes per tree node.
+  static size_t Bytes(const Core& c) { return static_cast<size_t>(c.info().num_trees) * 64 * 100; }
 };
 
-struct XGBoostTraits {
-  using Core = core::XGBoostBooster;
+struct LightGBMTraits : BoosterTraits<core::LightGBMBooster> {
+  static constexpr const char* kName = "LightGBMBooster";
+  static Napi::FunctionReference& Ctor(AddonData& d) { return d.lightgbm_ctor; }
+  /// The single-row path: LightGBM's SingleRowFast handle.
+  static void ScoreRow(const Core& c, const core::DenseMatrix& x, int kind, double* out, double*) {
+    c.PredictRow(x.data, x.dtype, static_cast<core::OutputKind>(kind), out);
+  }
+};
+
+struct XGBoostTraits : BoosterTraits<core::XGBoostBooster> {
   static constexpr const char* kName = "XGBoostBooster";
   static Napi::FunctionReference& Ctor(AddonData& d) { return d.xgboost_ctor; }
-  static size_t Features(const Core& c) { return static_cast<size_t>(c.info().num_features); }
-  static size_t Width(const Core& c, int kind) {
-    return static_cast<size_t>(kind == 0 ? c.info().output_width : c.info().margin_width);
-  }
-  static size_t PartsWidth(const Core&) { return 0; }
-  static void Score(const Core& c, const core::DenseMatrix& x, int kind, double* out, double*);
   static void ScoreRow(const Core& c, const core::DenseMatrix& x, int kind, double* out,
                        double* parts) {
     Score(c, x, kind, out, parts);
   }
-  static Napi::Object Info(Napi::Env env, const Core& c);
-  static size_t Bytes(const Core& c);
 };
 
 /// A forest loaded alone, with the thread count its batches use.
@@ -88,10 +96,6 @@ void InitForest(Napi::Env env, Napi::Object exports);
 void InitEnsemble(Napi::Env env, Napi::Object exports);
 /// Registers FeatureStream, the technical features of OHLCV candles (features_wrap.cc).
 void InitFeatures(Napi::Env env, Napi::Object exports);
-
-/// Describes a booster for JS (shared by LightGBM and XGBoost).
-Napi::Object BoosterInfoObject(Napi::Env env, const core::BoosterInfo& info,
-                               const core::LoadedLibrary& lib);
 
 /// Describes a loaded library for JS: { path, version }.
 Napi::Object LibraryInfo(Napi::Env env, const core::LoadedLibrary& lib);

@@ -7,19 +7,6 @@ namespace ensemble::addon {
 
 using XGBoostWrap = ModelWrap<XGBoostTraits>;
 
-void XGBoostTraits::Score(const Core& c, const core::DenseMatrix& x, int kind, double* out,
-                          double*) {
-  c.Predict(x, static_cast<core::OutputKind>(kind), out);
-}
-
-Napi::Object XGBoostTraits::Info(Napi::Env env, const Core& c) {
-  return BoosterInfoObject(env, c.info(), c.library());
-}
-
-size_t XGBoostTraits::Bytes(const Core& c) {
-  return static_cast<size_t>(c.info().num_trees) * 64 * 100;
-}
-
 // loadXGBoost(source: {path} | {bytes, name}, options, async) -> XGBoostBooster | Promise
 static Napi::Value LoadXGBoost(const Napi::CallbackInfo& info) {
   const ModelSource source = ToModelSource(info);
