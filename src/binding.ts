@@ -39,6 +39,8 @@ export namespace Binding {
     featureNames: string[];
     format: string;
     library: LibraryInfo;
+    scorer: 'engine' | 'library';
+    scorerNote: string;
   }
 
   export interface ForestInfo {
@@ -77,6 +79,7 @@ export namespace Binding {
     lightgbmLib?: string;
     xgboostLib?: string;
     libraryDirs?: string[];
+    scorer?: 'auto' | 'library';
   }
   export interface DirectoryOptions extends NativeOptions {
     weights?: { lightgbm: number; xgboost: number; random_forest: number };

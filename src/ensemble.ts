@@ -51,8 +51,9 @@ export interface ModelInfo {
   /** Library versions the models were trained with (from the metadata). */
   trainingVersions: Record<string, string>;
   models: {
-    lightgbm: { numTrees: number; objective: string; file?: string; sha256?: string };
-    xgboost: { numTrees: number; objective: string; file?: string; sha256?: string };
+    /** `scorer`: `'engine'` (the package's tree engine, checked against the library at load) or `'library'`; `scorerNote` says why not the engine. */
+    lightgbm: { numTrees: number; objective: string; scorer: 'engine' | 'library'; scorerNote: string; file?: string; sha256?: string };
+    xgboost: { numTrees: number; objective: string; scorer: 'engine' | 'library'; scorerNote: string; file?: string; sha256?: string };
     randomForest: { numTrees: number; numNodes: number; allowsNaN: boolean; file?: string; sha256?: string };
   };
   /** The model directory and metadata file, when loaded from a directory. */
@@ -361,8 +362,8 @@ export class ProductionEnsemble {
       libraries: { lightgbm: lgb.library.path, xgboost: xgb.library.path },
       trainingVersions: (meta.training_library_versions as Record<string, string> | undefined) ?? {},
       models: {
-        lightgbm: { numTrees: lgb.numTrees, objective: lgb.objective, ...fileFacts(files.get('lightgbm')) },
-        xgboost: { numTrees: xgb.numTrees, objective: xgb.objective, ...fileFacts(files.get('xgboost')) },
+        lightgbm: { numTrees: lgb.numTrees, objective: lgb.objective, scorer: lgb.scorer, scorerNote: lgb.scorerNote, ...fileFacts(files.get('lightgbm')) },
+        xgboost: { numTrees: xgb.numTrees, objective: xgb.objective, scorer: xgb.scorer, scorerNote: xgb.scorerNote, ...fileFacts(files.get('xgboost')) },
         randomForest: { numTrees: rf.numTrees, numNodes: rf.info.numNodes, allowsNaN: rf.allowsNaN, ...fileFacts(files.get('random_forest')) },
       },
     };

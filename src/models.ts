@@ -18,6 +18,13 @@ export interface ModelLoadOptions {
   lightgbmLib?: string;
   /** Path of libxgboost.so to use (default: XGBOOST_LIB, then the bundled one, then the system's). */
   xgboostLib?: string;
+  /**
+   * Who scores LightGBM and XGBoost models. `'auto'` (default): the package's tree engine when it
+   * supports the model and, at load, scores probe rows built from the model's own thresholds
+   * bit-identically to the library; otherwise the library's C API. `'library'`: always the C API.
+   * A model's `scorer` / `scorerNote` say which is in use and why.
+   */
+  scorer?: 'auto' | 'library';
 }
 
 /** @internal */
@@ -30,6 +37,13 @@ export function nativeOptions(options: ModelLoadOptions | undefined): Binding.Na
   if (threads !== undefined) out.threads = threads;
   if (options?.lightgbmLib !== undefined) out.lightgbmLib = options.lightgbmLib;
   if (options?.xgboostLib !== undefined) out.xgboostLib = options.xgboostLib;
+  const scorer = options?.scorer;
+  if (scorer !== undefined) {
+    if (scorer !== 'auto' && scorer !== 'library') {
+      throw new TypeError(`scorer must be 'auto' or 'library', got ${String(scorer)}`);
+    }
+    out.scorer = scorer;
+  }
   return out;
 }
 
@@ -151,6 +165,19 @@ abstract class BoosterModel extends ScoringModel<Binding.BoosterInfo> {
   /** Number of trees in the model. */
   get numTrees(): number {
     return this.info.numTrees;
+  }
+
+  /**
+   * Who scores this model: `'engine'` (the package's tree engine, checked bit for bit against
+   * the library at load) or `'library'` (the C API).
+   */
+  get scorer(): 'engine' | 'library' {
+    return this.info.scorer;
+  }
+
+  /** Why the library scores this model when the engine does not (empty when the engine does). */
+  get scorerNote(): string {
+    return this.info.scorerNote;
   }
 
   /** The native library that scores this model: `{ path, version }`. */

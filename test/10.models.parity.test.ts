@@ -29,6 +29,10 @@ const cases = existsSync(zoo)
       .map((e) => e.name)
   : [];
 
+// Models the package's tree engine scores (the others use the library: linear trees, categorical
+// splits, several outputs, XGBoost dart).
+const engineScores = (name: string) => !/linear|multi|categorical|xgb_dart/.test(name);
+
 function loader(kind: Reference['kind']) {
   return kind === 'lightgbm' ? LightGBMModel : kind === 'xgboost' ? XGBoostModel : RandomForestModel;
 }
@@ -50,16 +54,37 @@ describe.each(cases)('%s', (name) => {
   const width = ref.predict_f64.length / ref.rows;
   const files = ref.files ?? [ref.file];
 
-  describe.each(files)('%s', (file) => {
+  const scorers = ref.kind === 'forest' ? (['auto'] as const) : (['auto', 'library'] as const);
+  describe.each(files.flatMap((f) => scorers.map((s) => [f, s] as const)))('%s (scorer %s)', (file, scorer) => {
     const path = join(dir, file);
     const Loader = loader(ref.kind);
     let model: AnyModel;
 
     it('loads from a file and reports its shape', async () => {
-      model = await Loader.load(path);
+      model = await Loader.load(path, { scorer });
       opened.push(model);
       expect(model.nFeatures).toBe(ref.n_features);
       expect(x64.length).toBe(ref.rows * ref.n_features);
+      if (!(model instanceof RandomForestModel)) {
+        const want = scorer === 'auto' && engineScores(name) ? 'engine' : 'library';
+        expect(model.scorer, `${name}/${file}: ${model.scorerNote}`).toBe(want);
+      }
+    });
+
+    if (ref.kind !== 'forest' && scorer === 'auto' && engineScores(name)) it('the engine is bit-identical to the library', async () => {
+      const lib = await Loader.load(path, { scorer: 'library' });
+      try {
+        const m = model as LightGBMModel | XGBoostModel;
+        const l = lib as LightGBMModel | XGBoostModel;
+        const inputs: [string, Float64Array | Float32Array][] = [['f64', x64], ['f32', x32]];
+        if (ref.kind === 'lightgbm' && existsSync(join(dir, 'inputs_inf.f64'))) inputs.push(['inf', readF64(join(dir, 'inputs_inf.f64'))]);
+        for (const [label, x] of inputs) {
+          expectClose(m.predictProba(x), l.predictProba(x), `${name}/${file} engine vs library ${label}`, width, 0);
+          expectClose(m.predictRaw(x), l.predictRaw(x), `${name}/${file} engine vs library margin ${label}`, width, 0);
+        }
+      } finally {
+        lib.close();
+      }
     });
 
     it('batch float64 matches the library', () => {

@@ -106,6 +106,15 @@ Napi::Object ToOptions(const Napi::CallbackInfo& info) {
   return info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(info.Env());
 }
 
+core::ScorerChoice ToScorer(const Napi::Object& options) {
+  Napi::Value v = options.Get("scorer");
+  if (v.IsUndefined()) return core::ScorerChoice::kAuto;
+  const std::string s = v.IsString() ? v.As<Napi::String>().Utf8Value() : std::string();
+  if (s == "auto") return core::ScorerChoice::kAuto;
+  if (s == "library") return core::ScorerChoice::kLibrary;
+  throw Napi::TypeError::New(options.Env(), "scorer must be 'auto' or 'library'");
+}
+
 int ToThreads(const Napi::Object& options) {
   Napi::Value v = options.Get("threads");
   int n = 0;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "ensemble/boosters.h"
 #include "ensemble/matrix.h"
 #include "ensemble/native_libraries.h"
 
@@ -31,6 +32,9 @@ core::LibrarySearch ToSearch(const Napi::Object& options, const char* explicit_k
 
 /// A thread count option: 0 / undefined = all cores.
 int ToThreads(const Napi::Object& options);
+
+/// options.scorer: "auto" (default) or "library"; anything else is a TypeError.
+core::ScorerChoice ToScorer(const Napi::Object& options);
 
 /// The model source of the load functions' (source: {path} | {bytes, name}, options, async).
 struct ModelSource {

@@ -99,6 +99,7 @@ static Napi::Value LoadModelDirectory(const Napi::CallbackInfo& info) {
   const bool async = info[2].ToBoolean();
   core::ModelDirectoryOptions o;
   o.threads = ToThreads(options);
+  o.scorer = ToScorer(options);
   o.lightgbm = ToSearch(options, "lightgbmLib");
   o.xgboost = ToSearch(options, "xgboostLib");
   if (options.Get("weights").IsObject()) o.weights = ToWeights(options.Get("weights").As<Napi::Object>());

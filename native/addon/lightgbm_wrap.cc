@@ -18,6 +18,8 @@ Napi::Object BoosterInfoObject(Napi::Env env, const core::BoosterInfo& i,
   o.Set("objective", i.objective);
   o.Set("featureNames", StringArray(env, i.feature_names));
   o.Set("format", i.format);
+  o.Set("scorer", i.scorer);
+  o.Set("scorerNote", i.scorer_note);
   o.Set("library", LibraryInfo(env, lib));
   return o;
 }
@@ -28,6 +30,7 @@ static Napi::Value LoadLightGBM(const Napi::CallbackInfo& info) {
   const Napi::Object options = ToOptions(info);
   const core::LibrarySearch search = ToSearch(options, "lightgbmLib");
   const int threads = ToThreads(options);
+  const core::ScorerChoice scorer = ToScorer(options);
   using Result = std::shared_ptr<const core::LightGBMBooster>;
   return RunLoad<Result>(
       info.Env(), info[2].ToBoolean(),
@@ -35,7 +38,7 @@ static Napi::Value LoadLightGBM(const Napi::CallbackInfo& info) {
         const core::LightGBMApi& api = core::LoadLightGBM(search);
         const std::vector<uint8_t> bytes = source.Read();
         return core::LightGBMBooster::Load(api, std::string(bytes.begin(), bytes.end()),
-                                           source.name, threads);
+                                           source.name, threads, scorer);
       },
       [](Napi::Env e, Result& r) -> Napi::Value { return LightGBMWrap::NewInstance(e, r); });
 }

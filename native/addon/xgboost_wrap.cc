@@ -13,12 +13,13 @@ static Napi::Value LoadXGBoost(const Napi::CallbackInfo& info) {
   const Napi::Object options = ToOptions(info);
   const core::LibrarySearch search = ToSearch(options, "xgboostLib");
   const int threads = ToThreads(options);
+  const core::ScorerChoice scorer = ToScorer(options);
   using Result = std::shared_ptr<const core::XGBoostBooster>;
   return RunLoad<Result>(
       info.Env(), info[2].ToBoolean(),
       [=]() -> Result {
         return core::XGBoostBooster::Load(core::LoadXGBoost(search), source.Read(), source.name,
-                                          threads);
+                                          threads, scorer);
       },
       [](Napi::Env e, Result& r) -> Napi::Value { return XGBoostWrap::NewInstance(e, r); });
 }

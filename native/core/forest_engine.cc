@@ -15,6 +15,7 @@
 
 #include "ensemble/error.h"
 #include "ensemble/forest.h"
+#include "tree_walk.h"
 
 namespace ensemble::core {
 namespace {
@@ -29,27 +30,12 @@ constexpr double kFloatOverflow = 0x1.ffffffp+127;
 constexpr size_t kMaxBlockRows = 1024;
 constexpr size_t kBlockBytes = 256 * 1024;
 
-// Walks scored side by side. A walk is a chain of dependent loads; sixteen independent chains
-// keep the core busy instead of waiting on each load in turn (measured with 256-row blocks:
-// 4 lanes 300k rows/s, 8 lanes 480k, 12 lanes 600k, 16 lanes 650k, 32 lanes 640k; one row:
-// 8 lanes 3.0 us, 16 lanes 2.3 us).
-constexpr size_t kLanes = 16;
+constexpr size_t kLanes = walk::kLanes;
 
 using Node = Forest::Node;
 
-// Advances every lane `steps` times (the deepest tree among the lanes): leaves loop onto
-// themselves, so there is no data-dependent branch to mispredict, only loads and compares.
 inline void WalkLanes(const Node* nodes, int32_t steps, const float* const* rows, int32_t* idx) {
-  int32_t at[kLanes];
-  for (size_t k = 0; k < kLanes; ++k) at[k] = idx[k];
-  for (int32_t s = 0; s < steps; ++s) {
-#pragma GCC unroll 16
-    for (size_t k = 0; k < kLanes; ++k) {
-      const Node& n = nodes[at[k]];
-      at[k] = n.child[rows[k][n.column] <= n.threshold];
-    }
-  }
-  for (size_t k = 0; k < kLanes; ++k) idx[k] = at[k];
+  walk::Lanes(nodes, steps, rows, idx);
 }
 
 // Rounds `n` rows to float32 (as scikit-learn does) into the engine's row form: NaN becomes
@@ -204,35 +190,8 @@ void Forest::Predict(const T* x, size_t rows, double* out, int threads) const {
   if (rows == 0) return;
   if (out == nullptr) throw Error(ErrorCode::kInvalidArgument, "output buffer is null");
   CheckInput(x, rows);
-  size_t workers = threads == 0 ? std::max(1u, std::thread::hardware_concurrency())
-                                : static_cast<size_t>(threads);
-  workers = std::min(workers, std::max<size_t>(1, rows / kMinRowsPerThread));
-  if (workers <= 1) {
-    PredictRange(x, 0, rows, out);
-    return;
-  }
-  std::vector<std::thread> pool;
-  std::vector<std::exception_ptr> errors(workers);
-  const size_t chunk = (rows + workers - 1) / workers;
-  auto run = [&](size_t w) {
-    try {
-      PredictRange(x, w * chunk, std::min(rows, (w + 1) * chunk), out);
-    } catch (...) {
-      errors[w] = std::current_exception();
-    }
-  };
-  for (size_t w = 1; w < workers && w * chunk < rows; ++w) {
-    try {
-      pool.emplace_back(run, w);
-    } catch (const std::system_error&) {
-      run(w);  // no thread available: do that share here
-    }
-  }
-  run(0);
-  for (auto& th : pool) th.join();
-  for (auto& e : errors) {
-    if (e) std::rethrow_exception(e);
-  }
+  walk::ParallelRows(rows, threads, kMinRowsPerThread,
+                     [&](size_t begin, size_t end) { PredictRange(x, begin, end, out); });
 }
 
 void Forest::PredictProba(const float* x, size_t rows, double* out, int threads) const {

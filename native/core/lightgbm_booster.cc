@@ -18,7 +18,8 @@ int LightGBMDtype(DType d) { return d == DType::kFloat32 ? kDtypeFloat32 : kDtyp
 
 std::shared_ptr<LightGBMBooster> LightGBMBooster::Load(const LightGBMApi& api,
                                                        const std::string& text,
-                                                       const std::string& source, int threads) {
+                                                       const std::string& source, int threads,
+                                                       ScorerChoice scorer) {
   // Our parser first: LightGBM aborts or crashes the process on some inconsistent files.
   const LightGBMModel model = ParseLightGBMText(text, source);
   BoosterInfo info;
@@ -48,8 +49,30 @@ std::shared_ptr<LightGBMBooster> LightGBMBooster::Load(const LightGBMApi& api,
                     ", classes " + std::to_string(info.num_classes) + " vs " +
                     std::to_string(lib_classes) + ")");
   }
-  return std::shared_ptr<LightGBMBooster>(
+  std::shared_ptr<LightGBMBooster> booster(
       new LightGBMBooster(api, handle, std::move(info), threads));
+  // The package's engine, if it supports the model and scores the probe rows exactly as
+  // LightGBM does.
+  if (scorer == ScorerChoice::kLibrary) {
+    booster->info_.scorer_note = "the library was asked for";
+    return booster;
+  }
+  std::string why_not;
+  auto engine = BoosterEngine::FromLightGBM(model, &why_not);
+  if (engine) {
+    why_not = CheckEngineAgainstLibrary(
+        *engine, true, [&](const DenseMatrix& x, OutputKind kind, double* out) {
+          booster->LibraryPredict(x, kind, out, 1);
+        });
+    if (!why_not.empty()) why_not = "self-check differs from LightGBM: " + why_not;
+  }
+  if (why_not.empty()) {
+    booster->engine_ = std::move(engine);
+    booster->info_.scorer = "engine";
+  } else {
+    booster->info_.scorer_note = why_not;
+  }
+  return booster;
 }
 
 LightGBMBooster::LightGBMBooster(const LightGBMApi& api, void* handle, BoosterInfo info,
@@ -76,6 +99,15 @@ void LightGBMBooster::Predict(const DenseMatrix& x, OutputKind kind, double* out
   CheckFeatureCount(x, static_cast<size_t>(info_.num_features));
   if (x.rows == 0) return;
   const int n_threads = threads > 0 ? threads : threads_;
+  if (UseEngine(kind)) {
+    engine_->Predict(x, kind, out, n_threads);
+  } else {
+    LibraryPredict(x, kind, out, n_threads);
+  }
+}
+
+void LightGBMBooster::LibraryPredict(const DenseMatrix& x, OutputKind kind, double* out,
+                                     int n_threads) const {
   char params[64];
   std::snprintf(params, sizeof params, "num_threads=%d", n_threads);
   // LightGBM counts rows in int32: score larger inputs in slices.
@@ -100,6 +132,15 @@ void LightGBMBooster::Predict(const DenseMatrix& x, OutputKind kind, double* out
 
 void LightGBMBooster::PredictRow(const void* row, DType dtype, OutputKind kind,
                                  double* out) const {
+  if (UseEngine(kind)) {
+    engine_->PredictRow(row, dtype, kind, out);
+  } else {
+    LibraryPredictRow(row, dtype, kind, out);
+  }
+}
+
+void LightGBMBooster::LibraryPredictRow(const void* row, DType dtype, OutputKind kind,
+                                        double* out) const {
   const int d = static_cast<int>(dtype), k = static_cast<int>(kind);
   void* fast = nullptr;
   {

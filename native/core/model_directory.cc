@@ -218,8 +218,9 @@ ModelDirectory LoadModelDirectory(const std::string& dir, const ModelDirectoryOp
   const int threads = std::max(1, options.threads);
   auto lgb = LightGBMBooster::Load(LoadLightGBM(options.lightgbm),
                                    std::string(bytes[0].begin(), bytes[0].end()),
-                                   out.files[0].path, threads);
-  auto xgb = XGBoostBooster::Load(LoadXGBoost(options.xgboost), bytes[1], out.files[1].path, threads);
+                                   out.files[0].path, threads, options.scorer);
+  auto xgb = XGBoostBooster::Load(LoadXGBoost(options.xgboost), bytes[1], out.files[1].path, threads,
+                                  options.scorer);
   auto forest = std::make_shared<const Forest>(
       Forest::FromBytes(bytes[2].data(), bytes[2].size(), out.files[2].path));
   if (out.files[0].format.empty()) out.files[0].format = lgb->info().format;

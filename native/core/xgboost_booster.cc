@@ -46,7 +46,8 @@ void* OpenHandle(const XGBoostApi& api, const std::vector<uint8_t>& bytes,
 
 std::shared_ptr<XGBoostBooster> XGBoostBooster::Load(const XGBoostApi& api,
                                                      const std::vector<uint8_t>& bytes,
-                                                     const std::string& source, int threads) {
+                                                     const std::string& source, int threads,
+                                                     ScorerChoice scorer) {
   // Our parser first: XGBoost crashes on out-of-range or cyclic child indices and silently
   // scores splits on features the input does not have.
   const XGBoostModel model = ParseXGBoostModel(bytes.data(), bytes.size(), source);
@@ -83,11 +84,35 @@ std::shared_ptr<XGBoostBooster> XGBoostBooster::Load(const XGBoostApi& api,
       throw;
     }
   }
-  return std::shared_ptr<XGBoostBooster>(new XGBoostBooster(api, batch, small, std::move(info)));
+  std::shared_ptr<XGBoostBooster> booster(
+      new XGBoostBooster(api, batch, small, std::move(info), n_threads));
+  // The package's engine, if it supports the model and scores the probe rows exactly as
+  // XGBoost does.
+  if (scorer == ScorerChoice::kLibrary) {
+    booster->info_.scorer_note = "the library was asked for";
+    return booster;
+  }
+  std::string why_not;
+  auto engine = BoosterEngine::FromXGBoost(model, &why_not);
+  if (engine) {
+    why_not = CheckEngineAgainstLibrary(
+        *engine, false, [&](const DenseMatrix& x, OutputKind kind, double* out) {
+          booster->LibraryPredict(x, kind, out);
+        });
+    if (!why_not.empty()) why_not = "self-check differs from XGBoost: " + why_not;
+  }
+  if (why_not.empty()) {
+    booster->engine_ = std::move(engine);
+    booster->info_.scorer = "engine";
+  } else {
+    booster->info_.scorer_note = why_not;
+  }
+  return booster;
 }
 
-XGBoostBooster::XGBoostBooster(const XGBoostApi& api, void* batch, void* small, BoosterInfo info)
-    : api_(api), handle_(batch), small_handle_(small), info_(std::move(info)) {}
+XGBoostBooster::XGBoostBooster(const XGBoostApi& api, void* batch, void* small, BoosterInfo info,
+                               int threads)
+    : api_(api), handle_(batch), small_handle_(small), info_(std::move(info)), threads_(threads) {}
 
 XGBoostBooster::~XGBoostBooster() {
   if (small_handle_ != handle_) api_.BoosterFree(small_handle_);
@@ -112,6 +137,14 @@ void XGBoostBooster::Predict(const DenseMatrix& x, OutputKind kind, double* out)
 void XGBoostBooster::PredictPrechecked(const DenseMatrix& x, OutputKind kind, double* out) const {
   CheckFeatureCount(x, static_cast<size_t>(info_.num_features));
   if (x.rows == 0) return;
+  if (UseEngine(kind)) {
+    engine_->Predict(x, kind, out, threads_);
+  } else {
+    LibraryPredict(x, kind, out);
+  }
+}
+
+void XGBoostBooster::LibraryPredict(const DenseMatrix& x, OutputKind kind, double* out) const {
   // The numpy-style array interface XGBoost reads the matrix through; formatted on the stack so
   // the single-row path allocates nothing.
   char array_interface[200];

@@ -19,14 +19,9 @@
 
 #include "ensemble/matrix.h"
 #include "ensemble/native_libraries.h"
+#include "ensemble/tree_engine.h"
 
 namespace ensemble::core {
-
-/// What a booster returns.
-enum class OutputKind {
-  kValue = 0,      ///< the library's normal output: probabilities for classifiers
-  kRawMargin = 1,  ///< raw scores before the objective's link function
-};
 
 /// Facts about a loaded booster, from the validated model file.
 struct BoosterInfo {
@@ -38,6 +33,18 @@ struct BoosterInfo {
   std::string objective;    ///< e.g. "binary sigmoid:1", "binary:logistic"
   std::vector<std::string> feature_names;  ///< as stored in the model (may be empty)
   std::string format;       ///< "lightgbm-text", "xgboost-json", "xgboost-ubj"
+  /// Who scores the model: "engine" (the package's tree engine, checked against the library at
+  /// load) or "library" (the C API).
+  std::string scorer = "library";
+  /// Why the library scores it when the engine does not ("categorical splits", "disabled", a
+  /// self-check difference); empty when the engine does.
+  std::string scorer_note;
+};
+
+/// How a booster is scored.
+enum class ScorerChoice {
+  kAuto = 0,     ///< the engine when it supports the model and passes its self-check
+  kLibrary = 1,  ///< always the library's C API
 };
 
 /// A LightGBM booster. Create with Load(); share through shared_ptr.
@@ -45,8 +52,10 @@ class LightGBMBooster {
  public:
   /// Validates `text` with the package's parser, then hands the same bytes to
   /// LGBM_BoosterLoadModelFromString. Throws kModelFormat naming `source` on a bad model.
+  /// `scorer`: see ScorerChoice; info().scorer says which one is in use.
   static std::shared_ptr<LightGBMBooster> Load(const LightGBMApi& api, const std::string& text,
-                                               const std::string& source, int threads);
+                                               const std::string& source, int threads,
+                                               ScorerChoice scorer = ScorerChoice::kAuto);
   ~LightGBMBooster();
   LightGBMBooster(const LightGBMBooster&) = delete;
   LightGBMBooster& operator=(const LightGBMBooster&) = delete;
@@ -63,10 +72,17 @@ class LightGBMBooster {
   /// One row through LGBM_BoosterPredictForMatSingleRowFast; out[info().output_width].
   /// The row must hold info().num_features values of `dtype`.
   void PredictRow(const void* row, DType dtype, OutputKind kind, double* out) const;
+  /// The imported trees when the engine scores this model, else null.
+  const BoosterEngine* engine() const { return engine_.get(); }
 
  private:
   LightGBMBooster(const LightGBMApi& api, void* handle, BoosterInfo info, int threads);
   void Check(int rc, const char* what) const;
+  void LibraryPredict(const DenseMatrix& x, OutputKind kind, double* out, int threads) const;
+  void LibraryPredictRow(const void* row, DType dtype, OutputKind kind, double* out) const;
+  bool UseEngine(OutputKind kind) const {
+    return engine_ && (kind == OutputKind::kRawMargin || engine_->has_value_output());
+  }
 
   const LightGBMApi& api_;
   void* handle_;
@@ -76,6 +92,7 @@ class LightGBMBooster {
   // Free single-row handles by [dtype][kind]; a call pops one (or makes one) and pushes it back.
   mutable std::mutex fast_mutex_;
   mutable std::vector<void*> fast_free_[2][2];
+  std::unique_ptr<const BoosterEngine> engine_;
 };
 
 /// An XGBoost booster. Create with Load(); share through shared_ptr.
@@ -83,9 +100,11 @@ class XGBoostBooster {
  public:
   /// Validates `bytes` (JSON or UBJ) with the package's parser, then hands the same bytes to
   /// XGBoosterLoadModelFromBuffer. Throws kModelFormat naming `source` on a bad model.
+  /// `scorer`: see ScorerChoice; info().scorer says which one is in use.
   static std::shared_ptr<XGBoostBooster> Load(const XGBoostApi& api,
                                               const std::vector<uint8_t>& bytes,
-                                              const std::string& source, int threads);
+                                              const std::string& source, int threads,
+                                              ScorerChoice scorer = ScorerChoice::kAuto);
   ~XGBoostBooster();
   XGBoostBooster(const XGBoostBooster&) = delete;
   XGBoostBooster& operator=(const XGBoostBooster&) = delete;
@@ -101,15 +120,23 @@ class XGBoostBooster {
   void Predict(const DenseMatrix& x, OutputKind kind, double* out) const;
   /// Predict without the +-Inf check, for callers that ran CheckValues on x already.
   void PredictPrechecked(const DenseMatrix& x, OutputKind kind, double* out) const;
+  /// The imported trees when the engine scores this model, else null.
+  const BoosterEngine* engine() const { return engine_.get(); }
 
  private:
-  XGBoostBooster(const XGBoostApi& api, void* batch, void* small, BoosterInfo info);
+  XGBoostBooster(const XGBoostApi& api, void* batch, void* small, BoosterInfo info, int threads);
   void Check(int rc, const char* what) const;
+  void LibraryPredict(const DenseMatrix& x, OutputKind kind, double* out) const;
+  bool UseEngine(OutputKind kind) const {
+    return engine_ && (kind == OutputKind::kRawMargin || engine_->has_value_output());
+  }
 
   const XGBoostApi& api_;
   void* handle_;        // nthread = the load-time count
   void* small_handle_;  // nthread = 1, for small batches; == handle_ when that count is 1
   BoosterInfo info_;
+  int threads_;
+  std::unique_ptr<const BoosterEngine> engine_;
 };
 
 }  // namespace ensemble::core

@@ -21,6 +21,7 @@ struct ModelDirectoryOptions {
   std::optional<EnsembleWeights> weights;  ///< overrides the metadata's model_weights
   std::optional<double> threshold;         ///< overrides the metadata's decision_threshold
   bool verify_checksums = true;            ///< compare each file with the metadata's sha256
+  ScorerChoice scorer = ScorerChoice::kAuto;  ///< who scores the two boosters
 };
 
 /// One model file of the directory.

@@ -1,0 +1,259 @@
+// Brings LightGBM and XGBoost trees into the engine's layout: one flat node array in depth-first
+// order per tree, each split rewritten as `prepared[column] <= threshold` with the library's
+// missing-value rule folded into the column (a prepared copy of the feature) and its comparison
+// folded into the threshold.
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ensemble/lightgbm_model.h"
+#include "ensemble/tree_engine.h"
+#include "ensemble/xgboost_model.h"
+
+namespace ensemble::core {
+namespace {
+
+constexpr float kInfF = std::numeric_limits<float>::infinity();
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// The largest float32 <= t: for every float v (and +-Inf), double(v) <= t iff v <= it.
+float FloatAtOrBelow(double t) {
+  float f = static_cast<float>(t);
+  if (static_cast<double>(f) > t) f = std::nextafter(f, -kInfF);
+  return f;
+}
+
+// The largest float32 < c: for every float v (and +-Inf), v < c iff v <= it.
+float FloatBelow(float c) { return std::nextafter(c, -kInfF); }
+
+// LightGBM prepared-column variants (see BoosterEngine::PrepareRows).
+enum LightGBMVariant : uint32_t {
+  kNanIsZero = 0,       // missing type None: NaN is scored as 0 (never NaN)
+  kNanLeft = 1,         // missing type NaN, default left: NaN is -Inf
+  kNanRight = 2,        // missing type NaN, default right: NaN stays NaN
+  kZeroOrNanLeft = 3,   // missing type Zero, default left: 0 and NaN take the default side
+  kZeroOrNanRight = 4,  // missing type Zero, default right
+  kLightGBMVariants = 5,
+};
+// XGBoost prepared-column variants.
+enum XGBoostVariant : uint32_t {
+  kMissingRight = 0,  // missing stays NaN
+  kMissingLeft = 1,   // missing is -Inf (never NaN)
+  kXGBoostVariants = 2,
+};
+
+}  // namespace
+
+// Builds one engine: the trees are appended one at a time through AddLeaf / AddSplit.
+class BoosterEngineBuilder {
+ public:
+  BoosterEngineBuilder(BoosterEngine::Flavor flavor, int num_features, size_t variants) {
+    e_.reset(new BoosterEngine());
+    e_->flavor_ = flavor;
+    e_->num_features_ = num_features;
+    e_->variants_ = variants;
+    e_->thresholds_.resize(static_cast<size_t>(num_features));
+  }
+
+  // Reserves a node slot and returns its index.
+  int32_t NewNode() {
+    e_->nodes_.push_back({});
+    if (wide()) e_->wide_nodes_.push_back({});
+    return static_cast<int32_t>(e_->nodes_.size() - 1);
+  }
+  void SetLeaf(int32_t at, double value) {
+    const auto slot = static_cast<int32_t>(wide() ? e_->leaf_values_.size()
+                                                   : e_->leaf_values_f_.size());
+    if (wide()) {
+      e_->leaf_values_.push_back(value);
+    } else {
+      e_->leaf_values_f_.push_back(static_cast<float>(value));
+    }
+    // A leaf compares a column that never holds NaN (LightGBM's copy 0 scores NaN as 0,
+    // XGBoost's copy 1 has missing values as -Inf) with +Inf: always true, so it stays.
+    const uint32_t column = wide() ? 0 : static_cast<uint32_t>(e_->num_features_);
+    e_->nodes_[static_cast<size_t>(at)] = {kInfF, column, {slot, at}};
+    if (wide()) e_->wide_nodes_[static_cast<size_t>(at)] = {kInf, column, {slot, at}};
+  }
+  // A split sending a lane to `le` when prepared[column] <= threshold, else to `gt`.
+  void SetSplit(int32_t at, uint32_t variant, int32_t feature, float narrow, double wide_t,
+                int32_t le, int32_t gt) {
+    const uint32_t column = variant * static_cast<uint32_t>(e_->num_features_) +
+                            static_cast<uint32_t>(feature);
+    e_->nodes_[static_cast<size_t>(at)] = {narrow, column, {gt, le}};
+    if (wide()) e_->wide_nodes_[static_cast<size_t>(at)] = {wide_t, column, {gt, le}};
+  }
+  void AddThreshold(int32_t feature, double t) {
+    e_->thresholds_[static_cast<size_t>(feature)].push_back(t);
+  }
+  void AddTree(int32_t root, int32_t depth) {
+    e_->roots_.push_back(root);
+    e_->depths_.push_back(depth);
+  }
+  BoosterEngine& engine() { return *e_; }
+  std::unique_ptr<const BoosterEngine> Finish() { return std::move(e_); }
+
+ private:
+  bool wide() const { return e_->flavor_ == BoosterEngine::Flavor::kLightGBM; }
+  std::unique_ptr<BoosterEngine> e_;
+};
+
+std::unique_ptr<const BoosterEngine> BoosterEngine::FromLightGBM(const LightGBMModel& model,
+                                                                 std::string* why_not) {
+  auto refuse = [why_not](std::string why) {
+    if (why_not != nullptr) *why_not = std::move(why);
+    return std::unique_ptr<const BoosterEngine>();
+  };
+  if (model.num_tree_per_iteration != 1 || model.num_class != 1) {
+    return refuse("more than one output per row");
+  }
+  if (model.average_output) return refuse("average_output (random-forest mode)");
+  BoosterEngineBuilder b(Flavor::kLightGBM, model.num_features, kLightGBMVariants);
+  BoosterEngine& e = b.engine();
+
+  // The link LightGBM's ConvertOutput applies, from the objective line.
+  e.link_ = Link::kNone;
+  const std::string& obj = model.objective;
+  if (model.objective_name == "binary" || model.objective_name == "cross_entropy") {
+    e.link_ = Link::kSigmoid;
+    const size_t at = obj.find("sigmoid:");
+    if (model.objective_name == "binary") {
+      if (at == std::string::npos) return refuse("objective '" + obj + "' has no sigmoid:");
+      char* end = nullptr;
+      e.sigmoid_scale_ = std::strtod(obj.c_str() + at + 8, &end);
+      if (!std::isfinite(e.sigmoid_scale_) || e.sigmoid_scale_ <= 0) {
+        return refuse("objective '" + obj + "' has a bad sigmoid");
+      }
+    }
+  } else if ((model.objective_name == "regression" || model.objective_name == "regression_l1" ||
+              model.objective_name == "huber" || model.objective_name == "fair" ||
+              model.objective_name == "quantile" || model.objective_name == "mape") &&
+             obj.find("sqrt") == std::string::npos) {
+    e.link_ = Link::kIdentity;
+  }
+
+  for (size_t t = 0; t < model.trees.size(); ++t) {
+    const LightGBMTree& tree = model.trees[t];
+    if (tree.is_linear) return refuse("linear trees");
+    if (tree.num_cat > 0) return refuse("categorical splits");
+    // Depth-first, node slots in visiting order; LightGBM child c >= 0 is internal node c,
+    // c < 0 is leaf ~c. The parser guarantees one tree reaching every node once.
+    struct Pending {
+      int32_t lgb;  // LightGBM child id
+      int32_t slot;
+      int32_t depth;
+    };
+    std::vector<Pending> stack;
+    const int32_t root = b.NewNode();
+    int32_t max_depth = 0;
+    stack.push_back({tree.num_leaves > 1 ? 0 : ~0, root, 0});
+    while (!stack.empty()) {
+      const Pending p = stack.back();
+      stack.pop_back();
+      if (p.lgb < 0) {
+        b.SetLeaf(p.slot, tree.leaf_value[static_cast<size_t>(~p.lgb)]);
+        max_depth = std::max(max_depth, p.depth);
+        continue;
+      }
+      const auto i = static_cast<size_t>(p.lgb);
+      const int8_t dt = tree.decision_type[i];
+      if (dt & 1) return refuse("categorical splits");
+      const double threshold = tree.threshold[i];
+      if (std::isnan(threshold)) {
+        return refuse("tree " + std::to_string(t) + " has a NaN threshold");
+      }
+      const bool default_left = (dt & 2) != 0;
+      uint32_t variant;
+      switch ((dt >> 2) & 3) {
+        case 0: variant = kNanIsZero; break;
+        case 1: variant = default_left ? kZeroOrNanLeft : kZeroOrNanRight; break;
+        case 2: variant = default_left ? kNanLeft : kNanRight; break;
+        default: return refuse("tree " + std::to_string(t) + " has an unknown missing type");
+      }
+      const int32_t left = b.NewNode();
+      const int32_t right = b.NewNode();
+      // LightGBM: double(x) <= threshold goes left.
+      b.SetSplit(p.slot, variant, tree.split_feature[i], FloatAtOrBelow(threshold), threshold,
+                 left, right);
+      b.AddThreshold(tree.split_feature[i], threshold);
+      stack.push_back({tree.right_child[i], right, p.depth + 1});
+      stack.push_back({tree.left_child[i], left, p.depth + 1});
+    }
+    b.AddTree(root, max_depth);
+  }
+  return b.Finish();
+}
+
+std::unique_ptr<const BoosterEngine> BoosterEngine::FromXGBoost(const XGBoostModel& model,
+                                                                std::string* why_not) {
+  auto refuse = [why_not](std::string why) {
+    if (why_not != nullptr) *why_not = std::move(why);
+    return std::unique_ptr<const BoosterEngine>();
+  };
+  if (model.num_outputs() != 1) return refuse("more than one output per row");
+  if (model.booster != "gbtree") return refuse("booster '" + model.booster + "'");
+  if (model.base_score_values.size() != 1) return refuse("a vector base_score");
+  BoosterEngineBuilder b(Flavor::kXGBoost, static_cast<int>(model.num_feature),
+                         kXGBoostVariants);
+  BoosterEngine& e = b.engine();
+  const float base = model.base_score_values[0];
+  if (model.objective == "binary:logistic" || model.objective == "reg:logistic") {
+    // XGBoost's ProbToMargin for logistic objectives, in float as it computes it.
+    if (!(base > 0.0f && base < 1.0f)) return refuse("base_score outside (0, 1)");
+    e.base_margin_ = -std::log(1.0f / base - 1.0f);
+    e.link_ = Link::kSigmoid;
+  } else if (model.objective == "reg:squarederror" || model.objective == "reg:absoluteerror" ||
+             model.objective == "reg:pseudohubererror" ||
+             model.objective == "reg:quantileerror") {
+    e.base_margin_ = base;
+    e.link_ = Link::kIdentity;
+  } else {
+    return refuse("objective '" + model.objective + "'");
+  }
+  if (!std::isfinite(e.base_margin_)) return refuse("a non-finite base margin");
+
+  for (size_t t = 0; t < model.trees.size(); ++t) {
+    const XGBoostTree& tree = model.trees[t];
+    if (tree.size_leaf_vector > 1) return refuse("vector leaves");
+    struct Pending {
+      int32_t xgb;
+      int32_t slot;
+      int32_t depth;
+    };
+    std::vector<Pending> stack;
+    const int32_t root = b.NewNode();
+    int32_t max_depth = 0;
+    stack.push_back({0, root, 0});
+    while (!stack.empty()) {
+      const Pending p = stack.back();
+      stack.pop_back();
+      const auto i = static_cast<size_t>(p.xgb);
+      const float c = tree.split_conditions[i];
+      if (std::isnan(c)) {
+        return refuse("tree " + std::to_string(t) + " has a NaN split condition");
+      }
+      if (tree.IsLeaf(p.xgb)) {
+        b.SetLeaf(p.slot, c);
+        max_depth = std::max(max_depth, p.depth);
+        continue;
+      }
+      if (tree.split_type[i] != 0) return refuse("categorical splits");
+      const int32_t left = b.NewNode();
+      const int32_t right = b.NewNode();
+      // XGBoost: float(x) < split_condition goes left, a missing value goes to the default.
+      b.SetSplit(p.slot, tree.default_left[i] ? kMissingLeft : kMissingRight,
+                 tree.split_indices[i], FloatBelow(c), 0.0, left, right);
+      b.AddThreshold(tree.split_indices[i], c);
+      stack.push_back({tree.right_children[i], right, p.depth + 1});
+      stack.push_back({tree.left_children[i], left, p.depth + 1});
+    }
+    b.AddTree(root, max_depth);
+  }
+  return b.Finish();
+}
+
+}  // namespace ensemble::core

@@ -1,0 +1,81 @@
+// The engine's inner loop, shared by the forest and the imported boosters: sixteen tree walks
+// advanced side by side over a flat node array where leaves loop onto themselves.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace ensemble::core::walk {
+
+/// Walks scored side by side. A walk is a chain of dependent loads; sixteen independent chains
+/// keep the core busy instead of waiting on each load in turn (measured on the forest with
+/// 256-row blocks: 4 lanes 300k rows/s, 8 lanes 480k, 12 lanes 600k, 16 lanes 650k, 32 lanes
+/// 640k; one row: 8 lanes 3.0 us, 16 lanes 2.3 us).
+constexpr size_t kLanes = 16;
+
+/// Advances every lane `steps` times. A node sends a lane to child[1] when the lane's prepared
+/// row has `row[column] <= threshold`, else to child[0] (a NaN in the row goes to child[0]); a
+/// leaf has threshold +Inf, a column that never holds NaN and child[1] = itself, so there is no
+/// data-dependent branch to mispredict, only loads and compares. `steps` must be at least the depth of every tree a lane is in.
+template <typename Node, typename Value>
+inline void Lanes(const Node* nodes, int32_t steps, const Value* const* rows, int32_t* idx) {
+  int32_t at[kLanes];
+  for (size_t k = 0; k < kLanes; ++k) at[k] = idx[k];
+  for (int32_t s = 0; s < steps; ++s) {
+#pragma GCC unroll 16
+    for (size_t k = 0; k < kLanes; ++k) {
+      const Node& n = nodes[at[k]];
+      at[k] = n.child[rows[k][n.column] <= n.threshold];
+    }
+  }
+  for (size_t k = 0; k < kLanes; ++k) idx[k] = at[k];
+}
+
+}  // namespace ensemble::core::walk
+
+#include <algorithm>
+#include <exception>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+namespace ensemble::core::walk {
+
+/// Runs fn(begin, end) over [0, rows) split into contiguous shares: on the calling thread alone
+/// when `threads` is 1 or the rows are fewer than 2 * min_rows_per_thread, else on up to
+/// `threads` threads (0 = all hardware threads), the caller taking the first share. The first
+/// exception thrown by any share is rethrown after all have finished.
+template <typename Fn>
+void ParallelRows(size_t rows, int threads, size_t min_rows_per_thread, Fn&& fn) {
+  size_t workers = threads <= 0 ? std::max(1u, std::thread::hardware_concurrency())
+                                : static_cast<size_t>(threads);
+  workers = std::min(workers, std::max<size_t>(1, rows / min_rows_per_thread));
+  if (workers <= 1) {
+    fn(size_t{0}, rows);
+    return;
+  }
+  std::vector<std::thread> pool;
+  std::vector<std::exception_ptr> errors(workers);
+  const size_t chunk = (rows + workers - 1) / workers;
+  auto run = [&](size_t w) {
+    try {
+      fn(w * chunk, std::min(rows, (w + 1) * chunk));
+    } catch (...) {
+      errors[w] = std::current_exception();
+    }
+  };
+  for (size_t w = 1; w < workers && w * chunk < rows; ++w) {
+    try {
+      pool.emplace_back(run, w);
+    } catch (const std::system_error&) {
+      run(w);  // no thread available: do that share here
+    }
+  }
+  run(0);
+  for (auto& th : pool) th.join();
+  for (auto& e : errors) {
+    if (e) std::rethrow_exception(e);
+  }
+}
+
+}  // namespace ensemble::core::walk
