@@ -2,6 +2,7 @@
 // rule a column copy), the shared branch-free walk, each library's summation order and precision,
 // then its link function.
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -28,7 +29,8 @@ constexpr double kZeroThreshold = static_cast<double>(1e-35f);
 // Per-row sums over all trees, in tree order, in the library's accumulator type `Acc`:
 // acc[r] starts at `init`. `rows` holds n prepared rows of `width` values.
 template <typename Node, typename V, typename Acc>
-void SumTrees(const Node* nodes, const int32_t* roots, const int32_t* depths, size_t trees,
+void SumTrees(const Node* nodes, const int32_t* roots, const int32_t* min_depths,
+              const int32_t* depths, size_t trees,
               const Acc* leaves, const V* rows, size_t n, size_t width, Acc init, Acc* acc) {
   const V* lane_rows[kLanes];
   int32_t idx[kLanes];
@@ -40,14 +42,15 @@ void SumTrees(const Node* nodes, const int32_t* roots, const int32_t* depths, si
       Acc sum = init;
       for (size_t t = 0; t < trees; t += kLanes) {
         const size_t m = std::min(kLanes, trees - t);
-        int32_t steps = 0;
+        int32_t steps = 0, min_steps = INT32_MAX;
         for (size_t k = 0; k < kLanes; ++k) {
           const size_t tree = t + std::min(k, m - 1);  // spare lanes repeat the last tree
           idx[k] = roots[tree];
           steps = std::max(steps, depths[tree]);
+          min_steps = std::min(min_steps, min_depths[tree]);
         }
-        walk::Lanes(nodes, steps, lane_rows, idx);
-        for (size_t k = 0; k < m; ++k) sum += leaves[nodes[idx[k]].child[0]];
+        walk::AdjacentLanesUntilLeaves(nodes, min_steps, steps, lane_rows, idx);
+        for (size_t k = 0; k < m; ++k) sum += leaves[idx[k]];
       }
       acc[r] = sum;
     }
@@ -61,8 +64,8 @@ void SumTrees(const Node* nodes, const int32_t* roots, const int32_t* depths, si
         lane_rows[k] = rows + (r + std::min(k, m - 1)) * width;  // spare lanes repeat a row
         idx[k] = roots[t];
       }
-      walk::Lanes(nodes, depths[t], lane_rows, idx);
-      for (size_t k = 0; k < m; ++k) acc[r + k] += leaves[nodes[idx[k]].child[0]];
+      walk::AdjacentLanesUntilLeaves(nodes, min_depths[t], depths[t], lane_rows, idx);
+      for (size_t k = 0; k < m; ++k) acc[r + k] += leaves[idx[k]];
     }
   }
 }
@@ -154,16 +157,16 @@ void BoosterEngine::PredictRange(const T* x, size_t begin, size_t end, OutputKin
     double* o = out + b;
     if (flavor_ == Flavor::kXGBoost) {
       acc_f.resize(n);
-      SumTrees(nodes_.data(), roots_.data(), depths_.data(), trees, leaf_values_f_.data(),
+      SumTrees(nodes_.data(), roots_.data(), min_depths_.data(), depths_.data(), trees, leaf_values_f_.data(),
                narrow.data(), n, width, base_margin_, acc_f.data());
       for (size_t i = 0; i < n; ++i) o[i] = Finish(acc_f[i], kind);
     } else {
       acc_d.resize(n);
       if (wide) {
-        SumTrees(wide_nodes_.data(), roots_.data(), depths_.data(), trees, leaf_values_.data(),
+        SumTrees(wide_nodes_.data(), roots_.data(), min_depths_.data(), depths_.data(), trees, leaf_values_.data(),
                  wide_rows.data(), n, width, 0.0, acc_d.data());
       } else {
-        SumTrees(nodes_.data(), roots_.data(), depths_.data(), trees, leaf_values_.data(),
+        SumTrees(nodes_.data(), roots_.data(), min_depths_.data(), depths_.data(), trees, leaf_values_.data(),
                  narrow.data(), n, width, 0.0, acc_d.data());
       }
       for (size_t i = 0; i < n; ++i) o[i] = Finish(acc_d[i], kind);
@@ -208,13 +211,13 @@ uint64_t BoosterEngine::NodesVisited(const void* row, DType dtype) const {
     int32_t at = root;
     for (;;) {
       if (use_wide) {
-        const WideNode& nd = wide_nodes_[static_cast<size_t>(at)];
-        if (nd.child[1] == at) break;
-        at = nd.child[wide[nd.column] <= nd.threshold];
+        const Node<double>& nd = wide_nodes_[static_cast<size_t>(at)];
+        if (nd.base == at - 1) break;
+        at = nd.base + (wide[nd.column] <= nd.threshold);
       } else {
-        const Forest::Node& nd = nodes_[static_cast<size_t>(at)];
-        if (nd.child[1] == at) break;
-        at = nd.child[narrow[nd.column] <= nd.threshold];
+        const Node<float>& nd = nodes_[static_cast<size_t>(at)];
+        if (nd.base == at - 1) break;
+        at = nd.base + (narrow[nd.column] <= nd.threshold);
       }
       ++visited;
     }

@@ -3,6 +3,7 @@
 // missing-value rule folded into the column (a prepared copy of the feature) and its comparison
 // folded into the threshold.
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstdlib>
 #include <limits>
@@ -59,39 +60,48 @@ class BoosterEngineBuilder {
     e_->thresholds_.resize(static_cast<size_t>(num_features));
   }
 
-  // Reserves a node slot and returns its index.
-  int32_t NewNode() {
-    e_->nodes_.push_back({});
-    if (wide()) e_->wide_nodes_.push_back({});
-    return static_cast<int32_t>(e_->nodes_.size() - 1);
+  // Reserves `n` adjacent node slots and returns the index of the first.
+  int32_t NewNodes(int n) {
+    const auto first = static_cast<int32_t>(e_->nodes_.size());
+    for (int i = 0; i < n; ++i) {
+      e_->nodes_.push_back({});
+      if (wide()) {
+        e_->wide_nodes_.push_back({});
+        e_->leaf_values_.push_back(0.0);
+      } else {
+        e_->leaf_values_f_.push_back(0.0f);
+      }
+    }
+    return first;
   }
   void SetLeaf(int32_t at, double value) {
-    const auto slot = static_cast<int32_t>(wide() ? e_->leaf_values_.size()
-                                                   : e_->leaf_values_f_.size());
-    if (wide()) {
-      e_->leaf_values_.push_back(value);
-    } else {
-      e_->leaf_values_f_.push_back(static_cast<float>(value));
-    }
+    const auto i = static_cast<size_t>(at);
     // A leaf compares a column that never holds NaN (LightGBM's copy 0 scores NaN as 0,
     // XGBoost's copy 1 has missing values as -Inf) with +Inf: always true, so it stays.
     const uint32_t column = wide() ? 0 : static_cast<uint32_t>(e_->num_features_);
-    e_->nodes_[static_cast<size_t>(at)] = {kInfF, column, {slot, at}};
-    if (wide()) e_->wide_nodes_[static_cast<size_t>(at)] = {kInf, column, {slot, at}};
+    e_->nodes_[i] = {kInfF, column, at - 1};
+    if (wide()) {
+      e_->wide_nodes_[i] = {kInf, column, at - 1};
+      e_->leaf_values_[i] = value;
+    } else {
+      e_->leaf_values_f_[i] = static_cast<float>(value);
+    }
   }
-  // A split sending a lane to `le` when prepared[column] <= threshold, else to `gt`.
+  // A split whose children are at `children` (taken when prepared[column] > threshold) and
+  // `children + 1` (when <=).
   void SetSplit(int32_t at, uint32_t variant, int32_t feature, float narrow, double wide_t,
-                int32_t le, int32_t gt) {
+                int32_t children) {
     const uint32_t column = variant * static_cast<uint32_t>(e_->num_features_) +
                             static_cast<uint32_t>(feature);
-    e_->nodes_[static_cast<size_t>(at)] = {narrow, column, {gt, le}};
-    if (wide()) e_->wide_nodes_[static_cast<size_t>(at)] = {wide_t, column, {gt, le}};
+    e_->nodes_[static_cast<size_t>(at)] = {narrow, column, children};
+    if (wide()) e_->wide_nodes_[static_cast<size_t>(at)] = {wide_t, column, children};
   }
   void AddThreshold(int32_t feature, double t) {
     e_->thresholds_[static_cast<size_t>(feature)].push_back(t);
   }
-  void AddTree(int32_t root, int32_t depth) {
+  void AddTree(int32_t root, int32_t min_depth, int32_t depth) {
     e_->roots_.push_back(root);
+    e_->min_depths_.push_back(min_depth);
     e_->depths_.push_back(depth);
   }
   BoosterEngine& engine() { return *e_; }
@@ -148,8 +158,9 @@ std::unique_ptr<const BoosterEngine> BoosterEngine::FromLightGBM(const LightGBMM
       int32_t depth;
     };
     std::vector<Pending> stack;
-    const int32_t root = b.NewNode();
+    const int32_t root = b.NewNodes(1);
     int32_t max_depth = 0;
+    int32_t min_depth = INT32_MAX;
     stack.push_back({tree.num_leaves > 1 ? 0 : ~0, root, 0});
     while (!stack.empty()) {
       const Pending p = stack.back();
@@ -157,6 +168,7 @@ std::unique_ptr<const BoosterEngine> BoosterEngine::FromLightGBM(const LightGBMM
       if (p.lgb < 0) {
         b.SetLeaf(p.slot, tree.leaf_value[static_cast<size_t>(~p.lgb)]);
         max_depth = std::max(max_depth, p.depth);
+        min_depth = std::min(min_depth, p.depth);
         continue;
       }
       const auto i = static_cast<size_t>(p.lgb);
@@ -174,16 +186,16 @@ std::unique_ptr<const BoosterEngine> BoosterEngine::FromLightGBM(const LightGBMM
         case 2: variant = default_left ? kNanLeft : kNanRight; break;
         default: return refuse("tree " + std::to_string(t) + " has an unknown missing type");
       }
-      const int32_t left = b.NewNode();
-      const int32_t right = b.NewNode();
+      const int32_t right = b.NewNodes(2);
+      const int32_t left = right + 1;
       // LightGBM: double(x) <= threshold goes left.
       b.SetSplit(p.slot, variant, tree.split_feature[i], FloatAtOrBelow(threshold), threshold,
-                 left, right);
+                 right);
       b.AddThreshold(tree.split_feature[i], threshold);
       stack.push_back({tree.right_child[i], right, p.depth + 1});
       stack.push_back({tree.left_child[i], left, p.depth + 1});
     }
-    b.AddTree(root, max_depth);
+    b.AddTree(root, min_depth, max_depth);
   }
   return b.Finish();
 }
@@ -225,8 +237,9 @@ std::unique_ptr<const BoosterEngine> BoosterEngine::FromXGBoost(const XGBoostMod
       int32_t depth;
     };
     std::vector<Pending> stack;
-    const int32_t root = b.NewNode();
+    const int32_t root = b.NewNodes(1);
     int32_t max_depth = 0;
+    int32_t min_depth = INT32_MAX;
     stack.push_back({0, root, 0});
     while (!stack.empty()) {
       const Pending p = stack.back();
@@ -239,19 +252,20 @@ std::unique_ptr<const BoosterEngine> BoosterEngine::FromXGBoost(const XGBoostMod
       if (tree.IsLeaf(p.xgb)) {
         b.SetLeaf(p.slot, c);
         max_depth = std::max(max_depth, p.depth);
+        min_depth = std::min(min_depth, p.depth);
         continue;
       }
       if (tree.split_type[i] != 0) return refuse("categorical splits");
-      const int32_t left = b.NewNode();
-      const int32_t right = b.NewNode();
+      const int32_t right = b.NewNodes(2);
+      const int32_t left = right + 1;
       // XGBoost: float(x) < split_condition goes left, a missing value goes to the default.
       b.SetSplit(p.slot, tree.default_left[i] ? kMissingLeft : kMissingRight,
-                 tree.split_indices[i], FloatBelow(c), 0.0, left, right);
+                 tree.split_indices[i], FloatBelow(c), 0.0, right);
       b.AddThreshold(tree.split_indices[i], c);
       stack.push_back({tree.right_children[i], right, p.depth + 1});
       stack.push_back({tree.left_children[i], left, p.depth + 1});
     }
-    b.AddTree(root, max_depth);
+    b.AddTree(root, min_depth, max_depth);
   }
   return b.Finish();
 }

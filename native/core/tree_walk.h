@@ -31,6 +31,63 @@ inline void Lanes(const Node* nodes, int32_t steps, const Value* const* rows, in
   for (size_t k = 0; k < kLanes; ++k) idx[k] = at[k];
 }
 
+/// As LanesUntilLeaves for nodes whose children are adjacent (BoosterEngine::Node): a lane goes
+/// to `base + (row[column] <= threshold)`, so the next index does not wait for a second load.
+template <typename Node, typename Value>
+inline void AdjacentLanesUntilLeaves(const Node* nodes, int32_t min_steps, int32_t max_steps,
+                                     const Value* const* rows, int32_t* idx) {
+  int32_t at[kLanes];
+  for (size_t k = 0; k < kLanes; ++k) at[k] = idx[k];
+  for (int32_t s = 0; s < min_steps; ++s) {
+#pragma GCC unroll 16
+    for (size_t k = 0; k < kLanes; ++k) {
+      const Node& n = nodes[at[k]];
+      at[k] = n.base + (rows[k][n.column] <= n.threshold);
+    }
+  }
+  for (int32_t s = min_steps; s < max_steps; ++s) {
+    int32_t moved = 0;
+#pragma GCC unroll 16
+    for (size_t k = 0; k < kLanes; ++k) {
+      const Node& n = nodes[at[k]];
+      const int32_t next = n.base + (rows[k][n.column] <= n.threshold);
+      moved |= next ^ at[k];
+      at[k] = next;
+    }
+    if (moved == 0) break;
+  }
+  for (size_t k = 0; k < kLanes; ++k) idx[k] = at[k];
+}
+
+/// As Lanes, for trees whose leaves lie at uneven depths: after the first `min_steps` steps,
+/// stops as soon as a step moves no lane (every lane is then at a leaf: a split always moves a
+/// lane), at most `max_steps` steps in all.
+template <typename Node, typename Value>
+inline void LanesUntilLeaves(const Node* nodes, int32_t min_steps, int32_t max_steps,
+                             const Value* const* rows, int32_t* idx) {
+  int32_t at[kLanes];
+  for (size_t k = 0; k < kLanes; ++k) at[k] = idx[k];
+  for (int32_t s = 0; s < min_steps; ++s) {
+#pragma GCC unroll 16
+    for (size_t k = 0; k < kLanes; ++k) {
+      const Node& n = nodes[at[k]];
+      at[k] = n.child[rows[k][n.column] <= n.threshold];
+    }
+  }
+  for (int32_t s = min_steps; s < max_steps; ++s) {
+    int32_t moved = 0;
+#pragma GCC unroll 16
+    for (size_t k = 0; k < kLanes; ++k) {
+      const Node& n = nodes[at[k]];
+      const int32_t next = n.child[rows[k][n.column] <= n.threshold];
+      moved |= next ^ at[k];
+      at[k] = next;
+    }
+    if (moved == 0) break;
+  }
+  for (size_t k = 0; k < kLanes; ++k) idx[k] = at[k];
+}
+
 }  // namespace ensemble::core::walk
 
 #include <algorithm>

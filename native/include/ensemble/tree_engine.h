@@ -70,12 +70,16 @@ class BoosterEngine {
   /// scorer of these trees can avoid (the benchmarks' lower bound).
   uint64_t NodesVisited(const void* row, DType dtype) const;
 
-  /// A node holding a float64 threshold, for LightGBM on float64 input (LightGBM compares
-  /// double(x) <= threshold). Same meaning as Forest::Node.
-  struct WideNode {
-    double threshold;
+  /// A node of the imported trees. A split's children are adjacent: a lane goes to
+  /// `base + 1` when `prepared[column] <= threshold`, else to `base` (a NaN goes to `base`).
+  /// A leaf has threshold +Inf, a column that never holds NaN and base = its own index - 1,
+  /// so a walk that reached it stays there. `Threshold` is float for XGBoost and for LightGBM on
+  /// float32 input, double for LightGBM on float64 input (LightGBM compares double(x)).
+  template <typename Threshold>
+  struct Node {
+    Threshold threshold;
     uint32_t column;
-    int32_t child[2];
+    int32_t base;
   };
 
   /// The split thresholds of feature f as the library stores them (for probe rows).
@@ -93,12 +97,13 @@ class BoosterEngine {
   Flavor flavor_ = Flavor::kLightGBM;
   int num_features_ = 0;
   size_t variants_ = 1;               // prepared copies of each feature (missing-value rules)
-  std::vector<Forest::Node> nodes_;   // float thresholds: XGBoost; LightGBM on float32 input
-  std::vector<WideNode> wide_nodes_;  // LightGBM on float64 input (empty for XGBoost)
+  std::vector<Node<float>> nodes_;         // XGBoost; LightGBM on float32 input
+  std::vector<Node<double>> wide_nodes_;   // LightGBM on float64 input (empty for XGBoost)
   std::vector<int32_t> roots_;
-  std::vector<int32_t> depths_;
-  std::vector<double> leaf_values_;   // LightGBM: summed in double
-  std::vector<float> leaf_values_f_;  // XGBoost: summed in float
+  std::vector<int32_t> depths_;      // per tree: splits on its longest root-to-leaf path
+  std::vector<int32_t> min_depths_;  // per tree: splits on its shortest one
+  std::vector<double> leaf_values_;   // LightGBM, per node (0 for splits): summed in double
+  std::vector<float> leaf_values_f_;  // XGBoost, per node (0 for splits): summed in float
   Link link_ = Link::kNone;
   double sigmoid_scale_ = 1.0;        // LightGBM binary sigmoid:<k>
   float base_margin_ = 0.0f;          // XGBoost: the sum starts here
