@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { type Binding, binding, packageRoot } from './binding.js';
 import { ClosedError, withCallerStack } from './errors.js';
-import { LightGBMModel, type ModelLoadOptions, RandomForestModel, XGBoostModel, nativeOptions } from './models.js';
+import { INLINE_ROWS, LightGBMModel, type ModelLoadOptions, RandomForestModel, XGBoostModel, nativeOptions } from './models.js';
 import { type MatrixInput, type RowInput, toMatrix, toRow } from './validate.js';
 
 /** The weight of each model in P(up). */
@@ -281,7 +281,11 @@ export class ProductionEnsemble {
     return this.#labels(this.predictProba(x));
   }
 
-  /** `predictProba` on the libuv thread pool: the event loop stays free while it scores. */
+  /**
+   * `predictProba` on the libuv thread pool: the event loop stays free while it scores. A single
+   * row is scored inline instead (it takes less time than the hop to the pool and back) and the
+   * promise is already settled.
+   */
   async predictProbaAsync(x: MatrixInput): Promise<Float64Array> {
     const callSite = new Error();
     const native = this.#live;
@@ -289,7 +293,8 @@ export class ProductionEnsemble {
     const out = new Float64Array(m.rows);
     if (m.rows === 0) return out;
     try {
-      await native.predictAsync(m.data, m.rows, 0, out);
+      if (m.rows <= INLINE_ROWS) native.predict(m.data, m.rows, 0, out);
+      else await native.predictAsync(m.data, m.rows, 0, out);
     } catch (e) {
       throw withCallerStack(e, callSite);
     }
@@ -320,7 +325,8 @@ export class ProductionEnsemble {
     const parts = new Float64Array(m.rows * 3);
     if (m.rows > 0) {
       try {
-        await native.predictAsync(m.data, m.rows, 0, ensemble, parts);
+        if (m.rows <= INLINE_ROWS) native.predict(m.data, m.rows, 0, ensemble, parts);
+        else await native.predictAsync(m.data, m.rows, 0, ensemble, parts);
       } catch (e) {
         throw withCallerStack(e, callSite);
       }

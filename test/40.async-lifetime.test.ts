@@ -70,3 +70,23 @@ it('a single model closes on its own', async () => {
   lgb[Symbol.dispose]();
   expect(() => lgb.predictOne(x.subarray(0, 12))).toThrow(ClosedError);
 });
+
+it('a one-row async call is scored inline: same values, and bad input rejects instead of throwing', async () => {
+  const row = x.slice(0, 12);
+  const p = model.predictProbaAsync(row);
+  expect(p).toBeInstanceOf(Promise);
+  expect(await p).toEqual(model.predictProba(row));
+  const parts = await model.predictModelsAsync(row);
+  expect(parts.ensemble).toEqual(model.predictProba(row));
+  const bad = row.slice();
+  bad[3] = Number.POSITIVE_INFINITY;
+  let settled: unknown;
+  const rejected = model.predictProbaAsync(bad).then(
+    () => 'resolved',
+    (e: Error) => e.message,
+  );
+  settled = await rejected;
+  expect(settled).toMatch(/row 0.*Inf/i);
+  const lgb = model.models.lightgbm;
+  expect(await lgb.predictProbaAsync(row)).toEqual(lgb.predictProba(row));
+});
