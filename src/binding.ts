@@ -20,6 +20,7 @@ export namespace Binding {
     predictAsync(data: Input, rows: number, kind: Kind, out: Float64Array, parts?: Float64Array): Promise<void>;
     predictRow(row: Input, kind: Kind, out: Float64Array, parts?: Float64Array): void;
     info(): Info;
+    nodesVisited(data: Float64Array, rows: number): number | null;
     close(): void;
     isClosed(): boolean;
   }
@@ -120,6 +121,7 @@ export namespace Binding {
 
   export interface Addon {
     setErrorFactory(factory: (code: string, message: string) => Error): void;
+    emptyCall(a?: unknown, b?: unknown): void;
     FeatureStream: FeatureStreamClass;
     loadLightGBM(source: Source, options: NativeOptions, async: true): Promise<LightGBMBooster>;
     loadLightGBM(source: Source, options: NativeOptions, async: false): LightGBMBooster;

@@ -306,6 +306,18 @@ export class ProductionEnsemble {
     return this.#labels(await this.predictProbaAsync(x));
   }
 
+  /**
+   * The split nodes the rows pass on their way to a leaf, summed over every tree of the three
+   * models and every row: the work no exact scorer can avoid (the benchmarks' lower bound).
+   * `null` when a booster is scored by its library (see `getModelInfo().models`).
+   */
+  nodesVisited(x: MatrixInput): number | null {
+    const native = this.#live;
+    const m = toMatrix(x, this.nFeatures, this.#featureNames);
+    const data = m.data instanceof Float64Array ? m.data : Float64Array.from(m.data);
+    return native.nodesVisited(data, m.rows);
+  }
+
   /** Each model's P(up) and the ensemble's, in one native call (for diagnosis and A/B checks). */
   predictModels(x: MatrixInput): ModelProbabilities {
     const native = this.#live;

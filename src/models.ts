@@ -134,6 +134,17 @@ export abstract class ScoringModel<Info extends { nFeatures: number; featureName
     return out;
   }
 
+  /**
+   * The split nodes the rows pass on their way to a leaf, summed over every tree and row: the
+   * work no exact scorer of these trees can avoid. `null` when the library scores the model
+   * (see `scorer`).
+   */
+  nodesVisited(x: MatrixInput): number | null {
+    const m = toMatrix(x, this.#info.nFeatures, this.#info.featureNames);
+    const data = m.data instanceof Float64Array ? m.data : Float64Array.from(m.data);
+    return this.native.nodesVisited(data, m.rows);
+  }
+
   /** @internal */
   protected runRow(row: RowInput, kind: Binding.Kind): Float64Array {
     const native = this.native;

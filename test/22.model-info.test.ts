@@ -66,3 +66,39 @@ it('a non-binary model in the ensemble is a clear error', async () => {
   );
   for (const m of [lightgbm, xgboost, randomForest]) m.close();
 });
+
+it('the engine scores both boosters of the bundled ensemble, and the scorer option picks the library', async () => {
+  const info = model.getModelInfo();
+  expect(info.models.lightgbm.scorer, info.models.lightgbm.scorerNote).toBe('engine');
+  expect(info.models.xgboost.scorer, info.models.xgboost.scorerNote).toBe('engine');
+  const lib = await ProductionEnsemble.load(productionDir, { scorer: 'library' });
+  try {
+    expect(lib.getModelInfo().models.lightgbm.scorer).toBe('library');
+    expect(lib.getModelInfo().models.xgboost.scorerNote).toMatch(/asked for/);
+    const row = [[1.02, 3.5, 0.001, 55, 0.2, 0.1, 0.03, 0.4, 1.01, 1.0, 0.3, 1.2]];
+    expect(lib.predictProba(row)).toEqual(model.predictProba(row));
+    expect(lib.nodesVisited(row)).toBeNull();
+  } finally {
+    lib.close();
+  }
+  await expect(ProductionEnsemble.load(productionDir, { scorer: 'fast' as never })).rejects.toThrow(/scorer/);
+});
+
+it('nodesVisited: the ensemble sums its three models, a one-leaf model visits none', () => {
+  const rows = [
+    [1.02, 3.5, 0.001, 55, 0.2, 0.1, 0.03, 0.4, 1.01, 1.0, 0.3, 1.2],
+    [Number.NaN, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+  ];
+  const { lightgbm, xgboost, randomForest } = model.models;
+  const parts = [lightgbm.nodesVisited(rows), xgboost.nodesVisited(rows), randomForest.nodesVisited(rows)];
+  for (const p of parts) expect(p).toBeGreaterThan(0);
+  expect(model.nodesVisited(rows)).toBe((parts[0] ?? 0) + (parts[1] ?? 0) + (parts[2] ?? 0));
+  // XGBoost trees of depth <= 6: at most 6 splits per tree per row.
+  expect(xgboost.nodesVisited(rows)).toBeLessThanOrEqual(2 * 6 * xgboost.numTrees);
+  const stump = LightGBMModel.loadSync(join(fixtures, 'models', 'lgb_single_leaf_only_3f', 'model.txt'));
+  try {
+    expect(stump.nodesVisited([[1, 2, 3]])).toBe(0);
+  } finally {
+    stump.close();
+  }
+});

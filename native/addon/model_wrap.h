@@ -28,6 +28,8 @@ namespace ensemble::addon {
 //                        double* parts);              single row, latency path
 //   static Napi::Object Info(Napi::Env, const Core&); a description for getModelInfo()
 //   static size_t Bytes(const Core&);                 native memory held, for V8's accounting
+//   static double NodesVisited(const Core&, const double* row);  split nodes one row passes
+//                                                     (all trees), or -1 if not known
 template <typename Traits>
 class ModelWrap : public Napi::ObjectWrap<ModelWrap<Traits>> {
  public:
@@ -42,6 +44,7 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap<Traits>> {
          Self::InstanceMethod("predictAsync", &Self::JS_predictAsync),
          Self::InstanceMethod("predictRow", &Self::JS_predictRow),
          Self::InstanceMethod("info", &Self::JS_info),
+         Self::InstanceMethod("nodesVisited", &Self::JS_nodesVisited),
          Self::InstanceMethod("close", &Self::JS_close),
          Self::InstanceMethod("isClosed", &Self::JS_isClosed)});
     Traits::Ctor(Data(env)) = Napi::Persistent(fn);
@@ -130,6 +133,26 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap<Traits>> {
     c.parts = pw == 0 ? nullptr : ToOptionalOutput(info[3], pw, "parts");
     Guard(info.Env(), [&] { Traits::ScoreRow(*core, c.x, c.kind, c.out, c.parts); });
     return info.Env().Undefined();
+  }
+
+  // (data: Float64Array, rows) -> total split nodes the rows pass, or null when not known.
+  Napi::Value JS_nodesVisited(const Napi::CallbackInfo& info) {
+    const auto& core = Get(info.Env());
+    const core::DenseMatrix x = ToMatrix(info[0], info[1], Traits::Features(*core));
+    if (x.dtype != core::DType::kFloat64) {
+      throw Napi::TypeError::New(info.Env(), "nodesVisited takes a Float64Array");
+    }
+    double total = 0;
+    bool known = true;
+    Guard(info.Env(), [&] {
+      for (size_t r = 0; r < x.rows && known; ++r) {
+        const double v =
+            Traits::NodesVisited(*core, static_cast<const double*>(x.Row(r)));
+        if (v < 0) known = false;
+        total += v;
+      }
+    });
+    return known ? Napi::Value(Napi::Number::New(info.Env(), total)) : info.Env().Null();
   }
 
   Napi::Value JS_info(const Napi::CallbackInfo& info) {

@@ -32,6 +32,11 @@ struct BoosterTraits {
   }
   /// A rough figure for V8's heuristics: the libraries keep ~100 bytes per tree node.
   static size_t Bytes(const Core& c) { return static_cast<size_t>(c.info().num_trees) * 64 * 100; }
+  static double NodesVisited(const Core& c, const double* row) {
+    const core::BoosterEngine* e = c.engine();
+    return e == nullptr ? -1.0
+                        : static_cast<double>(e->NodesVisited(row, core::DType::kFloat64));
+  }
 };
 
 struct LightGBMTraits : BoosterTraits<core::LightGBMBooster> {
@@ -72,6 +77,9 @@ struct ForestTraits {
   }
   static Napi::Object Info(Napi::Env env, const Core& c);
   static size_t Bytes(const Core& c);
+  static double NodesVisited(const Core& c, const double* row) {
+    return static_cast<double>(c.forest->NodesVisited(row));
+  }
 };
 
 struct EnsembleTraits {
@@ -87,6 +95,12 @@ struct EnsembleTraits {
                        double* parts);
   static Napi::Object Info(Napi::Env env, const Core& c);
   static size_t Bytes(const Core& c);
+  static double NodesVisited(const Core& c, const double* row) {
+    const double l = LightGBMTraits::NodesVisited(c.lightgbm(), row);
+    const double x = XGBoostTraits::NodesVisited(c.xgboost(), row);
+    if (l < 0 || x < 0) return -1.0;
+    return l + x + static_cast<double>(c.forest().NodesVisited(row));
+  }
 };
 
 /// Registers each class and its load functions on `exports`.

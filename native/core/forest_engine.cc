@@ -121,6 +121,21 @@ void Forest::CheckInput(const T* x, size_t rows) const {
   }
 }
 
+uint64_t Forest::NodesVisited(const double* row) const {
+  std::vector<float> prepared(row_width_);
+  PrepareRows(row, 1, static_cast<size_t>(num_features_), row_width_, prepared.data());
+  uint64_t visited = 0;
+  for (const int32_t root : roots_) {
+    for (int32_t at = root;;) {
+      const Node& n = nodes_[static_cast<size_t>(at)];
+      if (n.child[1] == at) break;
+      at = n.child[prepared[n.column] <= n.threshold];
+      ++visited;
+    }
+  }
+  return visited;
+}
+
 template void Forest::CheckInput<float>(const float*, size_t) const;
 template void Forest::CheckInput<double>(const double*, size_t) const;
 
