@@ -20,6 +20,7 @@ zero threshold 1e-35, subnormals, -0.0). reference.json "groups" says which rows
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,7 +91,10 @@ def lightgbm_splits(model_path: Path) -> list[Split]:
 
     def flush():
         if "split_feature" in tree:
-            usable = [not d & 1 for d in tree["decision_type"]]  # bit 0 = categorical
+            # bit 0 = categorical; an infinite threshold ("inf": every finite value goes left)
+            # has no neighbours to probe.
+            usable = [not d & 1 and math.isfinite(t)
+                      for d, t in zip(tree["decision_type"], tree["threshold"])]
             left = [c if c >= 0 else -1 for c in tree["left_child"]]
             right = [c if c >= 0 else -1 for c in tree["right_child"]]
             out.extend(_walk(tree["index"], tree["split_feature"], tree["threshold"], left,

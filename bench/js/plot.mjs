@@ -1,0 +1,104 @@
+// Draws docs/benchmarks.svg from a results file of bench/js/ensemble.bench.mjs: for each model set,
+// the single-row latency of the ensemble per contender and the batch throughput per contender and
+// batch size (all cores), as horizontal bars on log scales with the values printed.
+// Usage: node bench/js/plot.mjs [RESULTS.json] [OUT.svg]
+//   default input: the newest full (non-quick) bench/results/ensemble-*.json; output docs/benchmarks.svg
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const resultsDir = join(root, 'bench', 'results');
+const input = process.argv[2] ?? newestFull();
+const output = process.argv[3] ?? join(root, 'docs', 'benchmarks.svg');
+const results = JSON.parse(readFileSync(input, 'utf8'));
+
+function newestFull() {
+  const files = readdirSync(resultsDir).filter((f) => /^ensemble-\d{4}-\d\d-\d\d\.json$/.test(f)).sort();
+  if (files.length === 0) throw new Error(`no full results in ${resultsDir}: run npm run bench`);
+  return join(resultsDir, files[files.length - 1]);
+}
+
+const COLORS = {
+  'production-ensemble': '#1f77b4',
+  'production-ensemble (library scorer)': '#9ecae1',
+  'C APIs from C++': '#2ca02c',
+  'onnxruntime-node': '#ff7f0e',
+  'Python ensemble': '#d62728',
+};
+const color = (name) => COLORS[name] ?? '#7f7f7f';
+const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const fmt = (v, unit) => {
+  if (unit === 'us') return v >= 1000 ? `${(v / 1000).toFixed(2)} ms` : `${v.toFixed(v < 10 ? 2 : 1)} µs`;
+  if (v >= 1e6) return `${(v / 1e6).toFixed(2)}M/s`;
+  if (v >= 1e3) return `${(v / 1e3).toFixed(0)}k/s`;
+  return `${v.toFixed(0)}/s`;
+};
+
+// One panel: groups of bars (label, value) on a shared log axis.
+function panel(y0, title, unit, groups, better) {
+  const left = 250;
+  const width = 560;
+  const barH = 14;
+  const gap = 4;
+  const values = groups.flatMap((g) => g.bars.map((b) => b.value)).filter((v) => v > 0);
+  const lo = 10 ** Math.floor(Math.log10(Math.min(...values)));
+  const hi = 10 ** Math.ceil(Math.log10(Math.max(...values)));
+  const x = (v) => left + (width * (Math.log10(v) - Math.log10(lo))) / (Math.log10(hi) - Math.log10(lo));
+  let y = y0 + 34;
+  const parts = [`<text x="10" y="${y0 + 16}" class="title">${esc(title)}</text>`,
+    `<text x="10" y="${y0 + 30}" class="note">${esc(better)}</text>`];
+  for (const g of groups) {
+    parts.push(`<text x="10" y="${y + 12}" class="group">${esc(g.label)}</text>`);
+    y += 16;
+    for (const b of g.bars) {
+      const w = Math.max(1, x(b.value) - left);
+      parts.push(`<text x="${left - 6}" y="${y + barH - 3}" class="label" text-anchor="end">${esc(b.name)}</text>`);
+      parts.push(`<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${color(b.name)}"/>`);
+      parts.push(`<text x="${(left + w + 4).toFixed(1)}" y="${y + barH - 3}" class="value">${esc(fmt(b.value, unit))}</text>`);
+      y += barH + gap;
+    }
+    y += 6;
+  }
+  for (let d = lo; d <= hi; d *= 10) {
+    const xd = x(d).toFixed(1);
+    parts.push(`<line x1="${xd}" y1="${y0 + 34}" x2="${xd}" y2="${y}" class="grid"/>`);
+    parts.push(`<text x="${xd}" y="${y + 12}" class="axis" text-anchor="middle">${esc(fmt(d, unit))}</text>`);
+  }
+  return { svg: parts.join('\n'), height: y + 24 - y0 };
+}
+
+const latencyGroups = [];
+const throughputGroups = [];
+for (const set of results.sets) {
+  const lat = set.summary
+    .filter((c) => c.singleRowUs > 0)
+    .map((c) => ({ name: c.contender, value: c.singleRowUs }));
+  if (lat.length) latencyGroups.push({ label: `${set.name} ensemble (${set.description})`, bars: lat });
+  const sizes = [...new Set(set.summary.flatMap((c) => c.batch.map((b) => b.rows)))].sort((a, b) => a - b);
+  for (const rows of sizes) {
+    const bars = set.summary
+      .map((c) => ({ name: c.contender, value: c.batch.find((b) => b.rows === rows && b.threads === set.cores)?.rowsPerSecond }))
+      .filter((b) => b.value > 0);
+    if (bars.length) throughputGroups.push({ label: `${set.name} ensemble, batch of ${rows.toLocaleString('en-US')} rows, ${set.cores} threads`, bars });
+  }
+}
+
+const a = panel(0, 'Single-row latency of the whole ensemble (median)', 'us', latencyGroups, 'shorter is better; log scale');
+const b = panel(a.height + 10, 'Batch throughput, rows per second', 'rps', throughputGroups, 'longer is better; log scale');
+const height = a.height + b.height + 40;
+const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="900" height="${height}" viewBox="0 0 900 ${height}" font-family="sans-serif">
+<style>
+.title { font-size: 15px; font-weight: bold; }
+.note, .axis { font-size: 10px; fill: #555; }
+.group { font-size: 12px; font-weight: bold; fill: #333; }
+.label, .value { font-size: 11px; }
+.grid { stroke: #ddd; stroke-width: 1; }
+</style>
+<rect width="100%" height="100%" fill="white"/>
+${a.svg}
+${b.svg}
+<text x="10" y="${height - 10}" class="note">${esc(`${results.machine.cpu}, ${results.machine.cores} cores; ${results.date.slice(0, 10)}; ${results.command}`)}</text>
+</svg>
+`;
+writeFileSync(output, svg);
+console.log(`wrote ${output} from ${input}`);
