@@ -1,7 +1,7 @@
 // Builds the C++ benchmark suite (CMake Release build in build-bench/, target ensemble_bench) and
 // runs it, writing Google Benchmark's JSON to bench/results/native-<date>[-quick].json.
 // Usage: npm run bench:native [-- --quick] [-- <Google Benchmark flags, e.g. --benchmark_filter=xgboost>]
-//   full: ~3 minutes on 2 cores; --quick: no 1,000,000-row batches, min_time 0.05 s (< 30 s).
+//   full: 2-3 minutes on 2 cores; --quick: no 1,000,000-row batches, min_time 0.05 s (~10 s).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';

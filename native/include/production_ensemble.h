@@ -162,7 +162,7 @@ class Ensemble {
   /// As above for float32 input.
   void Predict(const float* x, size_t rows, uint8_t* labels, int threads = 0) const;
 
-  /// P(up) of one row of num_features() values: the latency path (one thread, no allocation).
+  /// P(up) of one row of num_features() values: the latency path, on the calling thread only.
   /// `parts`, when not null, receives each model's P(up).
   double PredictOne(const double* row, RowParts* parts = nullptr) const;
   /// As above for float32 input.
