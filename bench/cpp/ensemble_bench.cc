@@ -3,19 +3,16 @@
 // has no library C API: its floor is the package's own forest engine, called without the facade).
 // Usage: ensemble_bench [--quick] [Google Benchmark flags]; see docs/cpp-api.md.
 #include <benchmark/benchmark.h>
-#include <dlfcn.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
-#include <cinttypes>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,9 +20,10 @@
 #include <vector>
 
 #include "ensemble/error.h"
-#include "ensemble/file_io.h"
 #include "ensemble/forest.h"
 #include "ensemble/native_libraries.h"
+#include "library_floors.h"
+#include "summary_reporter.h"
 #include "production_ensemble.h"
 
 namespace {
@@ -34,139 +32,13 @@ namespace core = ensemble::core;
 namespace pe = production_ensemble;
 using Clock = std::chrono::steady_clock;
 
-constexpr size_t kFeatures = 12;  // columns of test/fixtures/production/inputs.f64
-constexpr int kLgbPredictNormal = 0;  // C_API_PREDICT_NORMAL
-constexpr int kLgbFloat64 = 1;        // C_API_DTYPE_FLOAT64
+using bench::Die;
+using bench::kFeatures;
+using bench::LightGBMFloor;
+using bench::XGBoostFloor;
+
 // Each floor output must equal the package's to this (the project's parity bound).
 constexpr double kMaxDiff = 1e-6;
-
-[[noreturn]] void Die(const std::string& message) {
-  std::fprintf(stderr, "ensemble_bench: %s\n", message.c_str());
-  std::exit(2);
-}
-
-// ---------------------------------------------------------------------------------------------
-// The floor: each library's C API through the package's dlopen tables, nothing else.
-
-// LightGBM as its C API is used at its fastest: SingleRowFast with one FastConfig made once
-// (predict_type C_API_PREDICT_NORMAL, num_threads=1) for a row, PredictForMat for batches.
-// A FastConfig is not thread-safe; the suite calls it from one thread.
-class LightGBMFloor {
- public:
-  LightGBMFloor(const core::LightGBMApi& api, const std::string& path) : api_(api) {
-    const std::vector<uint8_t> bytes = core::ReadFileBytes(path);
-    const std::string text(bytes.begin(), bytes.end());
-    int iterations = 0;
-    Check(api_.BoosterLoadModelFromString(text.c_str(), &iterations, &handle_), "load");
-    Check(api_.BoosterPredictForMatSingleRowFastInit(handle_, kLgbPredictNormal, 0, -1,
-                                                     kLgbFloat64, kFeatures, "num_threads=1",
-                                                     &fast_),
-          "single-row init");
-  }
-  ~LightGBMFloor() {
-    api_.FastConfigFree(fast_);
-    api_.BoosterFree(handle_);
-  }
-  LightGBMFloor(const LightGBMFloor&) = delete;
-  LightGBMFloor& operator=(const LightGBMFloor&) = delete;
-
-  double One(const double* row) const {
-    int64_t len = 0;
-    double out = 0;
-    Check(api_.BoosterPredictForMatSingleRowFast(fast_, row, &len, &out), "single row");
-    return out;
-  }
-
-  void Batch(const double* x, size_t rows, double* out, int threads) const {
-    char params[32];
-    std::snprintf(params, sizeof params, "num_threads=%d", threads);
-    int64_t len = 0;
-    Check(api_.BoosterPredictForMat(handle_, x, kLgbFloat64, static_cast<int32_t>(rows),
-                                    kFeatures, 1, kLgbPredictNormal, 0, -1, params, &len, out),
-          "batch");
-  }
-
- private:
-  void Check(int rc, const char* what) const {
-    if (rc != 0) Die(std::string("LightGBM ") + what + ": " + api_.GetLastError());
-  }
-  const core::LightGBMApi& api_;
-  void* handle_ = nullptr;
-  void* fast_ = nullptr;
-};
-
-// XGBoost's in-place dense predict (no DMatrix), on a booster with nthread=1 for rows and one with
-// nthread=N for batches: nthread is a booster parameter, not a call argument. The config asks for
-// the plain prediction (type 0), no training mode, all trees, no strict shape, NaN = missing, no
-// cache. OneProxy() also passes a proxy DMatrix made once, which the call otherwise allocates each
-// time; XGProxyDMatrixCreate and XGDMatrixFree are not in the package's table, so they are looked
-// up in the library the table already loaded (RTLD_NOLOAD: the very same copy).
-class XGBoostFloor {
- public:
-  XGBoostFloor(const core::XGBoostApi& api, const std::string& path, int threads) : api_(api) {
-    const std::vector<uint8_t> bytes = core::ReadFileBytes(path);
-    one_ = Open(bytes, 1);
-    all_ = threads > 1 ? Open(bytes, threads) : one_;
-    lib_ = ::dlopen(api_.library.path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD);
-    if (lib_ == nullptr) Die("cannot reopen " + api_.library.path);
-    using ProxyCreate = int (*)(void**);
-    auto create = reinterpret_cast<ProxyCreate>(::dlsym(lib_, "XGProxyDMatrixCreate"));
-    free_dmatrix_ = reinterpret_cast<int (*)(void*)>(::dlsym(lib_, "XGDMatrixFree"));
-    if (create == nullptr || free_dmatrix_ == nullptr) Die(api_.library.path + ": no XGProxyDMatrixCreate");
-    Check(create(&proxy_), "proxy");
-  }
-  ~XGBoostFloor() {
-    free_dmatrix_(proxy_);
-    if (all_ != one_) api_.BoosterFree(all_);
-    api_.BoosterFree(one_);
-    ::dlclose(lib_);
-  }
-  XGBoostFloor(const XGBoostFloor&) = delete;
-  XGBoostFloor& operator=(const XGBoostFloor&) = delete;
-
-  double One(const double* row) const { return *Run(one_, row, 1, nullptr); }
-  double OneProxy(const double* row) const { return *Run(one_, row, 1, proxy_); }
-
-  void Batch(const double* x, size_t rows, double* out, int threads) const {
-    const float* p = Run(threads > 1 ? all_ : one_, x, rows, nullptr);
-    // The result lives in a per-thread buffer of the booster: a caller must copy it out.
-    for (size_t i = 0; i < rows; ++i) out[i] = p[i];
-  }
-
- private:
-  void* Open(const std::vector<uint8_t>& bytes, int threads) {
-    void* h = nullptr;
-    Check(api_.BoosterCreate(nullptr, 0, &h), "create");
-    Check(api_.BoosterLoadModelFromBuffer(h, bytes.data(), bytes.size()), "load");
-    Check(api_.BoosterSetParam(h, "nthread", std::to_string(threads).c_str()), "nthread");
-    return h;
-  }
-  const float* Run(void* h, const double* x, size_t rows, void* proxy) const {
-    static const char kConfig[] =
-        "{\"type\":0,\"training\":false,\"iteration_begin\":0,\"iteration_end\":0,"
-        "\"strict_shape\":false,\"missing\":NaN,\"cache_id\":0}";
-    char array_interface[160];
-    std::snprintf(array_interface, sizeof array_interface,
-                  "{\"data\":[%" PRIuPTR ",true],\"shape\":[%zu,%zu],\"typestr\":\"<f8\","
-                  "\"version\":3}",
-                  reinterpret_cast<uintptr_t>(x), rows, kFeatures);
-    const uint64_t* shape = nullptr;
-    uint64_t dims = 0;
-    const float* result = nullptr;
-    Check(api_.BoosterPredictFromDense(h, array_interface, kConfig, proxy, &shape, &dims, &result),
-          "predict");
-    return result;
-  }
-  void Check(int rc, const char* what) const {
-    if (rc != 0) Die(std::string("XGBoost ") + what + ": " + api_.GetLastError());
-  }
-  const core::XGBoostApi& api_;
-  void* one_ = nullptr;
-  void* all_ = nullptr;
-  void* lib_ = nullptr;
-  void* proxy_ = nullptr;
-  int (*free_dmatrix_)(void*) = nullptr;
-};
 
 // ---------------------------------------------------------------------------------------------
 // Shared state, set up once in main().
@@ -265,12 +137,7 @@ void BatchLoop(benchmark::State& state, size_t rows, F score) {
 // ---------------------------------------------------------------------------------------------
 // Registration, and the pairs the summary compares.
 
-struct Pair {
-  std::string what;
-  std::string package;
-  std::string floor;
-  size_t rows;
-};
+using bench::Pair;
 std::vector<Pair> g_pairs;
 
 const char* const kModelNames[3] = {"lightgbm", "xgboost", "random_forest"};
@@ -375,59 +242,6 @@ void RegisterBatches() {
     }
   }
 }
-
-// ---------------------------------------------------------------------------------------------
-// The summary after the runs: package against floor, per row.
-
-class SummaryReporter : public benchmark::ConsoleReporter {
- public:
-  using benchmark::ConsoleReporter::ConsoleReporter;
-
-  void ReportRuns(const std::vector<Run>& runs) override {
-    benchmark::ConsoleReporter::ReportRuns(runs);
-    for (const Run& r : runs) {
-      if (r.run_type != Run::RT_Iteration || r.error_occurred || r.iterations <= 0) continue;
-      const double s = r.real_accumulated_time / static_cast<double>(r.iterations);
-      const std::string& name = r.run_name.function_name;
-      auto it = seconds_.find(name);
-      if (it == seconds_.end() || s < it->second) seconds_[name] = s;
-    }
-  }
-
-  void Finalize() override {
-    benchmark::ConsoleReporter::Finalize();
-    std::FILE* f = stdout;
-    std::fflush(f);
-    std::fprintf(f, "\nPackage (production_ensemble.h) against the floor (the libraries' C APIs; "
-                    "the forest: the package's own engine), per row:\n");
-    std::fprintf(f, "%-42s %14s %14s %10s\n", "what", "package ns/row", "floor ns/row", "pkg/floor");
-    for (const Pair& p : g_pairs) {
-      const double a = Get(p.package), b = Get(p.floor);
-      if (a < 0 || b < 0) continue;
-      const double n = static_cast<double>(p.rows);
-      std::fprintf(f, "%-42s %14.1f %14.1f %10.3f\n", p.what.c_str(), a / n * 1e9, b / n * 1e9,
-                   a / b);
-    }
-    const double l = Get("floor/lightgbm/SingleRowFast"),
-                 x = Best(Get("floor/xgboost/PredictFromDense"),
-                          Get("floor/xgboost/PredictFromDense_proxy")),
-                 r = Get("floor/random_forest/engine");
-    if (l >= 0 && x >= 0 && r >= 0) {
-      std::fprintf(f, "LightGBM + XGBoost + forest best single row (sum of the three floors): "
-                      "%.2f us (%.2f + %.2f + %.2f)\n",
-                   (l + x + r) * 1e6, l * 1e6, x * 1e6, r * 1e6);
-    }
-    std::fflush(f);
-  }
-
- private:
-  double Get(const std::string& name) const {
-    auto it = seconds_.find(name);
-    return it == seconds_.end() ? -1 : it->second;
-  }
-  static double Best(double a, double b) { return a < 0 ? b : b < 0 ? a : std::min(a, b); }
-  std::map<std::string, double> seconds_;
-};
 
 // ---------------------------------------------------------------------------------------------
 // Setup and the parity check.
@@ -599,8 +413,9 @@ int main(int argc, char** argv) {
   RegisterSingleRow();
   RegisterBatches();
 
-  SummaryReporter display(isatty(STDOUT_FILENO) ? benchmark::ConsoleReporter::OO_ColorTabular
-                                                : benchmark::ConsoleReporter::OO_Tabular);
+  bench::SummaryReporter display(&g_pairs, isatty(STDOUT_FILENO)
+                                               ? benchmark::ConsoleReporter::OO_ColorTabular
+                                               : benchmark::ConsoleReporter::OO_Tabular);
   benchmark::RunSpecifiedBenchmarks(&display);
   benchmark::Shutdown();
   g = nullptr;
