@@ -259,6 +259,13 @@ std::vector<double> ReadRows(const std::string& path) {
   return v;
 }
 
+// %g, so that a difference of 1e-12 does not print as 0.000000.
+std::string Num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
 double MaxDiff(const std::vector<double>& a, const std::vector<double>& b) {
   double m = 0;
   for (size_t i = 0; i < a.size(); ++i) m = std::max(m, std::fabs(a[i] - b[i]));
@@ -315,13 +322,13 @@ void CheckParity() {
   double worst = 0;
   std::string summary;
   for (const auto& [what, d] : diffs) {
-    benchmark::AddCustomContext("max_abs_diff_floor_vs_package." + what, std::to_string(d));
-    summary += " " + what + "=" + std::to_string(d);
+    benchmark::AddCustomContext("max_abs_diff_floor_vs_package." + what, Num(d));
+    summary += " " + what + "=" + Num(d);
     worst = std::max(worst, d);
   }
   std::fprintf(stderr, "parity (max |floor - package| over %zu rows):%s\n", n, summary.c_str());
   if (!(worst <= kMaxDiff)) {
-    Die("the floor and the package disagree by " + std::to_string(worst) + " (> 1e-6): the "
+    Die("the floor and the package disagree by " + Num(worst) + " (> 1e-6): the "
         "comparison would be meaningless");
   }
 }
