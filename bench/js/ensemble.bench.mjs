@@ -1,20 +1,37 @@
-// The package's contenders against the original Python ensemble, same models (models/production)
-// and same rows (test/fixtures/production/inputs.f64, tiled): single-row latency, batch rows/s at
-// 1 thread and all cores, async latency and 64-in-flight throughput, each model alone, load time
-// and RSS. Runs bench/python/ensemble_peer.py as a child process, prints a table of ratios and
-// writes bench/results/ensemble-<date>[-quick].json.
-// Usage: node bench/js/ensemble.bench.mjs [--quick] [--no-python]
-//   full: ~2-4 minutes on 2 cores; --quick: no 1,000,000-row batches, fewer calls (< 1 minute).
+// The package against every peer a user would otherwise pick, on the same models and the same rows,
+// in one run: the original Python ensemble (bench/python/ensemble_peer.py), the libraries' own C
+// APIs called from C++ (bench/cpp, Google Benchmark), onnxruntime-node on ONNX conversions
+// (bench/js/peers/onnxruntime.mjs), and this package (engine scorer, and the C APIs behind it with
+// scorer 'library'). Two model sets: the bundled ensemble and a large one trained by
+// tools/train_models.py --size large (cached in $TMPDIR/production-ensemble-bench).
+// Measured per set: single-row latency (median, p99), async latency and 64 calls in flight, batch
+// rows/s at 100 / 10,000 / 1,000,000 rows on 1 thread and all cores, each model alone, load time
+// and RSS, the cost of an empty native call, and the nodes a row visits (the unavoidable work).
+// Writes bench/results/ensemble-<date>[-quick].json, prints a table per set, and (full runs)
+// redraws docs/benchmarks.svg with bench/js/plot.mjs.
+// Usage: node bench/js/ensemble.bench.mjs [--quick] [--sets default,large] [--out FILE]
+//          [--no-python] [--no-native] [--no-onnx]
+//   full: ~20-30 minutes on 2 cores (both sets); --quick: the bundled set, no 1M-row batches, fewer
+//   calls (under 2 minutes). Run `node bench/setup.mjs` first (npm run bench does).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, platform, release } from 'node:os';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, platform, release, tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { Command } from 'commander';
 
-const rssStart = process.memoryUsage().rss;
 const root = resolve(import.meta.dirname, '..', '..');
-const argv = process.argv.slice(2);
-const quick = argv.includes('--quick');
-const withPython = !argv.includes('--no-python');
+const program = new Command()
+  .name('ensemble.bench.mjs')
+  .option('--quick', 'the bundled set only, no 1,000,000-row batches, fewer calls')
+  .option('--sets <names>', 'model sets: default, large (comma-separated)')
+  .option('--out <file>', 'results file (default bench/results/ensemble-<date>[-quick].json)')
+  .option('--no-python', 'skip the Python ensemble')
+  .option('--no-native', 'skip the C++ suite (C API floor)')
+  .option('--no-onnx', 'skip onnxruntime-node')
+  .parse();
+const opts = program.opts();
+const quick = Boolean(opts.quick);
+const sets = (opts.sets ?? (quick ? 'default' : 'default,large')).split(',');
 const cores = availableParallelism();
 const CFG = quick
   ? { calls: 2_000, warmup: 500, asyncCalls: 1_000, inflightCalls: 5_000, sizes: [100, 10_000], budget: 0.3, loads: 3 }
@@ -22,79 +39,52 @@ const CFG = quick
 const IN_FLIGHT = 64;
 const NF = 12;
 const MiB = 1024 * 1024;
+const cache = join(tmpdir(), 'production-ensemble-bench');
 const log = (msg) => process.stderr.write(`${msg}\n`);
-
-// ---------------------------------------------------------------------------------------------
-// The Python peer first, while this process is idle (no OpenMP threads spinning beside it).
-
-let python = null;
-if (withPython) {
-  const exe = join(root, '.venv', 'bin', 'python');
-  const peer = join(root, 'bench', 'python', 'ensemble_peer.py');
-  if (!existsSync(exe)) {
-    python = { error: `${exe} not found (npm run setup:python)` };
-  } else {
-    log('python peer: running bench/python/ensemble_peer.py ...');
-    const r = spawnSync(exe, [peer, ...(quick ? ['--quick'] : [])], {
-      cwd: root, encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    python = r.status === 0 ? JSON.parse(r.stdout) : { error: `exit ${r.status ?? r.signal}` };
-  }
-  if (python.error) log(`python peer failed: ${python.error}`);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Load: time and RSS, before anything else is allocated.
+const round = (v, d = 3) => (v === null || v === undefined || Number.isNaN(v) ? null : Number(v.toFixed(d)));
+const started = performance.now();
 
 const { ProductionEnsemble } = await import(join(root, 'dist', 'index.js'));
-const rssImported = process.memoryUsage().rss;
-let t0 = performance.now();
-const ens = await ProductionEnsemble.load(undefined, { threads: cores });
-const firstLoadMs = performance.now() - t0;
-const rssLoaded = process.memoryUsage().rss;
-const reloadMs = [];
-const reloadSyncMs = [];
-for (let i = 0; i < CFG.loads; i++) {
-  t0 = performance.now();
-  (await ProductionEnsemble.load(undefined, { threads: cores })).close();
-  reloadMs.push(performance.now() - t0);
-  t0 = performance.now();
-  ProductionEnsemble.loadSync(undefined, { threads: cores }).close();
-  reloadSyncMs.push(performance.now() - t0);
+const { binding } = await import(join(root, 'dist', 'binding.js'));
+
+// ---------------------------------------------------------------------------------------------
+// Model sets.
+
+function modelSet(name) {
+  if (name === 'default') {
+    return { name, description: '300 + 300 trees, forest of 100', dir: join(root, 'models', 'production'), fixtures: join(root, 'test', 'fixtures', 'production') };
+  }
+  if (name === 'large') {
+    const dir = join(cache, 'models-large');
+    const fixtures = join(dir, 'fixtures');
+    if (!existsSync(join(fixtures, 'reference.json'))) {
+      log('large set: training with tools/train_models.py --size large (about a minute) ...');
+      rmSync(dir, { recursive: true, force: true });
+      const r = spawnSync(join(root, '.venv', 'bin', 'python'), [join(root, 'tools', 'train_models.py'), '--size', 'large', '--out', dir, '--fixtures', fixtures], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+      if (r.status !== 0) throw new Error(`tools/train_models.py --size large failed (${r.status ?? r.signal})`);
+    }
+    return { name, description: '1000 + 1000 trees, forest of 300', dir, fixtures };
+  }
+  throw new Error(`unknown model set '${name}' (default, large)`);
 }
-const ens1 = await ProductionEnsemble.load(undefined, { threads: 1 });
-const info = ens.getModelInfo();
+
+function readRows(fixtures) {
+  const raw = readFileSync(join(fixtures, 'inputs.f64'));
+  const x = new Float64Array(raw.length / 8);
+  new Uint8Array(x.buffer).set(raw);
+  const reference = JSON.parse(readFileSync(join(fixtures, 'reference.json'), 'utf8'));
+  const up = (v, stride = 1, col = 0) => Float64Array.from({ length: x.length / NF }, (_, i) => v[i * stride + col]);
+  const ref = {
+    ensemble: up(reference.ensemble.f64),
+    lightgbm: up(reference.lightgbm.f64),
+    xgboost: up(reference.xgboost.f64),
+    random_forest: up(reference.random_forest.f64, 2, 1),
+  };
+  return { x, rows: x.length / NF, ref };
+}
 
 // ---------------------------------------------------------------------------------------------
-// Rows, correctness against the libraries' reference predictions.
-
-const fixtures = join(root, 'test', 'fixtures', 'production');
-const raw = readFileSync(join(fixtures, 'inputs.f64'));
-const x = new Float64Array(raw.length / 8);
-new Uint8Array(x.buffer).set(raw);
-const nRows = x.length / NF;
-const rowViews = Array.from({ length: nRows }, (_, i) => x.subarray(i * NF, (i + 1) * NF));
-const reference = JSON.parse(readFileSync(join(fixtures, 'reference.json'), 'utf8'));
-const maxDiff = (got, want, stride = 1, col = 0) => {
-  let m = 0;
-  for (let i = 0; i < want.length; i++) m = Math.max(m, Math.abs(got[i * stride + col] - want[i]));
-  return m;
-};
-const one = new Float64Array(nRows);
-for (let i = 0; i < nRows; i++) one[i] = ens.predictOne(rowViews[i]);
-const correctness = {
-  ensemble: maxDiff(ens.predictProba(x), reference.ensemble.f64),
-  ensembleThreads1: maxDiff(ens1.predictProba(x), reference.ensemble.f64),
-  ensembleAsync: maxDiff(await ens.predictProbaAsync(x), reference.ensemble.f64),
-  ensemblePredictOne: maxDiff(one, reference.ensemble.f64),
-  lightgbm: maxDiff(ens.models.lightgbm.predictProba(x), reference.lightgbm.f64),
-  xgboost: maxDiff(ens.models.xgboost.predictProba(x), reference.xgboost.f64),
-  randomForest: maxDiff(ens.models.randomForest.predictProba(x), reference.random_forest.f64, 2, 1),
-};
-log(`max |difference| from the libraries' reference: ${JSON.stringify(correctness)}`);
-
-// ---------------------------------------------------------------------------------------------
-// Measurement helpers.
+// Measurement helpers (the package; the peers measure themselves the same way).
 
 const now = process.hrtime.bigint;
 function summarize(ns, calls, loopNs) {
@@ -102,19 +92,16 @@ function summarize(ns, calls, loopNs) {
   const q = (p) => ns[Math.min(ns.length - 1, Math.max(0, Math.ceil(p * ns.length) - 1))] / 1e3;
   const mid = ns.length >> 1;
   const median = (ns.length % 2 ? ns[mid] : (ns[mid - 1] + ns[mid]) / 2) / 1e3;
-  const out = { calls, medianUs: round(median), p99Us: round(q(0.99)), minUs: round(ns[0] / 1e3) };
-  if (loopNs !== undefined) out.meanUs = round(loopNs / calls / 1e3);
-  return out;
+  return { calls, medianUs: round(median), p99Us: round(q(0.99)), minUs: round(ns[0] / 1e3), meanUs: round(loopNs / calls / 1e3) };
 }
-const round = (v, d = 3) => Number(v.toFixed(d));
+const median = (v) => [...v].sort((a, b) => a - b)[v.length >> 1];
 
-/** Per-call latency of fn(row) over `calls` rows cycled from the inputs, after warm-up. */
-function latency(fn, calls = CFG.calls) {
-  for (let i = 0; i < CFG.warmup; i++) fn(rowViews[i % nRows]);
+function latency(fn, views, calls = CFG.calls) {
+  for (let i = 0; i < CFG.warmup; i++) fn(views[i % views.length]);
   const ns = new Float64Array(calls);
   const start = now();
   for (let i = 0; i < calls; i++) {
-    const r = rowViews[i % nRows];
+    const r = views[i % views.length];
     const t = now();
     fn(r);
     ns[i] = Number(now() - t);
@@ -122,12 +109,12 @@ function latency(fn, calls = CFG.calls) {
   return summarize(ns, calls, Number(now() - start));
 }
 
-async function asyncLatency(fn, calls = CFG.asyncCalls) {
-  for (let i = 0; i < Math.min(CFG.warmup, 500); i++) await fn(rowViews[i % nRows]);
+async function asyncLatency(fn, views, calls = CFG.asyncCalls) {
+  for (let i = 0; i < Math.min(CFG.warmup, 500); i++) await fn(views[i % views.length]);
   const ns = new Float64Array(calls);
   const start = now();
   for (let i = 0; i < calls; i++) {
-    const r = rowViews[i % nRows];
+    const r = views[i % views.length];
     const t = now();
     await fn(r);
     ns[i] = Number(now() - t);
@@ -135,23 +122,21 @@ async function asyncLatency(fn, calls = CFG.asyncCalls) {
   return summarize(ns, calls, Number(now() - start));
 }
 
-/** `total` one-row calls with `depth` of them in flight at any time. */
-async function inFlight(fn, total = CFG.inflightCalls, depth = IN_FLIGHT) {
+async function inFlight(fn, views, total = CFG.inflightCalls) {
   const run = async (n) => {
     let next = 0;
     const worker = async () => {
-      while (next < n) await fn(rowViews[next++ % nRows]);
+      while (next < n) await fn(views[next++ % views.length]);
     };
-    await Promise.all(Array.from({ length: depth }, worker));
+    await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
   };
-  await run(Math.ceil(total / 10)); // warm-up
+  await run(Math.ceil(total / 10));
   const start = now();
   await run(total);
   const s = Number(now() - start) / 1e9;
-  return { calls: total, inFlight: depth, seconds: round(s, 6), callsPerSecond: round(total / s, 1), usPerCall: round((s / total) * 1e6) };
+  return { calls: total, inFlight: IN_FLIGHT, seconds: round(s, 6), callsPerSecond: round(total / s, 1), usPerCall: round((s / total) * 1e6) };
 }
 
-/** Median seconds of fn(matrix) over repeats within the time budget. */
 function batch(fn, m, rows, threads) {
   fn(m.subarray(0, Math.min(rows, 1000) * NF));
   const secs = [];
@@ -170,117 +155,291 @@ function batch(fn, m, rows, threads) {
   return { rows, threads, reps: secs.length, medianSeconds: round(med, 6), minSeconds: round(secs[0], 6), rowsPerSecond: round(rows / med, 1) };
 }
 
-function tile(rows) {
+function tile(x, rows) {
   const out = new Float64Array(rows * NF);
   for (let off = 0; off < out.length; off += x.length) out.set(x.subarray(0, Math.min(x.length, out.length - off)), off);
   return out;
 }
 
-// ---------------------------------------------------------------------------------------------
-// The package.
-
-const pkg = {
-  load: {
-    firstMs: round(firstLoadMs), reloadMedianMs: round(median(reloadMs)), reloadSyncMedianMs: round(median(reloadSyncMs)),
-    rssMiB: { start: round(rssStart / MiB, 1), afterImport: round(rssImported / MiB, 1), afterLoad: round(rssLoaded / MiB, 1) },
-  },
-  maxAbsDiffFromReference: correctness,
-  timerOverhead: latency(() => {}),
-  singleRow: {},
-  async: {},
-  batch: [],
-  models: { lightgbm: { batch: [] }, xgboost: { batch: [] }, randomForest: { batch: [] } },
+const maxDiff = (got, want) => {
+  let m = 0;
+  for (let i = 0; i < want.length; i++) m = Math.max(m, Math.abs(got[i] - want[i]));
+  return m;
 };
-function median(v) {
-  const s = [...v].sort((a, b) => a - b);
-  return s[s.length >> 1];
+
+// ---------------------------------------------------------------------------------------------
+// The peers in child processes.
+
+function runPython(set) {
+  if (!opts.python) return { skipped: '--no-python' };
+  const exe = join(root, '.venv', 'bin', 'python');
+  if (!existsSync(exe)) return { error: `${exe} not found (npm run setup:python)` };
+  log(`[${set.name}] python ensemble: bench/python/ensemble_peer.py ...`);
+  const r = spawnSync(exe, [join(root, 'bench', 'python', 'ensemble_peer.py'), '--models', set.dir,
+    '--inputs', join(set.fixtures, 'inputs.f64'), '--reference', join(set.fixtures, 'reference.json'),
+    '--sizes', CFG.sizes.join(','), ...(quick ? ['--quick'] : [])], {
+    cwd: root, encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return r.status === 0 ? JSON.parse(r.stdout) : { error: `ensemble_peer.py exit ${r.status ?? r.signal}` };
 }
 
-log('single row ...');
-pkg.singleRow.predictOne = latency((r) => ens.predictOne(r));
-pkg.singleRow.predictOneThreads1 = latency((r) => ens1.predictOne(r));
-pkg.singleRow.predictProba1Row = latency((r) => ens.predictProba(r));
-for (const [name, m] of Object.entries(ens.models)) pkg.models[name].predictOne = latency((r) => m.predictOne(r));
-log(`  predictOne median ${pkg.singleRow.predictOne.medianUs} us, p99 ${pkg.singleRow.predictOne.p99Us} us`);
+/** The C++ suite: the C APIs called directly (the floor) and the package's core without Node. */
+function runNative(set) {
+  if (!opts.native) return { skipped: '--no-native' };
+  log(`[${set.name}] C++ suite (C API floor): bench/cpp/run.mjs ...`);
+  const out = join(cache, `native-${set.name}${quick ? '-quick' : ''}.json`);
+  mkdirSync(cache, { recursive: true });
+  const r = spawnSync(process.execPath, [join(root, 'bench', 'cpp', 'run.mjs'), `--models=${set.dir}`, `--out=${out}`, ...(quick ? ['--quick'] : [])], {
+    cwd: root, stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  if (r.status !== 0) return { error: `bench/cpp/run.mjs exit ${r.status ?? r.signal} (needs cmake and libbenchmark-dev)` };
+  const json = JSON.parse(readFileSync(out, 'utf8'));
+  // name: "<who>/<model>/<what>[/rows:N/threads:T]/min_time:.../real_time"
+  const items = json.benchmarks.filter((b) => b.run_type === 'iteration').map((b) => {
+    const parts = b.name.split('/');
+    const field = (k) => Number(parts.find((p) => p.startsWith(`${k}:`))?.slice(k.length + 1) ?? NaN);
+    return { who: parts[0], model: parts[1], what: parts[2], rows: field('rows'), threads: field('threads'), nsPerRow: b['ns/row'], rowsPerSecond: b['rows/s'] };
+  });
+  const one = (who, model, what) => items.find((i) => i.who === who && i.model === model && i.what === what && Number.isNaN(i.rows));
+  const us = (i) => (i ? round(i.nsPerRow / 1e3) : null);
+  const floorRow = {
+    lightgbm: us(one('floor', 'lightgbm', 'SingleRowFast')),
+    xgboost: Math.min(...['PredictFromDense', 'PredictFromDense_proxy'].map((w) => us(one('floor', 'xgboost', w)) ?? Infinity)),
+    randomForest: us(one('floor', 'random_forest', 'engine')),
+  };
+  const batches = (who, model, what) => items.filter((i) => i.who === who && i.model === model && i.what === what && !Number.isNaN(i.rows))
+    .map((i) => ({ rows: i.rows, threads: i.threads, rowsPerSecond: round(i.rowsPerSecond, 1) }));
+  return {
+    file: relative(root, out),
+    context: { libraryBuildType: json.context.library_build_type, checks: Object.fromEntries(Object.entries(json.context).filter(([k]) => k.startsWith('max_abs_diff'))) },
+    floor: {
+      singleRowUs: { ...floorRow, sumOfBest: round(floorRow.lightgbm + floorRow.xgboost + floorRow.randomForest), ensembleInTurn: us(one('floor', 'ensemble', 'three_floors')) },
+      batch: batches('floor', 'ensemble', 'three_floors'),
+      models: { lightgbm: batches('floor', 'lightgbm', 'PredictForMat'), xgboost: batches('floor', 'xgboost', 'PredictFromDense'), randomForest: batches('floor', 'random_forest', 'engine') },
+    },
+    core: {
+      singleRowUs: { ensemble: us(one('package', 'ensemble', 'PredictOne')), lightgbm: us(one('package', 'lightgbm', 'PredictModelOne')), xgboost: us(one('package', 'xgboost', 'PredictModelOne')), randomForest: us(one('package', 'random_forest', 'PredictModelOne')) },
+      batch: batches('package', 'ensemble', 'PredictProba'),
+    },
+  };
+}
 
-log('async ...');
-pkg.async.latency1Row = await asyncLatency((r) => ens.predictProbaAsync(r));
-pkg.async.overheadUs = round(pkg.async.latency1Row.medianUs - pkg.singleRow.predictProba1Row.medianUs);
-pkg.async.inFlight64 = await inFlight((r) => ens.predictProbaAsync(r));
-log(`  async 1 row median ${pkg.async.latency1Row.medianUs} us; 64 in flight ${pkg.async.inFlight64.callsPerSecond} calls/s`);
+async function runOnnx(set, data) {
+  if (!opts.onnx) return { skipped: '--no-onnx' };
+  log(`[${set.name}] onnxruntime-node ...`);
+  try {
+    const { runOnnxPeer } = await import('./peers/onnxruntime.mjs');
+    return await runOnnxPeer({ root, modelDir: set.dir, x: data.x, nf: NF, rows: data.rows, cfg: CFG, cores, reference: data.ref, log });
+  } catch (e) {
+    return { error: String(e?.stack ?? e) };
+  }
+}
 
-const big = tile(Math.max(...CFG.sizes));
-for (const rows of CFG.sizes) {
-  const m = big.subarray(0, rows * NF);
-  for (const [threads, e] of cores > 1 ? [[1, ens1], [cores, ens]] : [[1, ens1]]) {
-    const r = batch((v) => e.predictProba(v), m, rows, threads);
-    pkg.batch.push(r);
-    log(`batch ${rows} rows, ${threads} thread(s): ${r.rowsPerSecond.toFixed(0)} rows/s (${r.reps} reps)`);
-    for (const [name, model] of Object.entries(e.models)) {
-      pkg.models[name].batch.push(batch((v) => model.predictProba(v), m, rows, threads));
+// ---------------------------------------------------------------------------------------------
+// The package, in this process.
+
+async function runPackage(set, data) {
+  log(`[${set.name}] production-ensemble ...`);
+  const { x, rows: nRows, ref } = data;
+  const views = Array.from({ length: nRows }, (_, i) => x.subarray(i * NF, (i + 1) * NF));
+  const rssStart = process.memoryUsage().rss;
+  let t0 = performance.now();
+  const ens = await ProductionEnsemble.load(set.dir, { threads: cores });
+  const firstLoadMs = performance.now() - t0;
+  const rssLoaded = process.memoryUsage().rss;
+  const reloads = [];
+  for (let i = 0; i < CFG.loads; i++) {
+    t0 = performance.now();
+    ProductionEnsemble.loadSync(set.dir, { threads: cores }).close();
+    reloads.push(performance.now() - t0);
+  }
+  const ens1 = await ProductionEnsemble.load(set.dir, { threads: 1 });
+  const lib = await ProductionEnsemble.load(set.dir, { threads: cores, scorer: 'library' });
+  const lib1 = await ProductionEnsemble.load(set.dir, { threads: 1, scorer: 'library' });
+  const info = ens.getModelInfo();
+
+  const one = Float64Array.from(views, (r) => ens.predictOne(r));
+  const correctness = {
+    ensemble: maxDiff(ens.predictProba(x), ref.ensemble),
+    ensembleAsync: maxDiff(await ens.predictProbaAsync(x), ref.ensemble),
+    ensemblePredictOne: maxDiff(one, ref.ensemble),
+    ensembleLibraryScorer: maxDiff(lib.predictProba(x), ref.ensemble),
+    lightgbm: maxDiff(ens.models.lightgbm.predictProba(x), ref.lightgbm),
+    xgboost: maxDiff(ens.models.xgboost.predictProba(x), ref.xgboost),
+    randomForest: maxDiff(ens.models.randomForest.predictProba(x).filter((_, i) => i % 2 === 1), ref.random_forest),
+  };
+  log(`  max |difference| from the libraries' reference: ${JSON.stringify(correctness)}`);
+  const nodes = {
+    ensemble: ens.nodesVisited(x) / nRows,
+    lightgbm: ens.models.lightgbm.nodesVisited(x) / nRows,
+    xgboost: ens.models.xgboost.nodesVisited(x) / nRows,
+    randomForest: ens.models.randomForest.nodesVisited(x) / nRows,
+  };
+
+  const addon = binding().addon;
+  const pkg = {
+    scorers: { lightgbm: info.models.lightgbm.scorer, xgboost: info.models.xgboost.scorer },
+    load: { firstMs: round(firstLoadMs), reloadSyncMedianMs: round(median(reloads)), rssMiBAfterLoad: round(rssLoaded / MiB, 1), rssMiBGrowth: round((rssLoaded - rssStart) / MiB, 1) },
+    maxAbsDiffFromReference: correctness,
+    nodesVisitedPerRow: Object.fromEntries(Object.entries(nodes).map(([k, v]) => [k, round(v, 1)])),
+    timerOverhead: latency(() => {}, views),
+    emptyNativeCall: latency((r) => addon.emptyCall(r, 0), views),
+    singleRow: {},
+    async: {},
+    batch: [],
+    models: { lightgbm: { batch: [] }, xgboost: { batch: [] }, randomForest: { batch: [] } },
+    libraryScorer: { singleRow: {}, batch: [], models: { lightgbm: {}, xgboost: {} } },
+  };
+  pkg.singleRow.predictOne = latency((r) => ens.predictOne(r), views);
+  pkg.singleRow.predictProba1Row = latency((r) => ens.predictProba(r), views);
+  pkg.singleRow.predictModels1Row = latency((r) => ens.predictModels(r), views);
+  for (const [name, m] of Object.entries(ens.models)) pkg.models[name].predictOne = latency((r) => m.predictOne(r), views);
+  pkg.libraryScorer.singleRow.predictOne = latency((r) => lib.predictOne(r), views);
+  for (const name of ['lightgbm', 'xgboost']) pkg.libraryScorer.models[name].predictOne = latency((r) => lib.models[name].predictOne(r), views);
+  log(`  predictOne median ${pkg.singleRow.predictOne.medianUs} us (library scorer ${pkg.libraryScorer.singleRow.predictOne.medianUs} us)`);
+
+  pkg.async.latency1Row = await asyncLatency((r) => ens.predictProbaAsync(r), views);
+  pkg.async.overheadUs = round(pkg.async.latency1Row.medianUs - pkg.singleRow.predictProba1Row.medianUs);
+  pkg.async.inFlight64 = await inFlight((r) => ens.predictProbaAsync(r), views);
+  const two = Array.from({ length: nRows - 1 }, (_, i) => x.subarray(i * NF, (i + 2) * NF));
+  pkg.async.latency2RowsThreadPool = await asyncLatency((r) => ens.predictProbaAsync(r), two);
+  pkg.async.poolHopUs = round(pkg.async.latency2RowsThreadPool.medianUs - latency((r) => ens.predictProba(r), two).medianUs);
+  pkg.async.inFlight64TwoRowCalls = await inFlight((r) => ens.predictProbaAsync(r), two);
+  log(`  async 1 row median ${pkg.async.latency1Row.medianUs} us; 64 in flight ${pkg.async.inFlight64.callsPerSecond} calls/s`);
+
+  const big = tile(x, Math.max(...CFG.sizes));
+  for (const rows of CFG.sizes) {
+    const m = big.subarray(0, rows * NF);
+    for (const [threads, e, l] of cores > 1 ? [[1, ens1, lib1], [cores, ens, lib]] : [[1, ens1, lib1]]) {
+      const r = batch((v) => e.predictProba(v), m, rows, threads);
+      pkg.batch.push(r);
+      log(`  batch ${rows} rows, ${threads} thread(s): ${r.rowsPerSecond.toFixed(0)} rows/s`);
+      for (const [name, model] of Object.entries(e.models)) pkg.models[name].batch.push(batch((v) => model.predictProba(v), m, rows, threads));
+      pkg.libraryScorer.batch.push(batch((v) => l.predictProba(v), m, rows, threads));
     }
   }
+  pkg.rssMiBAtEnd = round(process.memoryUsage().rss / MiB, 1);
+  for (const e of [ens, ens1, lib, lib1]) e.close();
+  return { pkg, info };
 }
-pkg.rssMiBAtEnd = round(process.memoryUsage().rss / MiB, 1);
-ens.close();
-ens1.close();
 
 // ---------------------------------------------------------------------------------------------
-// Table: ratios to the Python ensemble (> 1 means this package is better).
+// Tables and the summary the plot reads.
 
-const table = [];
-const py = python && !python.error ? python : null;
-const pyModel = { lightgbm: 'lightgbm', xgboost: 'xgboost', randomForest: 'random_forest' };
-const add = (what, unit, ours, theirs, higherIsBetter) => {
-  const ratio = ours && theirs ? (higherIsBetter ? ours / theirs : theirs / ours) : null;
-  table.push({ what, unit, package: ours, python: theirs ?? null, ratio: ratio === null ? null : round(ratio, 2) });
-};
-add('load (first, incl. dlopen)', 'ms', pkg.load.firstMs, py && py.load.seconds * 1e3, false);
-add('RSS after load', 'MiB', pkg.load.rssMiB.afterLoad, py && py.load.rssMiB.afterLoad, false);
-add('ensemble predictOne median', 'us', pkg.singleRow.predictOne.medianUs, py?.singleRow.ensemble.medianUs, false);
-add('ensemble predictOne p99', 'us', pkg.singleRow.predictOne.p99Us, py?.singleRow.ensemble.p99Us, false);
-add('ensemble predictProbaAsync 1 row median', 'us', pkg.async.latency1Row.medianUs, py?.singleRow.ensemble.medianUs, false);
-add('ensemble async, 64 in flight', 'calls/s', pkg.async.inFlight64.callsPerSecond, py && 1e6 / py.singleRow.ensemble.meanUs, true);
-for (const r of pkg.batch) {
-  const p = py?.batch.find((b) => b.rows === r.rows && b.threads === r.threads);
-  add(`ensemble batch ${r.rows} rows, ${r.threads} thr`, 'rows/s', r.rowsPerSecond, p?.rowsPerSecond, true);
-}
-for (const [name, m] of Object.entries(pkg.models)) {
-  const pn = pyModel[name];
-  add(`${name} predictOne median`, 'us', m.predictOne.medianUs, py?.singleRow[pn].medianUs, false);
-  for (const r of m.batch) {
-    const p = py?.batch.find((b) => b.rows === r.rows && b.threads === r.threads);
-    add(`${name} batch ${r.rows} rows, ${r.threads} thr`, 'rows/s', r.rowsPerSecond, p?.perModelRowsPerSecond[pn], true);
+function tableFor(pkg, python, native, onnx) {
+  const py = python && !python.error && !python.skipped ? python : null;
+  const nat = native && !native.error && !native.skipped ? native : null;
+  const ox = onnx && !onnx.error && !onnx.skipped ? onnx : null;
+  const rows = [];
+  const add = (what, unit, v, higherIsBetter) => {
+    const ratio = (theirs) => (v.package && theirs ? round(higherIsBetter ? v.package / theirs : theirs / v.package, 2) : null);
+    rows.push({ what, unit, ...v, vsPython: ratio(v.python), vsCApi: ratio(v.cApi), vsOnnx: ratio(v.onnx) });
+  };
+  add('ensemble single row, median', 'us', {
+    package: pkg.singleRow.predictOne.medianUs, cppCore: nat?.core.singleRowUs.ensemble, libraryScorer: pkg.libraryScorer.singleRow.predictOne.medianUs,
+    cApi: nat?.floor.singleRowUs.sumOfBest, onnx: ox?.singleRow?.ensemble?.medianUs, python: py?.singleRow.ensemble.medianUs,
+  }, false);
+  add('ensemble single row, p99', 'us', { package: pkg.singleRow.predictOne.p99Us, libraryScorer: pkg.libraryScorer.singleRow.predictOne.p99Us, onnx: ox?.singleRow?.ensemble?.p99Us, python: py?.singleRow.ensemble.p99Us }, false);
+  add('ensemble predictProbaAsync, 1 row, median', 'us', { package: pkg.async.latency1Row.medianUs, onnx: ox?.async?.latency1Row?.medianUs ?? ox?.singleRow?.ensemble?.medianUs }, false);
+  add('ensemble async, 64 calls in flight', 'calls/s', { package: pkg.async.inFlight64.callsPerSecond, onnx: ox?.async?.inFlight64?.callsPerSecond }, true);
+  for (const r of pkg.batch) {
+    const find = (list) => list?.find((b) => b.rows === r.rows && b.threads === r.threads)?.rowsPerSecond;
+    add(`ensemble batch ${r.rows.toLocaleString('en-US')} rows, ${r.threads} thread(s)`, 'rows/s', {
+      package: r.rowsPerSecond, cppCore: find(nat?.core.batch), libraryScorer: find(pkg.libraryScorer.batch),
+      cApi: find(nat?.floor.batch), onnx: find(ox?.batch), python: find(py?.batch),
+    }, true);
   }
+  const pyName = { lightgbm: 'lightgbm', xgboost: 'xgboost', randomForest: 'random_forest' };
+  for (const [name, m] of Object.entries(pkg.models)) {
+    add(`${name} single row, median`, 'us', {
+      package: m.predictOne.medianUs, cppCore: nat?.core.singleRowUs[name], libraryScorer: pkg.libraryScorer.models[name]?.predictOne?.medianUs,
+      cApi: nat?.floor.singleRowUs[name], onnx: ox?.models?.[pyName[name]]?.predictOne?.medianUs, python: py?.singleRow[pyName[name]]?.medianUs,
+    }, false);
+    const top = m.batch.filter((b) => b.threads === cores).at(-1);
+    if (top) {
+      add(`${name} batch ${top.rows.toLocaleString('en-US')} rows, ${top.threads} thread(s)`, 'rows/s', {
+        package: top.rowsPerSecond, cApi: nat?.floor.models[name]?.find((b) => b.rows === top.rows && b.threads === top.threads)?.rowsPerSecond,
+        onnx: ox?.models?.[pyName[name]]?.batch?.find?.((b) => b.rows === top.rows && b.threads === top.threads)?.rowsPerSecond,
+        python: py?.batch.find((b) => b.rows === top.rows && b.threads === top.threads)?.perModelRowsPerSecond?.[pyName[name]],
+      }, true);
+    }
+  }
+  add('load (first, incl. dlopen and self-check)', 'ms', { package: pkg.load.firstMs, onnx: ox?.load?.ms ?? ox?.load?.totalMs, python: py && py.load.seconds * 1e3 }, false);
+  add('empty native call (typed array + number)', 'us', { package: pkg.emptyNativeCall.medianUs }, false);
+  return rows;
 }
 
-const fmt = (v) => (v === null || v === undefined ? '-' : v >= 1e5 ? v.toExponential(3) : String(round(v, v < 10 ? 3 : 1)));
-const header = ['measurement', 'unit', 'production-ensemble', 'python', 'ratio'];
-const lines = table.map((r) => [r.what, r.unit, fmt(r.package), fmt(r.python), r.ratio === null ? '-' : `${r.ratio}x`]);
-const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-const print = (cells) => console.log(cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
-print(header);
-print(widths.map((w) => '-'.repeat(w)));
-lines.forEach(print);
-console.log('ratio: how many times better this package is than the Python ensemble (latency: python/package; rows/s: package/python).');
-console.log('per-model python batch rows/s: each model\'s share of the ensemble call; python single row is 1 thread.');
+function summaryFor(pkg, python, native, onnx) {
+  const ok = (p) => p && !p.error && !p.skipped;
+  const out = [{ contender: 'production-ensemble', singleRowUs: pkg.singleRow.predictOne.medianUs, batch: pkg.batch }];
+  out.push({ contender: 'production-ensemble (library scorer)', singleRowUs: pkg.libraryScorer.singleRow.predictOne.medianUs, batch: pkg.libraryScorer.batch });
+  if (ok(native)) out.push({ contender: 'C APIs from C++', singleRowUs: native.floor.singleRowUs.sumOfBest, batch: native.floor.batch });
+  if (ok(onnx)) out.push({ contender: 'onnxruntime-node', singleRowUs: onnx.singleRow?.ensemble?.medianUs, batch: onnx.batch ?? [] });
+  if (ok(python)) out.push({ contender: 'Python ensemble', singleRowUs: python.singleRow.ensemble.medianUs, batch: python.batch });
+  return out;
+}
 
-const date = new Date().toISOString();
+function printTable(set, rows) {
+  const fmt = (v) => (v === null || v === undefined ? '-' : v >= 1e5 ? v.toExponential(3) : String(round(v, v < 10 ? 3 : 1)));
+  const header = ['measurement', 'unit', 'package', 'C++ core', 'lib scorer', 'C APIs', 'onnxruntime', 'python', 'vs python', 'vs C APIs'];
+  const lines = rows.map((r) => [r.what, r.unit, fmt(r.package), fmt(r.cppCore), fmt(r.libraryScorer), fmt(r.cApi), fmt(r.onnx), fmt(r.python),
+    r.vsPython === null ? '-' : `${r.vsPython}x`, r.vsCApi === null ? '-' : `${r.vsCApi}x`]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const print = (cells) => console.log(cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
+  console.log(`\n== ${set.name} ensemble (${set.description}), ${relative(root, set.dir) || set.dir}`);
+  print(header);
+  print(widths.map((w) => '-'.repeat(w)));
+  lines.forEach(print);
+}
+
+// ---------------------------------------------------------------------------------------------
+
 const results = {
-  date,
+  date: new Date().toISOString(),
   quick,
-  command: `node bench/js/ensemble.bench.mjs${quick ? ' --quick' : ''}`,
+  command: `node bench/js/ensemble.bench.mjs${process.argv.length > 2 ? ` ${process.argv.slice(2).join(' ')}` : ''}`,
   machine: { cpu: cpus()[0]?.model, cores, platform: `${platform()} ${release()}`, node: process.versions.node },
-  versions: info.versions,
-  models: { directory: info.directory, lightgbmTrees: info.models.lightgbm.numTrees, xgboostTrees: info.models.xgboost.numTrees, forestTrees: info.models.randomForest.numTrees, forestNodes: info.models.randomForest.numNodes },
-  inputs: { file: 'test/fixtures/production/inputs.f64', rows: nRows, tiledTo: CFG.sizes },
   config: { ...CFG, inFlight: IN_FLIGHT },
-  package: pkg,
-  python,
-  table,
+  sets: [],
 };
-const outDir = join(root, 'bench', 'results');
-mkdirSync(outDir, { recursive: true });
-const outFile = join(outDir, `ensemble-${date.slice(0, 10)}${quick ? '-quick' : ''}.json`);
-writeFileSync(outFile, `${JSON.stringify(results, null, 2)}\n`);
-console.log(`wrote ${outFile}`);
+for (const name of sets) {
+  const set = modelSet(name);
+  const data = readRows(set.fixtures);
+  // Peers first, each alone on the machine; the package last, in this process.
+  const python = runPython(set);
+  const native = runNative(set);
+  const onnx = await runOnnx(set, data);
+  for (const [who, r] of [['python', python], ['native', native], ['onnx', onnx]]) if (r.error) log(`[${set.name}] ${who} failed: ${r.error}`);
+  const { pkg, info } = await runPackage(set, data);
+  const table = tableFor(pkg, python, native, onnx);
+  const entry = {
+    name: set.name, description: set.description, directory: set.dir, cores,
+    inputs: { file: relative(root, join(set.fixtures, 'inputs.f64')) || join(set.fixtures, 'inputs.f64'), rows: data.rows, tiledTo: CFG.sizes },
+    versions: info.versions,
+    models: { lightgbmTrees: info.models.lightgbm.numTrees, xgboostTrees: info.models.xgboost.numTrees, forestTrees: info.models.randomForest.numTrees, forestNodes: info.models.randomForest.numNodes },
+    package: pkg, python, native, onnx, table, summary: summaryFor(pkg, python, native, onnx),
+  };
+  // The lower bound: the nodes a row must visit, and what each contender spends per node.
+  const perNode = (us) => (us ? round((us * 1e3) / pkg.nodesVisitedPerRow.ensemble, 2) : null);
+  entry.workBound = {
+    nodesPerRow: pkg.nodesVisitedPerRow,
+    nsPerNode: Object.fromEntries(entry.summary.map((c) => {
+      const top = c.batch.filter((b) => b.threads === 1).at(-1);
+      return [c.contender, { singleRow: perNode(c.singleRowUs), batch1Thread: top ? perNode(1e6 / top.rowsPerSecond) : null }];
+    })),
+  };
+  results.sets.push(entry);
+  printTable(set, table);
+  console.log(`nodes visited per row: ${JSON.stringify(pkg.nodesVisitedPerRow)}; ns per node: ${JSON.stringify(entry.workBound.nsPerNode)}`);
+}
+results.seconds = round((performance.now() - started) / 1e3, 1);
+console.log('\nratios: how many times better this package is (latency: theirs/ours; rows/s: ours/theirs). C APIs: LightGBM + XGBoost called from C++, the forest by the engine (scikit-learn has no C API); single row = the sum of the three fastest single-row calls.');
+
+const out = opts.out ? resolve(opts.out) : join(root, 'bench', 'results', `ensemble-${results.date.slice(0, 10)}${quick ? '-quick' : ''}.json`);
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+console.log(`wrote ${relative(root, out) || out} in ${results.seconds} s`);
+if (!quick && !opts.out) {
+  const r = spawnSync(process.execPath, [join(root, 'bench', 'js', 'plot.mjs'), out], { stdio: 'inherit' });
+  if (r.status !== 0) log('plot failed');
+}
