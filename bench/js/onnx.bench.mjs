@@ -1,14 +1,17 @@
 // The onnxruntime-node peer on its own: the rows and the libraries' reference predictions of
 // test/fixtures/production (as ensemble.bench.mjs loads them), runOnnxPeer, a short summary on
 // stdout and the whole result in bench/results/onnx-<date>[-quick].json.
-// Usage: node bench/js/onnx.bench.mjs [--quick] [--model-dir DIR] [--fixtures DIR]
+// Usage: node bench/js/onnx.bench.mjs [--quick] [--model-dir DIR] [--fixtures DIR] [--sizes N,N,...]
 //   --model-dir: another model directory of the same layout (tools/train_models.py --out DIR);
-//   --fixtures: its inputs.f64 + reference.json (train_models.py --fixtures DIR). Without
-//   references for the models' own files, the exactness checks are skipped and the result says so.
+//   --fixtures: the rows (inputs.f64) and, when made for the same model files, the libraries'
+//   predictions (reference.json); for other model files bench/python/library_reference.py
+//   computes the libraries' predictions on those rows; --sizes: batch sizes instead of the
+//   default 100,10000[,1000000] (a large ensemble scores ~10,000 rows/s: 1,000,000 rows take minutes).
 // Needs `node bench/setup.mjs` once (onnxruntime-node in bench/, the converters in .venv).
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, platform, release } from 'node:os';
+import { availableParallelism, cpus, platform, release, tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { runOnnxPeer } from './peers/onnxruntime.mjs';
 
@@ -28,6 +31,9 @@ const cores = availableParallelism();
 const CFG = quick
   ? { calls: 2_000, warmup: 500, asyncCalls: 1_000, inflightCalls: 5_000, sizes: [100, 10_000], budget: 0.3, loads: 3 }
   : { calls: 20_000, warmup: 2_000, asyncCalls: 5_000, inflightCalls: 50_000, sizes: [100, 10_000, 1_000_000], budget: 1.0, loads: 5 };
+const sizes = argv.includes('--sizes') ? argv[argv.indexOf('--sizes') + 1].split(',').map(Number) : null;
+if (sizes && !sizes.every((n) => Number.isInteger(n) && n > 0)) throw new Error('--sizes takes positive integers: --sizes 100,10000');
+if (sizes) CFG.sizes = sizes;
 const NF = 12;
 const log = (msg) => process.stderr.write(`${msg}\n`);
 
@@ -35,22 +41,50 @@ const raw = readFileSync(join(fixtures, 'inputs.f64'));
 const x = new Float64Array(raw.length / 8);
 new Uint8Array(x.buffer).set(raw);
 const rows = x.length / NF;
-const ref = JSON.parse(readFileSync(join(fixtures, 'reference.json'), 'utf8'));
-const sha = (f) => createHash('sha256').update(readFileSync(join(modelDir, f))).digest('hex');
+const fixtureRef = JSON.parse(readFileSync(join(fixtures, 'reference.json'), 'utf8'));
+const sha = (f) => createHash('sha256').update(readFileSync(f)).digest('hex');
 const files = { lightgbm: 'lightgbm.txt', xgboost: 'xgboost.json', random_forest: 'random_forest.forest' };
-const mismatched = Object.entries(files).filter(([k, f]) => ref.model_sha256?.[k] !== sha(f)).map(([, f]) => f);
+const matches = Object.entries(files).every(([k, f]) => fixtureRef.model_sha256?.[k] === sha(join(modelDir, f)));
+let ref = fixtureRef;
+let groups = fixtureRef.groups;
+let referenceNote = `${join(fixtures, 'reference.json')} (the libraries' predictions for these model files)`;
+if (!matches) {
+  // Other models than the fixtures': the libraries' own predictions on the same rows, computed
+  // (and cached) by bench/python/library_reference.py. The fixture's threshold groups target the
+  // bundled models' splits, so only the holdout/NaN/extreme groups are kept.
+  const dirKey = createHash('sha256').update(modelDir).digest('hex').slice(0, 12);
+  const out = join(tmpdir(), 'production-ensemble-bench', `reference-${dirKey}.json`);
+  log(`${modelDir} is not the fixtures' model: library predictions on the same rows -> ${out} ...`);
+  const r = spawnSync(join(root, '.venv', 'bin', 'python'), [join(root, 'bench', 'python', 'library_reference.py'), modelDir, join(fixtures, 'inputs.f64'), out], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.status !== 0) {
+    log(`library_reference.py exited ${r.status ?? r.signal}`);
+    process.exit(1);
+  }
+  ref = JSON.parse(readFileSync(out, 'utf8'));
+  groups = fixtureRef.groups?.filter((g) => !g.name.startsWith('thresholds_'));
+  referenceNote = `${out} (bench/python/library_reference.py: the libraries' predictions for ${modelDir} on ${join(fixtures, 'inputs.f64')})`;
+}
 const pick = (kind) => Object.fromEntries(['lightgbm', 'xgboost', 'random_forest', 'ensemble'].map((k) => [k, ref[k][kind]]));
-const referenceNote = mismatched.length
-  ? `${join(fixtures, 'reference.json')} was made for other model files (${mismatched.join(', ')} differ): exactness not measured`
-  : `${join(fixtures, 'reference.json')} (the libraries' predictions for these model files)`;
-if (mismatched.length) log(`warning: ${referenceNote}`);
 
+// The machine may be shared: CPU time other processes used during the run (Linux /proc), so a
+// reader can tell a quiet run from a disturbed one. Clock ticks are 1/100 s on Linux.
+function cpuTicks() {
+  try {
+    const all = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const busy = all[0] + all[1] + all[2] + all[5] + all[6] + all[7]; // user nice system irq softirq steal
+    const self = readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /, '').split(' ').map(Number);
+    return { busy, self: self[11] + self[12] + self[13] + self[14] }; // utime stime cutime cstime
+  } catch {
+    return null;
+  }
+}
+const cpuStart = cpuTicks();
 const started = performance.now();
 const onnx = await runOnnxPeer({
   root, modelDir, x, nf: NF, rows, cfg: CFG, cores, log,
-  reference: mismatched.length ? null : pick('f64'),
-  referenceF32: mismatched.length ? null : pick('f32'),
-  groups: ref.groups?.map(({ name, start, count }) => ({ name, start, count })),
+  reference: pick('f64'),
+  referenceF32: pick('f32'),
+  groups: groups?.map(({ name, start, count }) => ({ name, start, count })),
 });
 if (onnx.error) {
   log(`onnx peer failed: ${onnx.error}`);
@@ -81,13 +115,20 @@ for (const [m, v] of Object.entries(onnx.models)) {
 const w = [0, 1, 2].map((i) => Math.max(...lines.map((l) => l[i].length)));
 for (const l of lines) console.log(`${l[0].padEnd(w[0])}  ${l[1].padEnd(w[1])}  ${l[2].padStart(w[2])}`);
 
+const cpuEnd = cpuTicks();
+const wall = (performance.now() - started) / 1e3;
+const otherCpu = cpuStart && cpuEnd ? ((cpuEnd.busy - cpuStart.busy) - (cpuEnd.self - cpuStart.self)) / 100 : null;
+if (otherCpu !== null) console.log(`other processes used ${otherCpu.toFixed(1)} CPU-seconds during the ${wall.toFixed(0)} s run${otherCpu > 0.05 * wall ? ' (numbers may be disturbed)' : ''}`);
 const date = new Date().toISOString();
 const results = {
   date,
   quick,
   command: `node bench/js/onnx.bench.mjs${argv.length ? ` ${argv.join(' ')}` : ''}`,
-  seconds: Number(((performance.now() - started) / 1e3).toFixed(1)),
-  machine: { cpu: cpus()[0]?.model, cores, platform: `${platform()} ${release()}`, node: process.versions.node },
+  seconds: Number(wall.toFixed(1)),
+  machine: {
+    cpu: cpus()[0]?.model, cores, platform: `${platform()} ${release()}`, node: process.versions.node,
+    otherProcessesCpuSeconds: otherCpu === null ? null : Number(otherCpu.toFixed(1)),
+  },
   inputs: { file: join(fixtures, 'inputs.f64'), rows, tiledTo: CFG.sizes, reference: referenceNote },
   config: { ...CFG, inFlight: 64 },
   onnx,

@@ -172,10 +172,12 @@ def fix_lightgbm(model, booster) -> dict:
                 continue
             stats["splits"] += 1
             t = float(src["threshold"])
-            if features[i] != src["split_feature"] or values[i] != np.float32(t):
+            with np.errstate(over="ignore"):  # thresholds beyond FLT_MAX round to +-inf, as in the converter
+                t32 = np.float32(t)
+            if features[i] != src["split_feature"] or values[i] != t32:
                 raise SystemExit(f"LightGBM tree {tree_id}: ONNX node {onnx_id} does not match the dump")
-            down = np.float32(t)
-            if float(down) > t:
+            down = t32
+            if float(down) > t:  # (+inf above a huge threshold becomes FLT_MAX)
                 down = np.nextafter(down, np.float32(-np.inf))
                 values[i] = down
                 stats["thresholdsLowered"] += 1
