@@ -43,5 +43,5 @@ it('a file that is not a shared library', () => {
 
 it('an explicit path option overrides the environment', () => {
   const r = loadInChild(`pe.LightGBMModel.load(${lgbFile}, { lightgbmLib: '/also/missing.so' })`);
-  expect(r.message).toContain('the path given in the options: file not found');
+  expect(r.message).toContain('the path given in the options (/also/missing.so): file not found');
 });

@@ -68,7 +68,7 @@ std::vector<Candidate> Candidates(const LibrarySearch& search, const char* env_v
                                   const char* file) {
   std::vector<Candidate> out;
   if (!search.explicit_path.empty()) {
-    out.push_back({search.explicit_path, "the path given in the options", true});
+    out.push_back({search.explicit_path, "the path given in the options (" + search.explicit_path + ")", true});
     return out;
   }
   if (const char* env = std::getenv(env_var); env != nullptr && *env != '\0') {

@@ -350,7 +350,7 @@ TEST(PublicApiErrors, AMissingLibraryIsLibraryLoad) {
   pe::LoadOptions o = Options();
   o.lightgbm_library = "/nonexistent/lib_lightgbm.so";
   ExpectError([&] { pe::Ensemble::Load(kModels, o); }, "ERR_LIBRARY_LOAD",
-              "the path given in the options: file not found");
+              "the path given in the options (/nonexistent/lib_lightgbm.so): file not found");
 }
 
 TEST(PublicApiErrors, ACorruptModelFileIsRefusedNamingIt) {
