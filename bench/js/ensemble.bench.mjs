@@ -50,6 +50,9 @@ const { binding } = await import(join(root, 'dist', 'binding.js'));
 // ---------------------------------------------------------------------------------------------
 // Model sets.
 
+/** A path for the results: relative inside the repository, else as is. */
+const displayPath = (p) => (relative(root, p).startsWith('..') ? p : relative(root, p));
+
 function modelSet(name) {
   if (name === 'default') {
     return { name, description: '300 + 300 trees, forest of 100', dir: join(root, 'models', 'production'), fixtures: join(root, 'test', 'fixtures', 'production') };
@@ -80,7 +83,8 @@ function readRows(fixtures) {
     xgboost: up(reference.xgboost.f64),
     random_forest: up(reference.random_forest.f64),  // P(up) per row
   };
-  return { x, rows: x.length / NF, ref };
+  const refF32 = Object.fromEntries(['ensemble', 'lightgbm', 'xgboost', 'random_forest'].map((k) => [k, up(reference[k].f32)]));
+  return { x, rows: x.length / NF, ref, refF32 };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -229,10 +233,23 @@ async function runOnnx(set, data) {
   log(`[${set.name}] onnxruntime-node ...`);
   try {
     const { runOnnxPeer } = await import('./peers/onnxruntime.mjs');
-    return await runOnnxPeer({ root, modelDir: set.dir, x: data.x, nf: NF, rows: data.rows, cfg: CFG, cores, reference: data.ref, log });
+    return await runOnnxPeer({ root, modelDir: set.dir, x: data.x, nf: NF, rows: data.rows, cfg: CFG, cores, reference: data.ref, referenceF32: data.refF32, log });
   } catch (e) {
     return { error: String(e?.stack ?? e) };
   }
+}
+
+/** Load time and resident memory of the package alone, in a fresh Node process (this one holds the peers' sessions). */
+function packageMemory(set) {
+  const script = `const t0 = performance.now(); const before = process.memoryUsage().rss;
+    const { ProductionEnsemble } = await import(${JSON.stringify(join(root, 'dist', 'index.js'))});
+    const imported = process.memoryUsage().rss;
+    const e = await ProductionEnsemble.load(${JSON.stringify(set.dir)});
+    const ms = performance.now() - t0; e.predictOne(new Float64Array(12));
+    console.log(JSON.stringify({ rssMiBStart: before / 1048576, rssMiBAfterImport: imported / 1048576, rssMiBAfterLoad: process.memoryUsage().rss / 1048576, importAndLoadMs: ms }));`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  if (r.status !== 0) return { error: r.stderr.slice(0, 500) };
+  return Object.fromEntries(Object.entries(JSON.parse(r.stdout)).map(([k, v]) => [k, round(v, 1)]));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -242,11 +259,9 @@ async function runPackage(set, data) {
   log(`[${set.name}] production-ensemble ...`);
   const { x, rows: nRows, ref } = data;
   const views = Array.from({ length: nRows }, (_, i) => x.subarray(i * NF, (i + 1) * NF));
-  const rssStart = process.memoryUsage().rss;
   let t0 = performance.now();
   const ens = await ProductionEnsemble.load(set.dir, { threads: cores });
   const firstLoadMs = performance.now() - t0;
-  const rssLoaded = process.memoryUsage().rss;
   const reloads = [];
   for (let i = 0; i < CFG.loads; i++) {
     t0 = performance.now();
@@ -279,7 +294,7 @@ async function runPackage(set, data) {
   const addon = binding().addon;
   const pkg = {
     scorers: { lightgbm: info.models.lightgbm.scorer, xgboost: info.models.xgboost.scorer },
-    load: { firstMs: round(firstLoadMs), reloadSyncMedianMs: round(median(reloads)), rssMiBAfterLoad: round(rssLoaded / MiB, 1), rssMiBGrowth: round((rssLoaded - rssStart) / MiB, 1) },
+    load: { firstMs: round(firstLoadMs), reloadSyncMedianMs: round(median(reloads)), freshProcess: packageMemory(set) },
     maxAbsDiffFromReference: correctness,
     nodesVisitedPerRow: Object.fromEntries(Object.entries(nodes).map(([k, v]) => [k, round(v, 1)])),
     timerOverhead: latency(() => {}, views),
@@ -368,6 +383,7 @@ function tableFor(pkg, python, native, onnx) {
     }
   }
   add('load (first, incl. dlopen and self-check)', 'ms', { package: pkg.load.firstMs, onnx: ox?.load?.threeSessionsMs, python: py && py.load.seconds * 1e3 }, false);
+  add('RSS after load, fresh process', 'MiB', { package: pkg.load.freshProcess.rssMiBAfterLoad, onnx: ox?.load?.rssMiB?.afterLoad, python: py?.load?.rssMiB?.afterLoad }, false);
   add('empty native call (typed array + number)', 'us', { package: pkg.emptyNativeCall.medianUs }, false);
   return rows;
 }
@@ -389,7 +405,7 @@ function printTable(set, rows) {
     r.vsPython === null ? '-' : `${r.vsPython}x`, r.vsCApi === null ? '-' : `${r.vsCApi}x`]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const print = (cells) => console.log(cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
-  console.log(`\n== ${set.name} ensemble (${set.description}), ${relative(root, set.dir) || set.dir}`);
+  console.log(`\n== ${set.name} ensemble (${set.description}), ${displayPath(set.dir)}`);
   print(header);
   print(widths.map((w) => '-'.repeat(w)));
   lines.forEach(print);
@@ -417,7 +433,7 @@ for (const name of sets) {
   const table = tableFor(pkg, python, native, onnx);
   const entry = {
     name: set.name, description: set.description, directory: set.dir, cores,
-    inputs: { file: relative(root, join(set.fixtures, 'inputs.f64')) || join(set.fixtures, 'inputs.f64'), rows: data.rows, tiledTo: CFG.sizes },
+    inputs: { file: displayPath(join(set.fixtures, 'inputs.f64')), rows: data.rows, tiledTo: CFG.sizes },
     versions: info.versions,
     models: { lightgbmTrees: info.models.lightgbm.numTrees, xgboostTrees: info.models.xgboost.numTrees, forestTrees: info.models.randomForest.numTrees, forestNodes: info.models.randomForest.numNodes },
     package: pkg, python, native, onnx, table, summary: summaryFor(pkg, python, native, onnx),

@@ -77,12 +77,17 @@ Info MakeInfo(const core::ModelDirectory& d, int threads) {
       m.num_trees = e.lightgbm().info().num_trees;
       m.library = e.lightgbm().library().path;
       m.library_version = e.lightgbm().library().version;
+      m.scorer = e.lightgbm().info().scorer;
+      m.scorer_note = e.lightgbm().info().scorer_note;
     } else if (f.role == "xgboost") {
       m.num_trees = e.xgboost().info().num_trees;
       m.library = e.xgboost().library().path;
       m.library_version = e.xgboost().library().version;
+      m.scorer = e.xgboost().info().scorer;
+      m.scorer_note = e.xgboost().info().scorer_note;
     } else {
       m.num_trees = e.forest().num_trees();
+      m.scorer = "engine";
     }
     info.models.push_back(std::move(m));
   }
@@ -112,6 +117,7 @@ Ensemble Ensemble::Load(const std::string& dir, const LoadOptions& options) {
   }
   o.threshold = options.threshold;
   o.verify_checksums = options.verify_checksums;
+  o.scorer = options.library_scorer ? core::ScorerChoice::kLibrary : core::ScorerChoice::kAuto;
   return Guard([&] {
     core::ModelDirectory d = core::LoadModelDirectory(dir, o);
     auto impl = std::make_shared<Impl>();

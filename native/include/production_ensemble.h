@@ -73,6 +73,10 @@ struct LoadOptions {
   std::optional<double> threshold;
   /// Compare each model file with the sha256 the metadata records.
   bool verify_checksums = true;
+  /// Score LightGBM and XGBoost always through their C APIs. By default (false) the package's
+  /// tree engine scores each booster it supports after a load-time self-check that it matches
+  /// the library bit for bit (docs/architecture.md); Info::ModelFile::scorer says which is used.
+  bool library_scorer = false;
 };
 
 /// One of the three models of the ensemble.
@@ -109,6 +113,10 @@ struct Info {
     std::string library;          ///< path of the library that scores it; empty for the forest,
                                   ///< which the package's own engine scores
     std::string library_version;  ///< e.g. "4.7.0"; empty for the forest
+    /// "engine" (the package's tree engine, checked against the library at load) or "library"
+    /// (the C API); scorer_note says why not the engine.
+    std::string scorer;
+    std::string scorer_note;
   };
   std::string model_dir;              ///< the directory as given
   std::string metadata_path;          ///< the metadata file read

@@ -174,6 +174,22 @@ TEST_F(PublicApi, BatchesMatchTheLibrariesReferencePredictions) {
   }
 }
 
+TEST_F(PublicApi, TheEngineAndTheLibraryScorerGiveTheSameBits) {
+  const size_t n = Rows();
+  const pe::Ensemble engine = pe::Ensemble::Load(kModels, Options());
+  pe::LoadOptions o = Options();
+  o.library_scorer = true;
+  const pe::Ensemble library = pe::Ensemble::Load(kModels, o);
+  for (const auto& m : engine.info().models) EXPECT_EQ(m.scorer, "engine") << m.role << ": " << m.scorer_note;
+  for (const auto& m : library.info().models) {
+    if (m.role != "random_forest") EXPECT_EQ(m.scorer, "library") << m.role;
+  }
+  std::vector<double> a(n), b(n);
+  engine.PredictProba(x_->data(), n, a.data());
+  library.PredictProba(x_->data(), n, b.data());
+  EXPECT_EQ(a, b);
+}
+
 TEST_F(PublicApi, SingleRowsMatchTheLibrariesReferencePredictions) {
   const pe::Ensemble model = pe::Ensemble::Load(kModels, Options());
   const size_t n = Rows();
