@@ -1,5 +1,5 @@
 // The package against every peer a user would otherwise pick, on the same models and the same rows,
-// in one run: the original Python ensemble (bench/python/ensemble_peer.py), the libraries' own C
+// in one run: the original Python ensemble (tools/ensemble_peer.py), the libraries' own C
 // APIs called from C++ (bench/cpp, Google Benchmark), onnxruntime-node on ONNX conversions
 // (bench/js/peers/onnxruntime.mjs), and this package (engine scorer, and the C APIs behind it with
 // scorer 'library'). Two model sets: the bundled ensemble and a large one trained by
@@ -178,8 +178,8 @@ function runPython(set) {
   if (!opts.python) return { skipped: '--no-python' };
   const exe = join(root, '.venv', 'bin', 'python');
   if (!existsSync(exe)) return { error: `${exe} not found (npm run setup:python)` };
-  log(`[${set.name}] python ensemble: bench/python/ensemble_peer.py ...`);
-  const r = spawnSync(exe, [join(root, 'bench', 'python', 'ensemble_peer.py'), '--models', set.dir,
+  log(`[${set.name}] python ensemble: tools/ensemble_peer.py ...`);
+  const r = spawnSync(exe, [join(root, 'tools', 'ensemble_peer.py'), '--models', set.dir,
     '--inputs', join(set.fixtures, 'inputs.f64'), '--reference', join(set.fixtures, 'reference.json'),
     '--sizes', CFG.sizes.join(','), ...(quick ? ['--quick'] : [])], {
     cwd: root, encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'inherit'],

@@ -6,7 +6,7 @@ when the directory is not the bundled one (whose test/fixtures/production/refere
 
 Same predictions as tools/reference_fixtures.py (its predict_all: lightgbm.Booster.predict,
 xgboost.Booster.inplace_predict, RandomForestClassifier.predict_proba, on the float64 rows and on
-their float32 cast), with the forest refitted and verified by bench/python/ensemble_peer.py. Writes
+their float32 cast), with the forest refitted and verified by tools/ensemble_peer.py. Writes
 {model_sha256, inputs_sha256, rows, lightgbm|xgboost|random_forest|ensemble: {f64, f32}}; kept
 when OUT.json already holds the predictions for the same model files and rows.
 """
@@ -35,7 +35,6 @@ def main(argv=None) -> int:
     ap.add_argument("out", type=Path)
     ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "production-ensemble-bench")
     args = ap.parse_args(argv)
-    sys.path.insert(0, str(HERE))
     sys.path.insert(0, str(ROOT / "tools"))
     from ensemble_peer import forest_joblib, sha256
 

@@ -9,7 +9,7 @@ shape [N]):
   lightgbm.onnx       onnxmltools.convert_lightgbm(lightgbm.Booster(lightgbm.txt), zipmap=False)
   xgboost.onnx        onnxmltools.convert_xgboost(xgboost.Booster(xgboost.json))
   random_forest.onnx  skl2onnx.convert_sklearn(RandomForestClassifier, zipmap=False); the forest is
-                      the refitted scikit-learn object of bench/python/ensemble_peer.py (its export
+                      the refitted scikit-learn object of tools/ensemble_peer.py (its export
                       is byte-identical to random_forest.forest), from that script's joblib cache
   ensemble.onnx       the three graphs above side by side in one graph, combined in float64 as
                       (0.4*lightgbm + 0.4*xgboost) + 0.2*random_forest; output "p_up" is float64
@@ -217,7 +217,7 @@ def convert_random_forest(models: Path, cache: Path, opset: int, ml_opset: int):
     from skl2onnx import convert_sklearn
     from skl2onnx.common.data_types import FloatTensorType
 
-    sys.path.insert(0, str(HERE))
+    sys.path.insert(0, str(ROOT / "tools"))
     from ensemble_peer import forest_joblib  # the refit, verified against random_forest.forest
 
     path, info = forest_joblib(models, cache)

@@ -3,7 +3,7 @@
 objects, P(up) = (0.4*LightGBM + 0.4*XGBoost) + 0.2*RandomForest, on the bundled model files and
 the rows of test/fixtures/production/inputs.f64. Prints one JSON object on stdout.
 
-    .venv/bin/python bench/python/ensemble_peer.py [--quick] [--models DIR] [--inputs FILE]
+    .venv/bin/python tools/ensemble_peer.py [--quick] [--models DIR] [--inputs FILE]
 
 Measured: load time and RSS after load; single-row predict_proba latency (median, p99) of the
 ensemble and of each model, after warm-up, 1 thread; batch rows/s at 100, 10,000 and 1,000,000
@@ -34,7 +34,7 @@ import warnings
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 TOOLS = ROOT / "tools"
 WEIGHTS = {"lightgbm": 0.4, "xgboost": 0.4, "random_forest": 0.2}
 N_FEATURES = 12
