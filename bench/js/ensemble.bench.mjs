@@ -18,6 +18,9 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { availableParallelism, cpus, platform, release, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { Command } from 'commander';
+import * as measure from './measure.mjs';
+
+const { round, median } = measure;
 
 const root = resolve(import.meta.dirname, '..', '..');
 const program = new Command()
@@ -41,7 +44,6 @@ const NF = 12;
 const MiB = 1024 * 1024;
 const cache = join(tmpdir(), 'production-ensemble-bench');
 const log = (msg) => process.stderr.write(`${msg}\n`);
-const round = (v, d = 3) => (v === null || v === undefined || Number.isNaN(v) ? null : Number(v.toFixed(d)));
 const started = performance.now();
 
 const { ProductionEnsemble } = await import(join(root, 'dist', 'index.js'));
@@ -90,74 +92,14 @@ function readRows(fixtures) {
 // ---------------------------------------------------------------------------------------------
 // Measurement helpers (the package; the peers measure themselves the same way).
 
-const now = process.hrtime.bigint;
-function summarize(ns, calls, loopNs) {
-  ns.sort();
-  const q = (p) => ns[Math.min(ns.length - 1, Math.max(0, Math.ceil(p * ns.length) - 1))] / 1e3;
-  const mid = ns.length >> 1;
-  const median = (ns.length % 2 ? ns[mid] : (ns[mid - 1] + ns[mid]) / 2) / 1e3;
-  return { calls, medianUs: round(median), p99Us: round(q(0.99)), minUs: round(ns[0] / 1e3), meanUs: round(loopNs / calls / 1e3) };
-}
-const median = (v) => [...v].sort((a, b) => a - b)[v.length >> 1];
-
-function latency(fn, views, calls = CFG.calls) {
-  for (let i = 0; i < CFG.warmup; i++) fn(views[i % views.length]);
-  const ns = new Float64Array(calls);
-  const start = now();
-  for (let i = 0; i < calls; i++) {
-    const r = views[i % views.length];
-    const t = now();
-    fn(r);
-    ns[i] = Number(now() - t);
-  }
-  return summarize(ns, calls, Number(now() - start));
-}
-
-async function asyncLatency(fn, views, calls = CFG.asyncCalls) {
-  for (let i = 0; i < Math.min(CFG.warmup, 500); i++) await fn(views[i % views.length]);
-  const ns = new Float64Array(calls);
-  const start = now();
-  for (let i = 0; i < calls; i++) {
-    const r = views[i % views.length];
-    const t = now();
-    await fn(r);
-    ns[i] = Number(now() - t);
-  }
-  return summarize(ns, calls, Number(now() - start));
-}
-
-async function inFlight(fn, views, total = CFG.inflightCalls) {
-  const run = async (n) => {
-    let next = 0;
-    const worker = async () => {
-      while (next < n) await fn(views[next++ % views.length]);
-    };
-    await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
-  };
-  await run(Math.ceil(total / 10));
-  const start = now();
-  await run(total);
-  const s = Number(now() - start) / 1e9;
-  return { calls: total, inFlight: IN_FLIGHT, seconds: round(s, 6), callsPerSecond: round(total / s, 1), usPerCall: round((s / total) * 1e6) };
-}
-
-function batch(fn, m, rows, threads) {
-  fn(m.subarray(0, Math.min(rows, 1000) * NF));
-  const secs = [];
-  let spent = 0;
-  const maxReps = rows <= 10_000 ? 200 : 3;
-  while (secs.length < maxReps && (secs.length < 3 || spent < CFG.budget)) {
-    const t = now();
-    fn(m);
-    const s = Number(now() - t) / 1e9;
-    secs.push(s);
-    spent += s;
-    if (s > CFG.budget) break;
-  }
-  secs.sort((a, b) => a - b);
-  const med = secs[secs.length >> 1];
-  return { rows, threads, reps: secs.length, medianSeconds: round(med, 6), minSeconds: round(secs[0], 6), rowsPerSecond: round(rows / med, 1) };
-}
+const latency = (fn, views, calls = CFG.calls) => measure.latency(fn, views, calls, CFG.warmup);
+const asyncLatency = (fn, views, calls = CFG.asyncCalls) => measure.asyncLatency(fn, views, calls, Math.min(CFG.warmup, 500));
+const inFlight = (fn, views, total = CFG.inflightCalls) => measure.inFlight(() => fn, views, total, IN_FLIGHT);
+/** Median rows/s of fn(m) for a batch of `rows` rows (the warm-up scores up to 1,000 of them). */
+const batch = async (fn, m, rows, threads) => ({
+  threads,
+  ...(await measure.timeBatch((warm) => fn(warm ? m.subarray(0, Math.min(rows, 1000) * NF) : m), rows, CFG.budget)),
+});
 
 function tile(x, rows) {
   const out = new Float64Array(rows * NF);
@@ -326,11 +268,11 @@ async function runPackage(set, data) {
   for (const rows of CFG.sizes) {
     const m = big.subarray(0, rows * NF);
     for (const [threads, e, l] of cores > 1 ? [[1, ens1, lib1], [cores, ens, lib]] : [[1, ens1, lib1]]) {
-      const r = batch((v) => e.predictProba(v), m, rows, threads);
+      const r = await batch((v) => e.predictProba(v), m, rows, threads);
       pkg.batch.push(r);
       log(`  batch ${rows} rows, ${threads} thread(s): ${r.rowsPerSecond.toFixed(0)} rows/s`);
-      for (const [name, model] of Object.entries(e.models)) pkg.models[name].batch.push(batch((v) => model.predictProba(v), m, rows, threads));
-      pkg.libraryScorer.batch.push(batch((v) => l.predictProba(v), m, rows, threads));
+      for (const [name, model] of Object.entries(e.models)) pkg.models[name].batch.push(await batch((v) => model.predictProba(v), m, rows, threads));
+      pkg.libraryScorer.batch.push(await batch((v) => l.predictProba(v), m, rows, threads));
     }
   }
   pkg.rssMiBAtEnd = round(process.memoryUsage().rss / MiB, 1);

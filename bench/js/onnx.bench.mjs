@@ -13,25 +13,28 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, platform, release, tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
+import { Command } from 'commander';
 import { runOnnxPeer } from './peers/onnxruntime.mjs';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const argv = process.argv.slice(2);
-const option = (name, fallback) => {
-  const i = argv.indexOf(name);
-  if (i < 0) return fallback;
-  if (i + 1 >= argv.length) throw new Error(`${name} needs a value`);
-  return resolve(argv[i + 1]);
-};
-const quick = argv.includes('--quick');
-const modelDir = option('--model-dir', join(root, 'models', 'production'));
-const fixtures = option('--fixtures', join(root, 'test', 'fixtures', 'production'));
+const opts = new Command()
+  .name('onnx.bench.mjs')
+  .option('--quick', 'fewer calls, no 1,000,000-row batches')
+  .option('--model-dir <dir>', 'model directory', join(root, 'models', 'production'))
+  .option('--fixtures <dir>', 'rows (inputs.f64) and reference predictions', join(root, 'test', 'fixtures', 'production'))
+  .option('--sizes <n,n,...>', 'batch sizes')
+  .parse()
+  .opts();
+const quick = Boolean(opts.quick);
+const modelDir = resolve(opts.modelDir);
+const fixtures = resolve(opts.fixtures);
 const cores = availableParallelism();
 // The same configuration as ensemble.bench.mjs, so the numbers line up.
 const CFG = quick
   ? { calls: 2_000, warmup: 500, asyncCalls: 1_000, inflightCalls: 5_000, sizes: [100, 10_000], budget: 0.3, loads: 3 }
   : { calls: 20_000, warmup: 2_000, asyncCalls: 5_000, inflightCalls: 50_000, sizes: [100, 10_000, 1_000_000], budget: 1.0, loads: 5 };
-const sizes = argv.includes('--sizes') ? argv[argv.indexOf('--sizes') + 1].split(',').map(Number) : null;
+const sizes = opts.sizes ? opts.sizes.split(',').map(Number) : null;
 if (sizes && !sizes.every((n) => Number.isInteger(n) && n > 0)) throw new Error('--sizes takes positive integers: --sizes 100,10000');
 if (sizes) CFG.sizes = sizes;
 const NF = 12;

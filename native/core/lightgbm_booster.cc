@@ -53,25 +53,13 @@ std::shared_ptr<LightGBMBooster> LightGBMBooster::Load(const LightGBMApi& api,
       new LightGBMBooster(api, handle, std::move(info), threads));
   // The package's engine, if it supports the model and scores the probe rows exactly as
   // LightGBM does.
-  if (scorer == ScorerChoice::kLibrary) {
-    booster->info_.scorer_note = "the library was asked for";
-    return booster;
-  }
-  std::string why_not;
-  auto engine = BoosterEngine::FromLightGBM(model, &why_not);
-  if (engine) {
-    why_not = CheckEngineAgainstLibrary(
-        *engine, true, [&](const DenseMatrix& x, OutputKind kind, double* out) {
-          booster->LibraryPredict(x, kind, out, 1);
-        });
-    if (!why_not.empty()) why_not = "self-check differs from LightGBM: " + why_not;
-  }
-  if (why_not.empty()) {
-    booster->engine_ = std::move(engine);
-    booster->info_.scorer = "engine";
-  } else {
-    booster->info_.scorer_note = why_not;
-  }
+  booster->engine_ = ChooseScorer(
+      scorer, [&](std::string* why_not) { return BoosterEngine::FromLightGBM(model, why_not); },
+      "LightGBM", true,
+      [&](const DenseMatrix& x, OutputKind kind, double* out) {
+        booster->LibraryPredict(x, kind, out, 1);
+      },
+      &booster->info_);
   return booster;
 }
 

@@ -26,12 +26,23 @@ constexpr size_t kMinRowsPerThread = 256;
 // Zero missing type sends them to the default side.
 constexpr double kZeroThreshold = static_cast<double>(1e-35f);
 
+// Where each tree starts and how deep its leaves lie.
+struct TreeIndex {
+  const int32_t* roots;
+  const int32_t* min_depths;
+  const int32_t* depths;
+  size_t count;
+};
+
 // Per-row sums over all trees, in tree order, in the library's accumulator type `Acc`:
 // acc[r] starts at `init`. `rows` holds n prepared rows of `width` values.
 template <typename Node, typename V, typename Acc>
-void SumTrees(const Node* nodes, const int32_t* roots, const int32_t* min_depths,
-              const int32_t* depths, size_t trees,
-              const Acc* leaves, const V* rows, size_t n, size_t width, Acc init, Acc* acc) {
+void SumTrees(const Node* nodes, const TreeIndex& index, const Acc* leaves, const V* rows,
+              size_t n, size_t width, Acc init, Acc* acc) {
+  const int32_t* roots = index.roots;
+  const int32_t* min_depths = index.min_depths;
+  const int32_t* depths = index.depths;
+  const size_t trees = index.count;
   const V* lane_rows[kLanes];
   int32_t idx[kLanes];
   std::fill(acc, acc + n, init);
@@ -74,8 +85,6 @@ void SumTrees(const Node* nodes, const int32_t* roots, const int32_t* min_depths
 
 template <typename T>
 void BoosterEngine::PrepareRows(const T* x, size_t n, float* narrow, double* wide) const {
-  constexpr double kInf = std::numeric_limits<double>::infinity();
-  (void)kInf;
   const size_t nf = static_cast<size_t>(num_features_);
   const size_t width = variants_ * nf;
   if (flavor_ == Flavor::kXGBoost) {
@@ -85,7 +94,7 @@ void BoosterEngine::PrepareRows(const T* x, size_t n, float* narrow, double* wid
       for (size_t f = 0; f < nf; ++f) {
         const float v = static_cast<float>(x[f]);
         narrow[f] = v;
-        narrow[nf + f] = std::isnan(v) ? -static_cast<float>(kInf) : v;
+        narrow[nf + f] = std::isnan(v) ? -std::numeric_limits<float>::infinity() : v;
       }
     }
     return;
@@ -150,24 +159,24 @@ void BoosterEngine::PredictRange(const T* x, size_t begin, size_t end, OutputKin
   } else {
     narrow.resize(cap * width);
   }
-  const size_t trees = roots_.size();
+  const TreeIndex index{roots_.data(), min_depths_.data(), depths_.data(), roots_.size()};
   for (size_t b = begin; b < end; b += block_rows) {
     const size_t n = std::min(block_rows, end - b);
     PrepareRows(x + b * nf, n, narrow.data(), wide_rows.data());
     double* o = out + b;
     if (flavor_ == Flavor::kXGBoost) {
       acc_f.resize(n);
-      SumTrees(nodes_.data(), roots_.data(), min_depths_.data(), depths_.data(), trees, leaf_values_f_.data(),
-               narrow.data(), n, width, base_margin_, acc_f.data());
+      SumTrees(nodes_.data(), index, leaf_values_f_.data(), narrow.data(), n, width, base_margin_,
+               acc_f.data());
       for (size_t i = 0; i < n; ++i) o[i] = Finish(acc_f[i], kind);
     } else {
       acc_d.resize(n);
       if (wide) {
-        SumTrees(wide_nodes_.data(), roots_.data(), min_depths_.data(), depths_.data(), trees, leaf_values_.data(),
-                 wide_rows.data(), n, width, 0.0, acc_d.data());
+        SumTrees(wide_nodes_.data(), index, leaf_values_.data(), wide_rows.data(), n, width, 0.0,
+                 acc_d.data());
       } else {
-        SumTrees(nodes_.data(), roots_.data(), min_depths_.data(), depths_.data(), trees, leaf_values_.data(),
-                 narrow.data(), n, width, 0.0, acc_d.data());
+        SumTrees(nodes_.data(), index, leaf_values_.data(), narrow.data(), n, width, 0.0,
+                 acc_d.data());
       }
       for (size_t i = 0; i < n; ++i) o[i] = Finish(acc_d[i], kind);
     }

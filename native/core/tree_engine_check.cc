@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "ensemble/boosters.h"
 #include "ensemble/tree_engine.h"
 
 namespace ensemble::core {
@@ -92,6 +93,29 @@ std::string CheckEngineAgainstLibrary(const BoosterEngine& engine, bool allow_in
     }
   }
   return "";
+}
+
+std::unique_ptr<const BoosterEngine> ChooseScorer(ScorerChoice scorer, const EngineImport& import,
+                                                  const char* library_name, bool allow_inf,
+                                                  const LibraryPredict& library,
+                                                  BoosterInfo* info) {
+  info->scorer = "library";
+  if (scorer == ScorerChoice::kLibrary) {
+    info->scorer_note = "the library was asked for";
+    return nullptr;
+  }
+  std::string why_not;
+  auto engine = import(&why_not);
+  if (engine) {
+    const std::string diff = CheckEngineAgainstLibrary(*engine, allow_inf, library);
+    if (!diff.empty()) {
+      why_not = std::string("self-check differs from ") + library_name + ": " + diff;
+      engine.reset();
+    }
+  }
+  if (engine) info->scorer = "engine";
+  info->scorer_note = engine ? "" : why_not;
+  return engine;
 }
 
 }  // namespace ensemble::core

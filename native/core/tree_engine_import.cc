@@ -47,6 +47,23 @@ enum XGBoostVariant : uint32_t {
   kXGBoostVariants = 2,
 };
 
+// One library node as the builder copies it.
+struct ImportedNode {
+  bool leaf = false;
+  double value = 0;              // leaf: its output; split: its threshold for float64 rows
+  float narrow = 0;              // split: its threshold for float32 rows
+  double library_threshold = 0;  // split: the threshold as the library stores it (probe rows)
+  uint32_t variant = 0;          // split: which prepared copy of the feature it reads
+  int32_t feature = 0;
+  int32_t le = 0;                // split: the library's child taken when prepared <= threshold
+  int32_t gt = 0;                // split: the other child
+};
+
+std::unique_ptr<const BoosterEngine> Refused(std::string* why_not, std::string why) {
+  if (why_not != nullptr) *why_not = std::move(why);
+  return nullptr;
+}
+
 }  // namespace
 
 // Builds one engine: the trees are appended one at a time through AddLeaf / AddSplit.
@@ -60,6 +77,47 @@ class BoosterEngineBuilder {
     e_->thresholds_.resize(static_cast<size_t>(num_features));
   }
 
+  // Appends one tree, copied depth-first from library node `root_id`: node slots in visiting
+  // order, each split's two children adjacent. `describe(id, &node)` fills in library node `id`
+  // and returns "" or why the engine cannot score it (then the copy stops and says so).
+  template <typename Describe>
+  std::string CopyTree(int32_t root_id, Describe&& describe) {
+    struct Pending {
+      int32_t id;  // the library's node id
+      int32_t slot;
+      int32_t depth;
+    };
+    std::vector<Pending> stack{{root_id, NewNodes(1), 0}};
+    const int32_t root = stack.back().slot;
+    int32_t max_depth = 0;
+    int32_t min_depth = INT32_MAX;
+    while (!stack.empty()) {
+      const Pending p = stack.back();
+      stack.pop_back();
+      ImportedNode n;
+      if (std::string why = describe(p.id, &n); !why.empty()) return why;
+      if (n.leaf) {
+        SetLeaf(p.slot, n.value);
+        max_depth = std::max(max_depth, p.depth);
+        min_depth = std::min(min_depth, p.depth);
+        continue;
+      }
+      const int32_t gt = NewNodes(2);  // taken when prepared[column] > threshold; gt + 1 when <=
+      SetSplit(p.slot, n.variant, n.feature, n.narrow, n.value, gt);
+      e_->thresholds_[static_cast<size_t>(n.feature)].push_back(n.library_threshold);
+      stack.push_back({n.gt, gt, p.depth + 1});
+      stack.push_back({n.le, gt + 1, p.depth + 1});
+    }
+    e_->roots_.push_back(root);
+    e_->min_depths_.push_back(min_depth);
+    e_->depths_.push_back(max_depth);
+    return "";
+  }
+  BoosterEngine& engine() { return *e_; }
+  std::unique_ptr<const BoosterEngine> Finish() { return std::move(e_); }
+
+ private:
+  bool wide() const { return e_->flavor_ == BoosterEngine::Flavor::kLightGBM; }
   // Reserves `n` adjacent node slots and returns the index of the first.
   int32_t NewNodes(int n) {
     const auto first = static_cast<int32_t>(e_->nodes_.size());
@@ -87,8 +145,6 @@ class BoosterEngineBuilder {
       e_->leaf_values_f_[i] = static_cast<float>(value);
     }
   }
-  // A split whose children are at `children` (taken when prepared[column] > threshold) and
-  // `children + 1` (when <=).
   void SetSplit(int32_t at, uint32_t variant, int32_t feature, float narrow, double wide_t,
                 int32_t children) {
     const uint32_t column = variant * static_cast<uint32_t>(e_->num_features_) +
@@ -96,32 +152,15 @@ class BoosterEngineBuilder {
     e_->nodes_[static_cast<size_t>(at)] = {narrow, column, children};
     if (wide()) e_->wide_nodes_[static_cast<size_t>(at)] = {wide_t, column, children};
   }
-  void AddThreshold(int32_t feature, double t) {
-    e_->thresholds_[static_cast<size_t>(feature)].push_back(t);
-  }
-  void AddTree(int32_t root, int32_t min_depth, int32_t depth) {
-    e_->roots_.push_back(root);
-    e_->min_depths_.push_back(min_depth);
-    e_->depths_.push_back(depth);
-  }
-  BoosterEngine& engine() { return *e_; }
-  std::unique_ptr<const BoosterEngine> Finish() { return std::move(e_); }
-
- private:
-  bool wide() const { return e_->flavor_ == BoosterEngine::Flavor::kLightGBM; }
   std::unique_ptr<BoosterEngine> e_;
 };
 
 std::unique_ptr<const BoosterEngine> BoosterEngine::FromLightGBM(const LightGBMModel& model,
                                                                  std::string* why_not) {
-  auto refuse = [why_not](std::string why) {
-    if (why_not != nullptr) *why_not = std::move(why);
-    return std::unique_ptr<const BoosterEngine>();
-  };
   if (model.num_tree_per_iteration != 1 || model.num_class != 1) {
-    return refuse("more than one output per row");
+    return Refused(why_not, "more than one output per row");
   }
-  if (model.average_output) return refuse("average_output (random-forest mode)");
+  if (model.average_output) return Refused(why_not, "average_output (random-forest mode)");
   BoosterEngineBuilder b(Flavor::kLightGBM, model.num_features, kLightGBMVariants);
   BoosterEngine& e = b.engine();
 
@@ -132,11 +171,13 @@ std::unique_ptr<const BoosterEngine> BoosterEngine::FromLightGBM(const LightGBMM
     e.link_ = Link::kSigmoid;
     const size_t at = obj.find("sigmoid:");
     if (model.objective_name == "binary") {
-      if (at == std::string::npos) return refuse("objective '" + obj + "' has no sigmoid:");
+      if (at == std::string::npos) {
+        return Refused(why_not, "objective '" + obj + "' has no sigmoid:");
+      }
       char* end = nullptr;
       e.sigmoid_scale_ = std::strtod(obj.c_str() + at + 8, &end);
       if (!std::isfinite(e.sigmoid_scale_) || e.sigmoid_scale_ <= 0) {
-        return refuse("objective '" + obj + "' has a bad sigmoid");
+        return Refused(why_not, "objective '" + obj + "' has a bad sigmoid");
       }
     }
   } else if ((model.objective_name == "regression" || model.objective_name == "regression_l1" ||
@@ -148,74 +189,54 @@ std::unique_ptr<const BoosterEngine> BoosterEngine::FromLightGBM(const LightGBMM
 
   for (size_t t = 0; t < model.trees.size(); ++t) {
     const LightGBMTree& tree = model.trees[t];
-    if (tree.is_linear) return refuse("linear trees");
-    if (tree.num_cat > 0) return refuse("categorical splits");
-    // Depth-first, node slots in visiting order; LightGBM child c >= 0 is internal node c,
-    // c < 0 is leaf ~c. The parser guarantees one tree reaching every node once.
-    struct Pending {
-      int32_t lgb;  // LightGBM child id
-      int32_t slot;
-      int32_t depth;
-    };
-    std::vector<Pending> stack;
-    const int32_t root = b.NewNodes(1);
-    int32_t max_depth = 0;
-    int32_t min_depth = INT32_MAX;
-    stack.push_back({tree.num_leaves > 1 ? 0 : ~0, root, 0});
-    while (!stack.empty()) {
-      const Pending p = stack.back();
-      stack.pop_back();
-      if (p.lgb < 0) {
-        b.SetLeaf(p.slot, tree.leaf_value[static_cast<size_t>(~p.lgb)]);
-        max_depth = std::max(max_depth, p.depth);
-        min_depth = std::min(min_depth, p.depth);
-        continue;
+    if (tree.is_linear) return Refused(why_not, "linear trees");
+    if (tree.num_cat > 0) return Refused(why_not, "categorical splits");
+    // LightGBM child c >= 0 is internal node c, c < 0 is leaf ~c.
+    const int32_t root = tree.num_leaves > 1 ? 0 : ~0;
+    const std::string why = b.CopyTree(root, [&](int32_t id, ImportedNode* n) {
+      if (id < 0) {
+        n->leaf = true;
+        n->value = tree.leaf_value[static_cast<size_t>(~id)];
+        return std::string();
       }
-      const auto i = static_cast<size_t>(p.lgb);
+      const auto i = static_cast<size_t>(id);
       const int8_t dt = tree.decision_type[i];
-      if (dt & 1) return refuse("categorical splits");
+      if (dt & 1) return std::string("categorical splits");
       const double threshold = tree.threshold[i];
-      if (std::isnan(threshold)) {
-        return refuse("tree " + std::to_string(t) + " has a NaN threshold");
-      }
+      if (std::isnan(threshold)) return "tree " + std::to_string(t) + " has a NaN threshold";
       const bool default_left = (dt & 2) != 0;
-      uint32_t variant;
       switch ((dt >> 2) & 3) {
-        case 0: variant = kNanIsZero; break;
-        case 1: variant = default_left ? kZeroOrNanLeft : kZeroOrNanRight; break;
-        case 2: variant = default_left ? kNanLeft : kNanRight; break;
-        default: return refuse("tree " + std::to_string(t) + " has an unknown missing type");
+        case 0: n->variant = kNanIsZero; break;
+        case 1: n->variant = default_left ? kZeroOrNanLeft : kZeroOrNanRight; break;
+        case 2: n->variant = default_left ? kNanLeft : kNanRight; break;
+        default: return "tree " + std::to_string(t) + " has an unknown missing type";
       }
-      const int32_t right = b.NewNodes(2);
-      const int32_t left = right + 1;
       // LightGBM: double(x) <= threshold goes left.
-      b.SetSplit(p.slot, variant, tree.split_feature[i], FloatAtOrBelow(threshold), threshold,
-                 right);
-      b.AddThreshold(tree.split_feature[i], threshold);
-      stack.push_back({tree.right_child[i], right, p.depth + 1});
-      stack.push_back({tree.left_child[i], left, p.depth + 1});
-    }
-    b.AddTree(root, min_depth, max_depth);
+      n->feature = tree.split_feature[i];
+      n->value = threshold;
+      n->narrow = FloatAtOrBelow(threshold);
+      n->library_threshold = threshold;
+      n->le = tree.left_child[i];
+      n->gt = tree.right_child[i];
+      return std::string();
+    });
+    if (!why.empty()) return Refused(why_not, why);
   }
   return b.Finish();
 }
 
 std::unique_ptr<const BoosterEngine> BoosterEngine::FromXGBoost(const XGBoostModel& model,
                                                                 std::string* why_not) {
-  auto refuse = [why_not](std::string why) {
-    if (why_not != nullptr) *why_not = std::move(why);
-    return std::unique_ptr<const BoosterEngine>();
-  };
-  if (model.num_outputs() != 1) return refuse("more than one output per row");
-  if (model.booster != "gbtree") return refuse("booster '" + model.booster + "'");
-  if (model.base_score_values.size() != 1) return refuse("a vector base_score");
+  if (model.num_outputs() != 1) return Refused(why_not, "more than one output per row");
+  if (model.booster != "gbtree") return Refused(why_not, "booster '" + model.booster + "'");
+  if (model.base_score_values.size() != 1) return Refused(why_not, "a vector base_score");
   BoosterEngineBuilder b(Flavor::kXGBoost, static_cast<int>(model.num_feature),
                          kXGBoostVariants);
   BoosterEngine& e = b.engine();
   const float base = model.base_score_values[0];
   if (model.objective == "binary:logistic" || model.objective == "reg:logistic") {
     // XGBoost's ProbToMargin for logistic objectives, in float as it computes it.
-    if (!(base > 0.0f && base < 1.0f)) return refuse("base_score outside (0, 1)");
+    if (!(base > 0.0f && base < 1.0f)) return Refused(why_not, "base_score outside (0, 1)");
     e.base_margin_ = -std::log(1.0f / base - 1.0f);
     e.link_ = Link::kSigmoid;
   } else if (model.objective == "reg:squarederror" || model.objective == "reg:absoluteerror" ||
@@ -224,48 +245,33 @@ std::unique_ptr<const BoosterEngine> BoosterEngine::FromXGBoost(const XGBoostMod
     e.base_margin_ = base;
     e.link_ = Link::kIdentity;
   } else {
-    return refuse("objective '" + model.objective + "'");
+    return Refused(why_not, "objective '" + model.objective + "'");
   }
-  if (!std::isfinite(e.base_margin_)) return refuse("a non-finite base margin");
+  if (!std::isfinite(e.base_margin_)) return Refused(why_not, "a non-finite base margin");
 
   for (size_t t = 0; t < model.trees.size(); ++t) {
     const XGBoostTree& tree = model.trees[t];
-    if (tree.size_leaf_vector > 1) return refuse("vector leaves");
-    struct Pending {
-      int32_t xgb;
-      int32_t slot;
-      int32_t depth;
-    };
-    std::vector<Pending> stack;
-    const int32_t root = b.NewNodes(1);
-    int32_t max_depth = 0;
-    int32_t min_depth = INT32_MAX;
-    stack.push_back({0, root, 0});
-    while (!stack.empty()) {
-      const Pending p = stack.back();
-      stack.pop_back();
-      const auto i = static_cast<size_t>(p.xgb);
+    if (tree.size_leaf_vector > 1) return Refused(why_not, "vector leaves");
+    const std::string why = b.CopyTree(0, [&](int32_t id, ImportedNode* n) {
+      const auto i = static_cast<size_t>(id);
       const float c = tree.split_conditions[i];
-      if (std::isnan(c)) {
-        return refuse("tree " + std::to_string(t) + " has a NaN split condition");
+      if (std::isnan(c)) return "tree " + std::to_string(t) + " has a NaN split condition";
+      if (tree.IsLeaf(id)) {
+        n->leaf = true;
+        n->value = c;
+        return std::string();
       }
-      if (tree.IsLeaf(p.xgb)) {
-        b.SetLeaf(p.slot, c);
-        max_depth = std::max(max_depth, p.depth);
-        min_depth = std::min(min_depth, p.depth);
-        continue;
-      }
-      if (tree.split_type[i] != 0) return refuse("categorical splits");
-      const int32_t right = b.NewNodes(2);
-      const int32_t left = right + 1;
+      if (tree.split_type[i] != 0) return std::string("categorical splits");
       // XGBoost: float(x) < split_condition goes left, a missing value goes to the default.
-      b.SetSplit(p.slot, tree.default_left[i] ? kMissingLeft : kMissingRight,
-                 tree.split_indices[i], FloatBelow(c), 0.0, right);
-      b.AddThreshold(tree.split_indices[i], c);
-      stack.push_back({tree.right_children[i], right, p.depth + 1});
-      stack.push_back({tree.left_children[i], left, p.depth + 1});
-    }
-    b.AddTree(root, min_depth, max_depth);
+      n->variant = tree.default_left[i] ? kMissingLeft : kMissingRight;
+      n->feature = tree.split_indices[i];
+      n->narrow = FloatBelow(c);
+      n->library_threshold = c;
+      n->le = tree.left_children[i];
+      n->gt = tree.right_children[i];
+      return std::string();
+    });
+    if (!why.empty()) return Refused(why_not, why);
   }
   return b.Finish();
 }

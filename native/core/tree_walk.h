@@ -2,8 +2,13 @@
 // advanced side by side over a flat node array where leaves loop onto themselves.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
+#include <system_error>
+#include <thread>
+#include <vector>
 
 namespace ensemble::core::walk {
 
@@ -16,7 +21,8 @@ constexpr size_t kLanes = 16;
 /// Advances every lane `steps` times. A node sends a lane to child[1] when the lane's prepared
 /// row has `row[column] <= threshold`, else to child[0] (a NaN in the row goes to child[0]); a
 /// leaf has threshold +Inf, a column that never holds NaN and child[1] = itself, so there is no
-/// data-dependent branch to mispredict, only loads and compares. `steps` must be at least the depth of every tree a lane is in.
+/// data-dependent branch to mispredict, only loads and compares. `steps` must be at least the
+/// depth of every tree a lane is in.
 template <typename Node, typename Value>
 inline void Lanes(const Node* nodes, int32_t steps, const Value* const* rows, int32_t* idx) {
   int32_t at[kLanes];
@@ -31,8 +37,17 @@ inline void Lanes(const Node* nodes, int32_t steps, const Value* const* rows, in
   for (size_t k = 0; k < kLanes; ++k) idx[k] = at[k];
 }
 
-/// As LanesUntilLeaves for nodes whose children are adjacent (BoosterEngine::Node): a lane goes
-/// to `base + (row[column] <= threshold)`, so the next index does not wait for a second load.
+/// As Lanes, for nodes whose children are adjacent (BoosterEngine::Node): a lane goes to
+/// `base + (row[column] <= threshold)`, so the next index does not wait for a second load. For
+/// trees whose leaves lie at uneven depths: after the first `min_steps` steps it stops as soon as
+/// a step moves no lane (every lane is then at a leaf: a split always moves a lane), at most
+/// `max_steps` steps in all.
+template <typename Node, typename Value>
+inline int32_t AdjacentNext(const Node* nodes, const Value* row, int32_t at) {
+  const Node& n = nodes[at];
+  return n.base + (row[n.column] <= n.threshold);
+}
+
 template <typename Node, typename Value>
 inline void AdjacentLanesUntilLeaves(const Node* nodes, int32_t min_steps, int32_t max_steps,
                                      const Value* const* rows, int32_t* idx) {
@@ -40,17 +55,13 @@ inline void AdjacentLanesUntilLeaves(const Node* nodes, int32_t min_steps, int32
   for (size_t k = 0; k < kLanes; ++k) at[k] = idx[k];
   for (int32_t s = 0; s < min_steps; ++s) {
 #pragma GCC unroll 16
-    for (size_t k = 0; k < kLanes; ++k) {
-      const Node& n = nodes[at[k]];
-      at[k] = n.base + (rows[k][n.column] <= n.threshold);
-    }
+    for (size_t k = 0; k < kLanes; ++k) at[k] = AdjacentNext(nodes, rows[k], at[k]);
   }
   for (int32_t s = min_steps; s < max_steps; ++s) {
     int32_t moved = 0;
 #pragma GCC unroll 16
     for (size_t k = 0; k < kLanes; ++k) {
-      const Node& n = nodes[at[k]];
-      const int32_t next = n.base + (rows[k][n.column] <= n.threshold);
+      const int32_t next = AdjacentNext(nodes, rows[k], at[k]);
       moved |= next ^ at[k];
       at[k] = next;
     }
@@ -59,44 +70,6 @@ inline void AdjacentLanesUntilLeaves(const Node* nodes, int32_t min_steps, int32
   for (size_t k = 0; k < kLanes; ++k) idx[k] = at[k];
 }
 
-/// As Lanes, for trees whose leaves lie at uneven depths: after the first `min_steps` steps,
-/// stops as soon as a step moves no lane (every lane is then at a leaf: a split always moves a
-/// lane), at most `max_steps` steps in all.
-template <typename Node, typename Value>
-inline void LanesUntilLeaves(const Node* nodes, int32_t min_steps, int32_t max_steps,
-                             const Value* const* rows, int32_t* idx) {
-  int32_t at[kLanes];
-  for (size_t k = 0; k < kLanes; ++k) at[k] = idx[k];
-  for (int32_t s = 0; s < min_steps; ++s) {
-#pragma GCC unroll 16
-    for (size_t k = 0; k < kLanes; ++k) {
-      const Node& n = nodes[at[k]];
-      at[k] = n.child[rows[k][n.column] <= n.threshold];
-    }
-  }
-  for (int32_t s = min_steps; s < max_steps; ++s) {
-    int32_t moved = 0;
-#pragma GCC unroll 16
-    for (size_t k = 0; k < kLanes; ++k) {
-      const Node& n = nodes[at[k]];
-      const int32_t next = n.child[rows[k][n.column] <= n.threshold];
-      moved |= next ^ at[k];
-      at[k] = next;
-    }
-    if (moved == 0) break;
-  }
-  for (size_t k = 0; k < kLanes; ++k) idx[k] = at[k];
-}
-
-}  // namespace ensemble::core::walk
-
-#include <algorithm>
-#include <exception>
-#include <system_error>
-#include <thread>
-#include <vector>
-
-namespace ensemble::core::walk {
 
 /// Runs fn(begin, end) over [0, rows) split into contiguous shares: on the calling thread alone
 /// when `threads` is 1 or the rows are fewer than 2 * min_rows_per_thread, else on up to

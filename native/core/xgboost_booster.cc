@@ -72,40 +72,23 @@ std::shared_ptr<XGBoostBooster> XGBoostBooster::Load(const XGBoostApi& api,
                     std::to_string(info.num_features) + " vs " + std::to_string(lib_features) +
                     ")");
   }
-  // A second handle fixed at one thread for small batches and single rows: XGBoost's nthread
-  // cannot change per call, and waking an OpenMP team costs more than scoring a row
-  // (measured: ~96 us per row at nthread=1 against ~225 us at nthread=2 on 2 cores).
-  void* small = batch;
-  if (n_threads > 1) {
-    try {
-      small = OpenHandle(api, bytes, source, 1);
-    } catch (...) {
-      api.BoosterFree(batch);
-      throw;
-    }
-  }
   std::shared_ptr<XGBoostBooster> booster(
-      new XGBoostBooster(api, batch, small, std::move(info), n_threads));
+      new XGBoostBooster(api, batch, batch, std::move(info), n_threads));
   // The package's engine, if it supports the model and scores the probe rows exactly as
   // XGBoost does.
-  if (scorer == ScorerChoice::kLibrary) {
-    booster->info_.scorer_note = "the library was asked for";
-    return booster;
-  }
-  std::string why_not;
-  auto engine = BoosterEngine::FromXGBoost(model, &why_not);
-  if (engine) {
-    why_not = CheckEngineAgainstLibrary(
-        *engine, false, [&](const DenseMatrix& x, OutputKind kind, double* out) {
-          booster->LibraryPredict(x, kind, out);
-        });
-    if (!why_not.empty()) why_not = "self-check differs from XGBoost: " + why_not;
-  }
-  if (why_not.empty()) {
-    booster->engine_ = std::move(engine);
-    booster->info_.scorer = "engine";
-  } else {
-    booster->info_.scorer_note = why_not;
+  booster->engine_ = ChooseScorer(
+      scorer, [&](std::string* why_not) { return BoosterEngine::FromXGBoost(model, why_not); },
+      "XGBoost", false,
+      [&](const DenseMatrix& x, OutputKind kind, double* out) {
+        booster->LibraryPredict(x, kind, out);
+      },
+      &booster->info_);
+  // When the library scores: a second handle fixed at one thread for small batches and single
+  // rows. XGBoost's nthread cannot change per call, and waking an OpenMP team costs more than
+  // scoring a row (measured: ~96 us per row at nthread=1 against ~225 us at nthread=2 on 2
+  // cores). The engine needs neither handle after the self-check, so it is not opened then.
+  if (!booster->engine_ && n_threads > 1) {
+    booster->small_handle_ = OpenHandle(api, bytes, source, 1);  // the destructor frees handle_
   }
   return booster;
 }

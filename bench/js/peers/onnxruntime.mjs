@@ -7,13 +7,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { asyncLatency, inFlight as measureInFlight, latency as measureLatency, median, round, timeBatch } from '../measure.mjs';
 
 const MODELS = ['lightgbm', 'xgboost', 'random_forest'];
 const WEIGHTS = { lightgbm: 0.4, xgboost: 0.4, random_forest: 0.2 };
 const IN_FLIGHT = 64;
 const MiB = 1024 * 1024;
 const now = process.hrtime.bigint;
-const round = (v, d = 3) => Number(v.toFixed(d));
 const rssMiB = () => round(process.memoryUsage().rss / MiB, 1);
 
 /**
@@ -32,19 +32,6 @@ function sessionOptions(intra, { spin = true, parallel = false } = {}) {
   };
   if (!spin) o.extra = { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } };
   return o;
-}
-
-function summarize(ns, calls, loopNs) {
-  ns.sort();
-  const q = (p) => ns[Math.min(ns.length - 1, Math.max(0, Math.ceil(p * ns.length) - 1))] / 1e3;
-  const mid = ns.length >> 1;
-  const median = (ns.length % 2 ? ns[mid] : (ns[mid - 1] + ns[mid]) / 2) / 1e3;
-  return { calls, medianUs: round(median), p99Us: round(q(0.99)), minUs: round(ns[0] / 1e3), meanUs: round(loopNs / calls / 1e3) };
-}
-
-function median(v) {
-  const s = [...v].sort((a, b) => a - b);
-  return s[s.length >> 1];
 }
 
 /** max |got - want| and the rows above 1e-6, overall and per fixture group. */
@@ -202,30 +189,8 @@ export async function runOnnxPeer({ root, modelDir, x, nf, rows, cfg, cores, ref
   // Single row: one awaited session.run per model per row, the row converted to float32 into a
   // reused buffer each call (the cheapest a caller can do).
   const rowViews = Array.from({ length: rows }, (_, i) => x.subarray(i * nf, (i + 1) * nf));
-  async function latency(fn, calls = cfg.calls) {
-    for (let i = 0; i < cfg.warmup; i++) await fn(rowViews[i % rows]);
-    const ns = new Float64Array(calls);
-    const start = now();
-    for (let i = 0; i < calls; i++) {
-      const r = rowViews[i % rows];
-      const t1 = now();
-      await fn(r);
-      ns[i] = Number(now() - t1);
-    }
-    return summarize(ns, calls, Number(now() - start));
-  }
-  function syncLatency(fn, calls = cfg.calls) {
-    for (let i = 0; i < cfg.warmup; i++) fn(rowViews[i % rows]);
-    const ns = new Float64Array(calls);
-    const start = now();
-    for (let i = 0; i < calls; i++) {
-      const r = rowViews[i % rows];
-      const t1 = now();
-      fn(r);
-      ns[i] = Number(now() - t1);
-    }
-    return summarize(ns, calls, Number(now() - start));
-  }
+  const latency = (fn, calls = cfg.calls) => asyncLatency(fn, rowViews, calls, cfg.warmup);
+  const syncLatency = (fn, calls = cfg.calls) => measureLatency(fn, rowViews, calls, cfg.warmup);
   const rowInput = () => {
     const buf = new Float32Array(nf);
     return { buf, feeds: { X: new Tensor('float32', buf, [1, nf]) } };
@@ -313,22 +278,10 @@ export async function runOnnxPeer({ root, modelDir, x, nf, rows, cfg, cores, ref
 
   // -------------------------------------------------------------------------------------------
   // 64 single-row ensemble calls in flight, each with its own input buffer.
-  async function inFlight(make, total = cfg.inflightCalls) {
+  const inFlight = (make, total = cfg.inflightCalls) => {
     const inputs = Array.from({ length: IN_FLIGHT }, rowInput);
-    const run = async (n) => {
-      let next = 0;
-      const worker = async (input) => {
-        const fn = make(input);
-        while (next < n) await fn(rowViews[next++ % rows]);
-      };
-      await Promise.all(inputs.map(worker));
-    };
-    await run(Math.ceil(total / 10));
-    const start = now();
-    await run(total);
-    const s = Number(now() - start) / 1e9;
-    return { calls: total, inFlight: IN_FLIGHT, seconds: round(s, 6), callsPerSecond: round(total / s, 1), usPerCall: round((s / total) * 1e6) };
-  }
+    return measureInFlight((w) => make(inputs[w]), rowViews, total, IN_FLIGHT);
+  };
   log('onnx peer: 64 in flight ...');
   result.async = {
     note: 'onnxruntime-node has no off-thread run: each session.run executes on the main thread in a setImmediate callback, so calls in flight are served one after another',
@@ -342,23 +295,10 @@ export async function runOnnxPeer({ root, modelDir, x, nf, rows, cfg, cores, ref
   // -------------------------------------------------------------------------------------------
   // Batches: the float64 matrix converted to a new Float32Array in every call (as a caller
   // holding float64 rows must), then the three runs and the combination in JS, or one fused run.
-  async function batch(fn, m, n, label) {
-    await fn(m.subarray(0, Math.min(n, 1000) * nf));
-    const secs = [];
-    let spent = 0;
-    const maxReps = n <= 10_000 ? 200 : 3;
-    while (secs.length < maxReps && (secs.length < 3 || spent < cfg.budget)) {
-      const t1 = now();
-      await fn(m);
-      const s = Number(now() - t1) / 1e9;
-      secs.push(s);
-      spent += s;
-      if (s > cfg.budget) break;
-    }
-    secs.sort((a, b) => a - b);
-    const med = secs[secs.length >> 1];
-    return { rows: n, ...label, reps: secs.length, medianSeconds: round(med, 6), minSeconds: round(secs[0], 6), rowsPerSecond: round(n / med, 1) };
-  }
+  const batch = async (fn, m, n, label) => {
+    const r = await timeBatch((warm) => fn(warm ? m.subarray(0, Math.min(n, 1000) * nf) : m), n, cfg.budget);
+    return { rows: n, ...label, ...r };
+  };
   const tensorOf = (m) => ({ X: new Tensor('float32', new Float32Array(m), [m.length / nf, nf]) });
   const maxRows = Math.max(...cfg.sizes);
   const big = new Float64Array(maxRows * nf);

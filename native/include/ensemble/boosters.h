@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -46,6 +47,15 @@ enum class ScorerChoice {
   kAuto = 0,     ///< the engine when it supports the model and passes its self-check
   kLibrary = 1,  ///< always the library's C API
 };
+
+/// Who scores a booster, as each Load decides it: null when `scorer` is kLibrary, when `import`
+/// declines the model (returning null and saying why) or when CheckEngineAgainstLibrary finds a
+/// difference from `library`; else the imported engine. Records the choice and the reason in
+/// info->scorer / info->scorer_note. `library_name` ("LightGBM") prefixes a self-check difference.
+using EngineImport = std::function<std::unique_ptr<const BoosterEngine>(std::string* why_not)>;
+std::unique_ptr<const BoosterEngine> ChooseScorer(ScorerChoice scorer, const EngineImport& import,
+                                                  const char* library_name, bool allow_inf,
+                                                  const LibraryPredict& library, BoosterInfo* info);
 
 /// A LightGBM booster. Create with Load(); share through shared_ptr.
 class LightGBMBooster {
@@ -133,7 +143,8 @@ class XGBoostBooster {
 
   const XGBoostApi& api_;
   void* handle_;        // nthread = the load-time count
-  void* small_handle_;  // nthread = 1, for small batches; == handle_ when that count is 1
+  void* small_handle_;  // nthread = 1, for small batches; == handle_ when that count is 1 or
+                        // when the engine scores
   BoosterInfo info_;
   int threads_;
   std::unique_ptr<const BoosterEngine> engine_;

@@ -16,7 +16,6 @@
 #include <string>
 #include <vector>
 
-#include "ensemble/forest.h"
 #include "ensemble/matrix.h"
 
 namespace ensemble::core {
@@ -83,7 +82,9 @@ class BoosterEngine {
   };
 
   /// The split thresholds of feature f as the library stores them (for probe rows).
-  const std::vector<double>& Thresholds(int feature) const { return thresholds_.at(static_cast<size_t>(feature)); }
+  const std::vector<double>& Thresholds(int feature) const {
+    return thresholds_.at(static_cast<size_t>(feature));
+  }
 
  private:
   enum class Link { kNone, kIdentity, kSigmoid };
