@@ -9,10 +9,9 @@
 #include <utility>
 #include <vector>
 
-namespace ensemble::core {
+#include "ensemble/forest_model.h"
 
-/// Which scikit-learn estimator a forest file was exported from (header field `estimator kind`).
-enum class ForestEstimator : int { kRandomForest = 0, kExtraTrees = 1 };
+namespace ensemble::core {
 
 /// An immutable, validated tree ensemble scored by the package itself.
 ///

@@ -1,0 +1,212 @@
+// TreeEngine: compiles the parts, then scores blocks of 64 rows — every part ranked, every tree of
+// every part added to the rows' sums in tree order — on the kernels this CPU runs best.
+#include "ensemble/engine.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <vector>
+
+#include "engine_program.h"
+#include "ensemble/error.h"
+#include "ensemble/thread_pool.h"
+
+namespace ensemble::core {
+
+namespace engine {
+void CompilePart(std::shared_ptr<const EngineModel> model, std::vector<int> columns,
+                 PartProgram* out);
+}  // namespace engine
+
+namespace {
+
+using engine::BlockSums;
+using engine::kBlock;
+using engine::PartProgram;
+
+// 0: detect, 1: portable, 2: avx512.
+std::atomic<int> g_forced{0};
+
+bool UseAvx512() {
+  static const bool has = engine::CpuHasAvx512();
+  const int forced = g_forced.load(std::memory_order_relaxed);
+  return forced == 0 ? has : forced == 2;
+}
+
+// One thread's scratch: a block's ranks of every part and every part's sums.
+struct Scratch {
+  std::vector<uint8_t> ranks;
+  std::vector<double> sums_d;
+  std::vector<float> sums_f;
+};
+
+Scratch& ThreadScratch(size_t rank_bytes, size_t sum_values) {
+  thread_local Scratch s;
+  // 64 extra bytes so that ranks can be aligned to a cache line.
+  if (s.ranks.size() < rank_bytes + 64) s.ranks.resize(rank_bytes + 64);
+  if (s.sums_d.size() < sum_values) s.sums_d.resize(sum_values);
+  if (s.sums_f.size() < kBlock) s.sums_f.resize(kBlock);
+  return s;
+}
+
+uint8_t* Aligned(std::vector<uint8_t>& v) {
+  const auto p = reinterpret_cast<uintptr_t>(v.data());
+  return v.data() + ((64 - (p & 63)) & 63);
+}
+
+template <typename T>
+void ScoreRange(const TreeEngine::Program& prog, const T* x, size_t begin, size_t end,
+                double* const* out) {
+  size_t widest = 1;
+  for (const PartProgram& p : prog.parts) widest = std::max(widest, p.width);
+  Scratch& s = ThreadScratch(prog.rank_bytes, kBlock * widest);
+  uint8_t* ranks = Aligned(s.ranks);
+  const bool avx512 = UseAvx512();
+  const size_t nf = prog.num_features;
+  for (size_t b = begin; b < end; b += kBlock) {
+    const size_t n = std::min(kBlock, end - b);
+    for (const PartProgram& p : prog.parts) {
+      engine::RankBlock(p, x + b * nf, nf, n, ranks + p.rank_offset);
+    }
+    for (size_t i = 0; i < prog.parts.size(); ++i) {
+      const PartProgram& p = prog.parts[i];
+      BlockSums sums{s.sums_d.data(), s.sums_f.data()};
+      if (p.float_sum) {
+        std::fill(s.sums_f.begin(), s.sums_f.begin() + kBlock, p.base_f);
+      } else {
+        std::fill(s.sums_d.begin(), s.sums_d.begin() + kBlock * p.width, 0.0);
+      }
+      if (avx512) {
+        engine::SumBlockAvx512(p, ranks + p.rank_offset, sums);
+      } else {
+        engine::SumBlockPortable(p, ranks + p.rank_offset, sums);
+      }
+      double* o = out[i] + b * p.width;
+      if (p.float_sum) {
+        for (size_t r = 0; r < n; ++r) o[r] = static_cast<double>(s.sums_f[r]);
+      } else {
+        std::memcpy(o, s.sums_d.data(), n * p.width * sizeof(double));
+      }
+    }
+  }
+}
+
+}  // namespace
+
+TreeEngine::TreeEngine() : program_(std::make_unique<Program>()) {}
+TreeEngine::~TreeEngine() = default;
+
+std::shared_ptr<const TreeEngine> TreeEngine::Compile(std::vector<Part> parts) {
+  if (parts.empty()) throw Error(ErrorCode::kInvalidArgument, "the engine needs a model");
+  std::shared_ptr<TreeEngine> e(new TreeEngine());
+  Program& prog = *e->program_;
+  prog.num_features = static_cast<size_t>(parts[0].model->num_features);
+  prog.parts.resize(parts.size());
+  size_t offset = 0;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (!parts[i].model || static_cast<size_t>(parts[i].model->num_features) != prog.num_features) {
+      throw Error(ErrorCode::kInvalidArgument, "the engine's models must share one feature count");
+    }
+    engine::CompilePart(parts[i].model, std::move(parts[i].columns), &prog.parts[i]);
+    prog.parts[i].rank_offset = offset;
+    offset += prog.parts[i].rank_bytes();
+  }
+  prog.rank_bytes = offset;
+  return e;
+}
+
+size_t TreeEngine::num_parts() const { return program_->parts.size(); }
+size_t TreeEngine::num_features() const { return program_->num_features; }
+size_t TreeEngine::width(size_t p) const { return program_->parts.at(p).width; }
+const EngineModel& TreeEngine::model(size_t p) const { return *program_->parts.at(p).model; }
+const char* TreeEngine::kernel() const { return UseAvx512() ? "avx512" : "portable"; }
+
+size_t TreeEngine::memory_bytes() const {
+  size_t n = 0;
+  for (const PartProgram& p : program_->parts) {
+    n += p.walk.size() * sizeof(engine::WalkNode) + p.value.size() * 8 + p.value_f.size() * 4 +
+         p.leaf_row.size() * 4 + p.leaf_table.size() * 8 + p.top.size() * sizeof(engine::TopNode) +
+         p.exit_slot.size() + p.exit_node.size() * 4 + p.table.size() * 8 + p.table_f.size() * 4 +
+         p.trees.size() * sizeof(engine::TreeCode);
+    for (const auto& f : p.features) n += f.padded.size() * 8 + f.padded_f.size() * 4;
+  }
+  return n;
+}
+
+void TreeEngine::Sums(const DenseMatrix& x, double* const* out, int threads) const {
+  const Program& prog = *program_;
+  if (x.cols != prog.num_features) {
+    throw Error(ErrorCode::kFeatureMismatch, "expected " + std::to_string(prog.num_features) +
+                                                 " features, got " + std::to_string(x.cols));
+  }
+  if (x.rows == 0) return;
+  // Blocks of 64 rows never straddle two threads' shares.
+  ParallelFor(x.rows, threads, kBlock, [&](size_t begin, size_t end) {
+    if (x.dtype == DType::kFloat32) {
+      ScoreRange(prog, static_cast<const float*>(x.data), begin, end, out);
+    } else {
+      ScoreRange(prog, static_cast<const double*>(x.data), begin, end, out);
+    }
+  });
+}
+
+void TreeEngine::SumsRow(const void* row, DType dtype, double* const* out) const {
+  const Program& prog = *program_;
+  size_t widest = 1;
+  for (const PartProgram& p : prog.parts) widest = std::max(widest, p.width);
+  Scratch& s = ThreadScratch(prog.rank_bytes, kBlock * widest);
+  uint8_t* ranks = Aligned(s.ranks);
+  const size_t nf = prog.num_features;
+  for (size_t i = 0; i < prog.parts.size(); ++i) {
+    const PartProgram& p = prog.parts[i];
+    if (dtype == DType::kFloat32) {
+      engine::RankBlock(p, static_cast<const float*>(row), nf, 1, ranks + p.rank_offset);
+    } else {
+      engine::RankBlock(p, static_cast<const double*>(row), nf, 1, ranks + p.rank_offset);
+    }
+    BlockSums sums{out[i], s.sums_f.data()};
+    if (p.float_sum) {
+      s.sums_f[0] = p.base_f;
+    } else {
+      std::fill(out[i], out[i] + p.width, 0.0);
+    }
+    engine::SumRow(p, ranks + p.rank_offset, sums);
+    if (p.float_sum) out[i][0] = static_cast<double>(s.sums_f[0]);
+  }
+}
+
+uint64_t TreeEngine::NodesVisited(const double* row, size_t part) const {
+  const Program& prog = *program_;
+  const PartProgram& p = prog.parts.at(part);
+  Scratch& s = ThreadScratch(prog.rank_bytes, kBlock);
+  uint8_t* ranks = Aligned(s.ranks) + p.rank_offset;
+  engine::RankBlock(p, row, prog.num_features, 1, ranks);
+  uint64_t visited = 0;
+  for (const engine::TreeCode& t : p.trees) {
+    for (int32_t at = t.root;;) {
+      const engine::WalkNode& n = p.walk[static_cast<size_t>(at)];
+      if (n.base == at - 1) break;  // a leaf loops onto itself
+      const uint32_t rank = p.wide_ranks
+                                ? reinterpret_cast<const uint16_t*>(ranks)[size_t{n.col} * kBlock]
+                                : ranks[size_t{n.col} * kBlock];
+      at = n.base + (rank <= n.k);
+      ++visited;
+    }
+  }
+  return visited;
+}
+
+bool ForceEngineKernel(const std::string& name) {
+  if (name.empty()) {
+    g_forced = 0;
+  } else if (name == "portable") {
+    g_forced = 1;
+  } else if (name == "avx512" && engine::CpuHasAvx512()) {
+    g_forced = 2;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+}  // namespace ensemble::core

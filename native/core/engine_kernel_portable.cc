@@ -1,0 +1,61 @@
+// The portable kernels (any CPU): a block's rows walk each tree from its root, sixteen at a time;
+// a single row walks sixteen trees at a time.
+#include <algorithm>
+#include <climits>
+
+#include "engine_program.h"
+#include "engine_walk.h"
+
+namespace ensemble::core::engine {
+namespace {
+
+template <typename R>
+void SumBlockWalk(const PartProgram& p, const R* ranks, BlockSums sums) {
+  int32_t at[kLanes];
+  for (const TreeCode& t : p.trees) {
+    for (size_t r = 0; r < kBlock; r += kLanes) {
+      std::fill(at, at + kLanes, t.root);
+      Walk<R, 1>(p.walk.data(), ranks + r, t.min_depth, t.depth, at);
+      AddLanes(p, at, kLanes, r, sums);
+    }
+  }
+}
+
+template <typename R>
+void SumRowWalk(const PartProgram& p, const R* ranks, BlockSums sums) {
+  int32_t at[kLanes];
+  const size_t nt = p.trees.size();
+  for (size_t t = 0; t < nt; t += kLanes) {
+    const size_t m = std::min(kLanes, nt - t);
+    int32_t steps = 0, min_steps = INT32_MAX;
+    for (size_t k = 0; k < kLanes; ++k) {
+      const TreeCode& tree = p.trees[t + std::min(k, m - 1)];  // spare lanes repeat the last tree
+      at[k] = tree.root;
+      steps = std::max(steps, tree.depth);
+      min_steps = std::min(min_steps, tree.min_depth);
+    }
+    Walk<R, 0>(p.walk.data(), ranks, min_steps, steps, at);
+    // One row: lane k's value goes to row 0, in tree order.
+    for (size_t k = 0; k < m; ++k) AddLanes(p, at + k, 1, 0, sums);
+  }
+}
+
+}  // namespace
+
+void SumBlockPortable(const PartProgram& p, const uint8_t* ranks, BlockSums sums) {
+  if (p.wide_ranks) {
+    SumBlockWalk(p, reinterpret_cast<const uint16_t*>(ranks), sums);
+  } else {
+    SumBlockWalk(p, ranks, sums);
+  }
+}
+
+void SumRow(const PartProgram& p, const uint8_t* ranks, BlockSums sums) {
+  if (p.wide_ranks) {
+    SumRowWalk(p, reinterpret_cast<const uint16_t*>(ranks), sums);
+  } else {
+    SumRowWalk(p, ranks, sums);
+  }
+}
+
+}  // namespace ensemble::core::engine

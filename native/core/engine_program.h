@@ -1,0 +1,127 @@
+// The compiled form of a TreeEngine (engine.h): per part, the quantiser that turns a block of 64
+// rows into column-major ranks, and every tree twice: its top levels as a bit-sliced program and
+// the whole tree as a branch-free walk. Read by the kernels (engine_kernel_*.cc).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "ensemble/engine.h"
+
+namespace ensemble::core {
+
+namespace engine {
+
+/// Rows scored together: one bit of a 64-bit mask per row in the bit-sliced kernels.
+constexpr size_t kBlock = 64;
+/// Walks advanced side by side (independent chains of loads keep the core busy).
+constexpr size_t kLanes = 16;
+/// Most internal nodes a bit-sliced top may have (mask slots fit a byte; 64 exits at most).
+constexpr uint32_t kMaxTopNodes = 63;
+
+/// A walk node: a lane at this node goes to base + (rank[col] <= k). A leaf is {kTop, 0, self-1}
+/// (every rank is <= kTop), so a walk that reached it stays there.
+struct WalkNode {
+  uint16_t k;
+  uint16_t col;  ///< column index; the rank of block row r is ranks[col * kBlock + r]
+  int32_t base;
+};
+
+/// A split of a bit-sliced top: the 64 rows' ranks of `col` are compared with k (replicated into
+/// every byte/word of k4, so a dword broadcast from memory builds the comparand); the row mask of
+/// slot `slot` splits into slots child (v > threshold) and child + 1 (v <= threshold).
+struct TopNode {
+  uint32_t k4;
+  uint16_t col;
+  uint8_t slot;
+  uint8_t child;
+};
+
+/// One tree of a part.
+struct TreeCode {
+  int32_t root;          ///< walk node of the root
+  int32_t depth;         ///< splits on the longest root-to-leaf path
+  int32_t min_depth;     ///< ... on the shortest
+  uint32_t top_first;    ///< first TopNode
+  uint32_t top_count;    ///< internal nodes of the top (0: the root is a leaf)
+  uint32_t exit_first;   ///< first exit (exit_slot / exit_node)
+  uint32_t exit_count;   ///< exits of the top: its leaves and the deeper nodes below it
+  int32_t below;         ///< longest path below an exit (0: every exit is a leaf)
+  int32_t below_min;     ///< shortest such path
+  int32_t table;         ///< >= 0: every exit is a leaf; their values padded at this index of
+                         ///< table / table_f (32 doubles or 64 floats); -1 otherwise
+};
+
+/// One model compiled for the engine.
+struct PartProgram {
+  std::shared_ptr<const EngineModel> model;
+  std::vector<int> columns;    ///< output columns summed (indices into model->outputs)
+  size_t width = 1;            ///< columns.size()
+  bool float_sum = false;
+  float base_f = 0;            ///< the float sum's start
+  bool wide_ranks = false;     ///< uint16_t ranks (else uint8_t)
+  uint32_t window = 0;         ///< thresholds per rank column (254 or 65534)
+  uint16_t top_rank = 0;       ///< the rank every value is <= (255 or 65535)
+
+  // The quantiser. Column c holds, per row, the rank of feature col_feature[c] under rule
+  // col_rule[c] within threshold window col_window[c].
+  struct Feature {
+    int feature;
+    std::vector<double> padded;  ///< sorted unique thresholds, +Inf up to 2^steps - 1 entries
+    std::vector<float> padded_f; ///< the same as float (Compare::kFloat)
+    uint32_t steps;
+    uint32_t zero_rank;          ///< rank of 0.0 (MissingRule::kAsZero)
+    std::vector<int> columns;    ///< columns fed by this feature
+  };
+  std::vector<Feature> features;
+  std::vector<uint8_t> col_rule;
+  std::vector<uint32_t> col_window;
+  size_t num_columns = 0;
+  size_t rank_offset = 0;      ///< where this part's ranks start in a block's rank buffer (bytes)
+
+  // The trees.
+  std::vector<TreeCode> trees;
+  std::vector<TopNode> top;
+  std::vector<uint8_t> exit_slot;
+  std::vector<int32_t> exit_node;  ///< walk node where an exit's rows continue
+  std::vector<WalkNode> walk;
+  std::vector<double> value;       ///< per walk node: the leaf's value (width 1, double sum)
+  std::vector<float> value_f;      ///< ... (float sum)
+  std::vector<int32_t> leaf_row;   ///< per walk node: leaf row (width > 1)
+  std::vector<double> leaf_table;  ///< leaf rows x width (width > 1)
+  std::vector<double> table;       ///< TreeCode::table, double sums
+  std::vector<float> table_f;      ///< TreeCode::table, float sums
+
+  size_t rank_bytes() const { return num_columns * kBlock * (wide_ranks ? 2 : 1); }
+};
+
+/// A part's sums for one block: 64 rows x width doubles, or 64 floats.
+struct BlockSums {
+  double* d;
+  float* f;
+};
+
+/// Ranks rows [0, n) (n <= kBlock) of x into the part's ranks (column-major, kBlock per column).
+template <typename T>
+void RankBlock(const PartProgram& p, const T* x, size_t stride, size_t n, uint8_t* ranks);
+
+/// Adds every tree's leaf values to the block's sums, tree by tree (portable: walks from the root).
+void SumBlockPortable(const PartProgram& p, const uint8_t* ranks, BlockSums sums);
+/// The same with AVX-512 (bit-sliced tops, then walks); identical results.
+void SumBlockAvx512(const PartProgram& p, const uint8_t* ranks, BlockSums sums);
+/// One row (block row 0 of `ranks`): 16 trees walked side by side.
+void SumRow(const PartProgram& p, const uint8_t* ranks, BlockSums sums);
+/// True when this CPU runs SumBlockAvx512.
+bool CpuHasAvx512();
+
+}  // namespace engine
+
+struct TreeEngine::Program {
+  std::vector<engine::PartProgram> parts;
+  size_t num_features = 0;
+  size_t rank_bytes = 0;  ///< all parts' ranks of one block
+};
+
+}  // namespace ensemble::core
