@@ -33,6 +33,11 @@ bool UseAvx512() {
   return forced == 0 ? has : forced == 2;
 }
 
+bool UseAvx512Vbmi() {
+  static const bool has = engine::CpuHasAvx512Vbmi();
+  return has && UseAvx512();
+}
+
 // One thread's scratch: a block's ranks of every part and every part's sums.
 struct Scratch {
   std::vector<uint8_t> ranks;
@@ -40,12 +45,13 @@ struct Scratch {
   std::vector<float> sums_f;
 };
 
-Scratch& ThreadScratch(size_t rank_bytes, size_t sum_values) {
+Scratch& ThreadScratch(size_t rank_bytes, size_t sum_values, size_t float_values = kBlock) {
   thread_local Scratch s;
-  // 64 extra bytes so that ranks can be aligned to a cache line.
+  // 64 extra bytes so that ranks can be aligned to a cache line (and a gather of a 4-byte word
+  // at the last rank stays inside).
   if (s.ranks.size() < rank_bytes + 64) s.ranks.resize(rank_bytes + 64);
   if (s.sums_d.size() < sum_values) s.sums_d.resize(sum_values);
-  if (s.sums_f.size() < kBlock) s.sums_f.resize(kBlock);
+  if (s.sums_f.size() < float_values) s.sums_f.resize(float_values);
   return s;
 }
 
@@ -57,29 +63,41 @@ uint8_t* Aligned(std::vector<uint8_t>& v) {
 template <typename T>
 void ScoreRange(const TreeEngine::Program& prog, const T* x, size_t begin, size_t end,
                 double* const* out) {
+  constexpr size_t kSpan = kBlock * engine::kBlocksPerSpan;
   size_t widest = 1;
   for (const PartProgram& p : prog.parts) widest = std::max(widest, p.width);
-  Scratch& s = ThreadScratch(prog.rank_bytes, kBlock * widest);
+  Scratch& s = ThreadScratch(prog.rank_bytes * engine::kBlocksPerSpan, kSpan * widest, kSpan);
   uint8_t* ranks = Aligned(s.ranks);
   const bool avx512 = UseAvx512();
   const size_t nf = prog.num_features;
-  for (size_t b = begin; b < end; b += kBlock) {
-    const size_t n = std::min(kBlock, end - b);
-    for (const PartProgram& p : prog.parts) {
-      engine::RankBlock(p, x + b * nf, nf, n, ranks + p.rank_offset);
+  for (size_t b = begin; b < end; b += kSpan) {
+    const size_t n = std::min(kSpan, end - b);
+    const size_t blocks = (n + kBlock - 1) / kBlock;
+    for (size_t k = 0; k < blocks; ++k) {
+      const T* rows = x + (b + k * kBlock) * nf;
+      const size_t m = std::min(kBlock, n - k * kBlock);
+      for (const PartProgram& p : prog.parts) {
+        uint8_t* r = ranks + k * prog.rank_bytes + p.rank_offset;
+        if (avx512) {
+          engine::RankBlockAvx512(p, rows, nf, m, r);
+        } else {
+          engine::RankBlock(p, rows, nf, m, r);
+        }
+      }
     }
     for (size_t i = 0; i < prog.parts.size(); ++i) {
       const PartProgram& p = prog.parts[i];
-      BlockSums sums{s.sums_d.data(), s.sums_f.data()};
       if (p.float_sum) {
-        std::fill(s.sums_f.begin(), s.sums_f.begin() + kBlock, p.base_f);
+        std::fill(s.sums_f.begin(), s.sums_f.begin() + blocks * kBlock, p.base_f);
       } else {
-        std::fill(s.sums_d.begin(), s.sums_d.begin() + kBlock * p.width, 0.0);
+        std::fill(s.sums_d.begin(), s.sums_d.begin() + blocks * kBlock * p.width, 0.0);
       }
+      const engine::Blocks span{ranks + p.rank_offset, prog.rank_bytes, blocks, s.sums_d.data(),
+                                s.sums_f.data()};
       if (avx512) {
-        engine::SumBlockAvx512(p, ranks + p.rank_offset, sums);
+        engine::SumBlocksAvx512(p, span);
       } else {
-        engine::SumBlockPortable(p, ranks + p.rank_offset, sums);
+        engine::SumBlocksPortable(p, span);
       }
       double* o = out[i] + b * p.width;
       if (p.float_sum) {
@@ -159,10 +177,15 @@ void TreeEngine::SumsRow(const void* row, DType dtype, double* const* out) const
   const size_t nf = prog.num_features;
   for (size_t i = 0; i < prog.parts.size(); ++i) {
     const PartProgram& p = prog.parts[i];
+    const bool simd = UseAvx512();
     if (dtype == DType::kFloat32) {
-      engine::RankBlock(p, static_cast<const float*>(row), nf, 1, ranks + p.rank_offset);
+      const auto* r = static_cast<const float*>(row);
+      simd ? engine::RankBlockAvx512(p, r, nf, 1, ranks + p.rank_offset)
+           : engine::RankBlock(p, r, nf, 1, ranks + p.rank_offset);
     } else {
-      engine::RankBlock(p, static_cast<const double*>(row), nf, 1, ranks + p.rank_offset);
+      const auto* r = static_cast<const double*>(row);
+      simd ? engine::RankBlockAvx512(p, r, nf, 1, ranks + p.rank_offset)
+           : engine::RankBlock(p, r, nf, 1, ranks + p.rank_offset);
     }
     BlockSums sums{out[i], s.sums_f.data()};
     if (p.float_sum) {
@@ -170,7 +193,11 @@ void TreeEngine::SumsRow(const void* row, DType dtype, double* const* out) const
     } else {
       std::fill(out[i], out[i] + p.width, 0.0);
     }
-    engine::SumRow(p, ranks + p.rank_offset, sums);
+    if (p.row_tables && UseAvx512Vbmi()) {
+      engine::SumRowAvx512(p, ranks + p.rank_offset, sums);
+    } else {
+      engine::SumRow(p, ranks + p.rank_offset, sums);
+    }
     if (p.float_sum) out[i][0] = static_cast<double>(s.sums_f[0]);
   }
 }
@@ -197,6 +224,12 @@ uint64_t TreeEngine::NodesVisited(const double* row, size_t part) const {
 }
 
 bool ForceEngineKernel(const std::string& name) {
+  if (name == "avx512-gather") {
+    engine::SetGatherWalk(true);
+    g_forced = 2;
+    return engine::CpuHasAvx512();
+  }
+  engine::SetGatherWalk(false);
   if (name.empty()) {
     g_forced = 0;
   } else if (name == "portable") {

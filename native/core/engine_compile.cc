@@ -19,6 +19,31 @@ namespace {
 // Columns are addressed with 16 bits in the walk and sliced nodes.
 constexpr size_t kMaxColumns = 65535;
 
+// Levels of groups of `fanout` thresholds, each level the maxima of the groups below, every level
+// padded with at least one +Inf (engine_program.h, Feature::tree).
+void SearchTree(const std::vector<double>& sorted, size_t fanout, PartProgram::Feature* f) {
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  auto pad = [&](std::vector<double> v) {
+    v.resize(fanout * (v.size() / fanout + 1), kInf);
+    return v;
+  };
+  std::vector<std::vector<double>> levels{pad(sorted)};
+  while (levels.back().size() > fanout) {
+    const std::vector<double>& below = levels.back();
+    std::vector<double> maxima;
+    for (size_t i = fanout - 1; i < below.size(); i += fanout) maxima.push_back(below[i]);
+    levels.push_back(pad(std::move(maxima)));
+  }
+  for (auto it = levels.rbegin(); it != levels.rend(); ++it) {
+    f->tree_level.push_back(static_cast<uint32_t>(f->tree.size()));
+    f->tree.insert(f->tree.end(), it->begin(), it->end());
+  }
+  if (fanout == 16) {
+    f->tree_f.assign(f->tree.begin(), f->tree.end());  // float values, exact
+    f->tree.clear();
+  }
+}
+
 struct Builder {
   const EngineModel& m;
   PartProgram& p;
@@ -89,6 +114,7 @@ struct Builder {
           feat.padded_f.assign(feat.padded.begin(), feat.padded.end());  // float values, exact
         }
         feat.zero_rank = static_cast<uint32_t>(std::lower_bound(s.begin(), s.end(), 0.0) - s.begin());
+        SearchTree(s, m.compare == Compare::kFloat ? 16 : 8, &feat);
         p.features.push_back(std::move(feat));
       }
       p.features[static_cast<size_t>(fi)].columns.push_back(c);
@@ -200,6 +226,7 @@ struct Builder {
       queue.push_back(e.left);
     }
     code->exit_count = static_cast<uint32_t>(exits.size());
+    RowTables(t, queue, exits, depth, top_depth, walk_of);
     bool all_leaves = true;
     for (const int32_t i : exits) {
       p.exit_slot.push_back(static_cast<uint8_t>(slot[static_cast<size_t>(i)]));
@@ -242,8 +269,78 @@ struct Builder {
     }
   }
 
+  // The single-row form of the top (engine_program.h): `queue` holds the top's internal nodes in
+  // their order, then its exits.
+  void RowTables(const EngineTree& t, const std::vector<int32_t>& queue,
+                 const std::vector<int32_t>& exits, const std::vector<int32_t>& depth,
+                 int32_t top_depth, const std::vector<int32_t>& walk_of) {
+    if (!p.row_tables) return;
+    const size_t e = p.wide_ranks ? 2 : 1;
+    const size_t at = p.row_narrow.size();
+    p.row_cols.resize((at + 1) * 64 * e, 0);
+    p.row_k.resize((at + 1) * 64 * e, 0);
+    p.row_mask.resize((at + 1) * 64, ~uint64_t{0});
+    p.row_exit.resize((at + 1) * 64, -1);
+    auto in_top = [&](int32_t i) {
+      const EngineNode& n = t.nodes[static_cast<size_t>(i)];
+      return n.feature >= 0 && depth[static_cast<size_t>(i)] < top_depth;
+    };
+    // Exits numbered left to right; each top split's left subtree covers a range of them.
+    std::vector<int32_t> order_of(t.nodes.size(), -1), first(t.nodes.size(), 0), last(t.nodes.size(), 0);
+    int32_t next_exit = 0;
+    struct Frame { int32_t i; bool expanded; };
+    std::vector<Frame> stack{{0, false}};
+    while (!stack.empty()) {
+      const Frame f = stack.back();
+      stack.pop_back();
+      if (!in_top(f.i)) {
+        order_of[static_cast<size_t>(f.i)] = next_exit;
+        first[static_cast<size_t>(f.i)] = next_exit;
+        last[static_cast<size_t>(f.i)] = ++next_exit;
+        continue;
+      }
+      const EngineNode& n = t.nodes[static_cast<size_t>(f.i)];
+      if (f.expanded) {
+        first[static_cast<size_t>(f.i)] = first[static_cast<size_t>(n.left)];
+        last[static_cast<size_t>(f.i)] = last[static_cast<size_t>(n.right)];
+        continue;
+      }
+      stack.push_back({f.i, true});
+      stack.push_back({n.right, false});
+      stack.push_back({n.left, false});
+    }
+    (void)exits;
+    uint32_t j = 0;
+    for (const int32_t i : queue) {
+      if (!in_top(i)) {
+        p.row_exit[at * 64 + static_cast<size_t>(order_of[static_cast<size_t>(i)])] =
+            walk_of[static_cast<size_t>(i)];
+        continue;
+      }
+      const EngineNode& n = t.nodes[static_cast<size_t>(i)];
+      const auto col = static_cast<uint16_t>(Column(n));
+      const uint16_t k = K(n);
+      if (p.wide_ranks) {
+        reinterpret_cast<uint16_t*>(&p.row_cols[at * 128])[j] = col;
+        reinterpret_cast<uint16_t*>(&p.row_k[at * 128])[j] = k;
+      } else {
+        p.row_cols[at * 64 + j] = static_cast<uint8_t>(col);
+        p.row_k[at * 64 + j] = static_cast<uint8_t>(k);
+      }
+      uint64_t mask = ~uint64_t{0};
+      for (int32_t x = first[static_cast<size_t>(n.left)]; x < last[static_cast<size_t>(n.left)]; ++x) {
+        mask &= ~(uint64_t{1} << x);
+      }
+      p.row_mask[at * 64 + j] = mask;
+      ++j;
+    }
+    p.row_narrow.push_back(j <= 32 && next_exit <= 32);
+  }
+
   void Build() {
     Quantiser();
+    // One permute of two registers reaches 128 byte columns or 64 word columns.
+    p.row_tables = p.num_columns <= (p.wide_ranks ? 64u : 128u);
     if (p.width > 1) {
       const size_t rows = m.leaf_values.size() / static_cast<size_t>(m.outputs);
       p.leaf_table.resize(rows * p.width);

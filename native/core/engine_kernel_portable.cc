@@ -10,13 +10,17 @@ namespace ensemble::core::engine {
 namespace {
 
 template <typename R>
-void SumBlockWalk(const PartProgram& p, const R* ranks, BlockSums sums) {
+void SumBlocksWalk(const PartProgram& p, const Blocks& blocks) {
   int32_t at[kLanes];
   for (const TreeCode& t : p.trees) {
-    for (size_t r = 0; r < kBlock; r += kLanes) {
-      std::fill(at, at + kLanes, t.root);
-      Walk<R, 1>(p.walk.data(), ranks + r, t.min_depth, t.depth, at);
-      AddLanes(p, at, kLanes, r, sums);
+    for (size_t b = 0; b < blocks.count; ++b) {
+      const R* ranks = reinterpret_cast<const R*>(blocks.ranks + b * blocks.stride);
+      const BlockSums sums{blocks.d + b * kBlock * p.width, blocks.f + b * kBlock};
+      for (size_t r = 0; r < kBlock; r += kLanes) {
+        std::fill(at, at + kLanes, t.root);
+        Walk<R, 1>(p.walk.data(), ranks + r, t.min_depth, t.depth, at);
+        AddLanes(p, at, kLanes, r, sums);
+      }
     }
   }
 }
@@ -42,11 +46,11 @@ void SumRowWalk(const PartProgram& p, const R* ranks, BlockSums sums) {
 
 }  // namespace
 
-void SumBlockPortable(const PartProgram& p, const uint8_t* ranks, BlockSums sums) {
+void SumBlocksPortable(const PartProgram& p, const Blocks& blocks) {
   if (p.wide_ranks) {
-    SumBlockWalk(p, reinterpret_cast<const uint16_t*>(ranks), sums);
+    SumBlocksWalk<uint16_t>(p, blocks);
   } else {
-    SumBlockWalk(p, ranks, sums);
+    SumBlocksWalk<uint8_t>(p, blocks);
   }
 }
 

@@ -16,6 +16,9 @@ namespace engine {
 
 /// Rows scored together: one bit of a 64-bit mask per row in the bit-sliced kernels.
 constexpr size_t kBlock = 64;
+/// Blocks scored tree by tree: each tree's nodes are brought into cache once for this many rows
+/// (the forest's 1.7 MB of walk nodes do not stay in cache across 64-row blocks).
+constexpr size_t kBlocksPerSpan = 16;
 /// Walks advanced side by side (independent chains of loads keep the core busy).
 constexpr size_t kLanes = 16;
 /// Most internal nodes a bit-sliced top may have (mask slots fit a byte; 64 exits at most).
@@ -73,6 +76,12 @@ struct PartProgram {
     std::vector<float> padded_f; ///< the same as float (Compare::kFloat)
     uint32_t steps;
     uint32_t zero_rank;          ///< rank of 0.0 (MissingRule::kAsZero)
+    /// The thresholds as a search tree for SIMD compares (RankBlockAvx512): levels of groups of
+    /// 16 floats / 8 doubles, each level the groups' maxima of the one below, padded with +Inf
+    /// (every level ends with +Inf, so a group index never runs past its level), top first.
+    std::vector<double> tree;
+    std::vector<float> tree_f;
+    std::vector<uint32_t> tree_level;  ///< offset of each level, top first
     std::vector<int> columns;    ///< columns fed by this feature
   };
   std::vector<Feature> features;
@@ -94,6 +103,18 @@ struct PartProgram {
   std::vector<double> table;       ///< TreeCode::table, double sums
   std::vector<float> table_f;      ///< TreeCode::table, float sums
 
+  // The single-row form of each tree's top (AVX-512 VBMI), QuickScorer-style: per tree, 64
+  // entries each of the top splits' columns and k (rank type), so that one permute of the row's
+  // ranks and one compare give every top split's answer as a bit (1: v <= threshold); per split a
+  // mask over the top's exits numbered left to right, clearing the exits of its left subtree; the
+  // row's exit is the lowest bit left after AND-ing the masks of the splits answered 0.
+  bool row_tables = false;          ///< built (the columns fit one permute of two registers)
+  std::vector<uint8_t> row_cols;    ///< trees x 64 column indices (uint8_t, or uint16_t x 64)
+  std::vector<uint8_t> row_k;       ///< trees x 64 k (uint8_t, or uint16_t x 64)
+  std::vector<uint64_t> row_mask;   ///< trees x 64 exit masks (all ones for unused splits)
+  std::vector<int32_t> row_exit;    ///< trees x 64: the walk node of each exit, left to right
+  std::vector<uint8_t> row_narrow;  ///< per tree: at most 32 splits and 32 exits (32-bit masks)
+
   size_t rank_bytes() const { return num_columns * kBlock * (wide_ranks ? 2 : 1); }
 };
 
@@ -103,18 +124,39 @@ struct BlockSums {
   float* f;
 };
 
+/// Up to kBlocksPerSpan blocks of one part: block b's ranks at ranks + b * stride, its sums at
+/// d + b * kBlock * width / f + b * kBlock.
+struct Blocks {
+  const uint8_t* ranks;
+  size_t stride;
+  size_t count;
+  double* d;
+  float* f;
+};
+
 /// Ranks rows [0, n) (n <= kBlock) of x into the part's ranks (column-major, kBlock per column).
 template <typename T>
 void RankBlock(const PartProgram& p, const T* x, size_t stride, size_t n, uint8_t* ranks);
 
-/// Adds every tree's leaf values to the block's sums, tree by tree (portable: walks from the root).
-void SumBlockPortable(const PartProgram& p, const uint8_t* ranks, BlockSums sums);
+/// RankBlock with AVX-512 compares over the features' search trees; identical results.
+template <typename T>
+void RankBlockAvx512(const PartProgram& p, const T* x, size_t stride, size_t n, uint8_t* ranks);
+
+/// Adds every tree's leaf values to the blocks' sums, tree by tree and, for each tree, block by
+/// block (portable: walks from the root).
+void SumBlocksPortable(const PartProgram& p, const Blocks& blocks);
 /// The same with AVX-512 (bit-sliced tops, then walks); identical results.
-void SumBlockAvx512(const PartProgram& p, const uint8_t* ranks, BlockSums sums);
+void SumBlocksAvx512(const PartProgram& p, const Blocks& blocks);
 /// One row (block row 0 of `ranks`): 16 trees walked side by side.
 void SumRow(const PartProgram& p, const uint8_t* ranks, BlockSums sums);
+/// One row with AVX-512 VBMI and the row tables (p.row_tables); ranks as for SumRow.
+void SumRowAvx512(const PartProgram& p, const uint8_t* ranks, BlockSums sums);
+/// Lab switch: the AVX-512 block kernel walks below the tops with gathers.
+void SetGatherWalk(bool on);
 /// True when this CPU runs SumBlockAvx512.
 bool CpuHasAvx512();
+/// True when this CPU also runs SumRowAvx512 (byte permutes, AVX-512 VBMI).
+bool CpuHasAvx512Vbmi();
 
 }  // namespace engine
 
