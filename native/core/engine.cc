@@ -43,10 +43,13 @@ struct Scratch {
   std::vector<uint8_t> ranks;
   std::vector<double> sums_d;
   std::vector<float> sums_f;
+  std::vector<double> out;  // every part's sums of a span, as doubles, handed to the sink
 };
 
-Scratch& ThreadScratch(size_t rank_bytes, size_t sum_values, size_t float_values = kBlock) {
+Scratch& ThreadScratch(size_t rank_bytes, size_t sum_values, size_t float_values = kBlock,
+                       size_t out_values = 0) {
   thread_local Scratch s;
+  if (s.out.size() < out_values) s.out.resize(out_values);
   // 64 extra bytes so that ranks can be aligned to a cache line (and a gather of a 4-byte word
   // at the last rank stays inside).
   if (s.ranks.size() < rank_bytes + 64) s.ranks.resize(rank_bytes + 64);
@@ -62,14 +65,25 @@ uint8_t* Aligned(std::vector<uint8_t>& v) {
 
 template <typename T>
 void ScoreRange(const TreeEngine::Program& prog, const T* x, size_t begin, size_t end,
-                double* const* out) {
+                const TreeEngine::SpanSink& sink) {
   constexpr size_t kSpan = kBlock * engine::kBlocksPerSpan;
-  size_t widest = 1;
-  for (const PartProgram& p : prog.parts) widest = std::max(widest, p.width);
-  Scratch& s = ThreadScratch(prog.rank_bytes * engine::kBlocksPerSpan, kSpan * widest, kSpan);
+  size_t widest = 1, total = 0;
+  for (const PartProgram& p : prog.parts) {
+    widest = std::max(widest, p.width);
+    total += p.width;
+  }
+  Scratch& s = ThreadScratch(prog.rank_bytes * engine::kBlocksPerSpan, kSpan * widest, kSpan,
+                             kSpan * total);
   uint8_t* ranks = Aligned(s.ranks);
   const bool avx512 = UseAvx512();
   const size_t nf = prog.num_features;
+  double* part_sums[8];
+  std::vector<double*> many;
+  double* const* sums_of = part_sums;
+  if (prog.parts.size() > 8) {
+    many.resize(prog.parts.size());
+    sums_of = many.data();
+  }
   for (size_t b = begin; b < end; b += kSpan) {
     const size_t n = std::min(kSpan, end - b);
     const size_t blocks = (n + kBlock - 1) / kBlock;
@@ -85,27 +99,31 @@ void ScoreRange(const TreeEngine::Program& prog, const T* x, size_t begin, size_
         }
       }
     }
+    size_t offset = 0;
     for (size_t i = 0; i < prog.parts.size(); ++i) {
       const PartProgram& p = prog.parts[i];
+      double* d = s.sums_d.data();
       if (p.float_sum) {
         std::fill(s.sums_f.begin(), s.sums_f.begin() + blocks * kBlock, p.base_f);
       } else {
-        std::fill(s.sums_d.begin(), s.sums_d.begin() + blocks * kBlock * p.width, 0.0);
+        std::fill(d, d + blocks * kBlock * p.width, 0.0);
       }
-      const engine::Blocks span{ranks + p.rank_offset, prog.rank_bytes, blocks, s.sums_d.data(),
-                                s.sums_f.data()};
+      const engine::Blocks span{ranks + p.rank_offset, prog.rank_bytes, blocks, d, s.sums_f.data()};
       if (avx512) {
         engine::SumBlocksAvx512(p, span);
       } else {
         engine::SumBlocksPortable(p, span);
       }
-      double* o = out[i] + b * p.width;
+      double* o = s.out.data() + offset;
+      offset += kSpan * p.width;
       if (p.float_sum) {
         for (size_t r = 0; r < n; ++r) o[r] = static_cast<double>(s.sums_f[r]);
       } else {
-        std::memcpy(o, s.sums_d.data(), n * p.width * sizeof(double));
+        std::memcpy(o, d, n * p.width * sizeof(double));
       }
+      (prog.parts.size() > 8 ? many[i] : part_sums[i]) = o;
     }
+    sink(b, b + n, sums_of);
   }
 }
 
@@ -151,7 +169,7 @@ size_t TreeEngine::memory_bytes() const {
   return n;
 }
 
-void TreeEngine::Sums(const DenseMatrix& x, double* const* out, int threads) const {
+void TreeEngine::Sums(const DenseMatrix& x, int threads, const SpanSink& sink) const {
   const Program& prog = *program_;
   if (x.cols != prog.num_features) {
     throw Error(ErrorCode::kFeatureMismatch, "expected " + std::to_string(prog.num_features) +
@@ -161,9 +179,9 @@ void TreeEngine::Sums(const DenseMatrix& x, double* const* out, int threads) con
   // Blocks of 64 rows never straddle two threads' shares.
   ParallelFor(x.rows, threads, kBlock, [&](size_t begin, size_t end) {
     if (x.dtype == DType::kFloat32) {
-      ScoreRange(prog, static_cast<const float*>(x.data), begin, end, out);
+      ScoreRange(prog, static_cast<const float*>(x.data), begin, end, sink);
     } else {
-      ScoreRange(prog, static_cast<const double*>(x.data), begin, end, out);
+      ScoreRange(prog, static_cast<const double*>(x.data), begin, end, sink);
     }
   });
 }

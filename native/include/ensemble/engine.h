@@ -23,6 +23,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -131,12 +132,17 @@ class TreeEngine {
   /// The kernels in use: "avx512" or "portable".
   const char* kernel() const;
 
-  /// Tree sums of rows [0, x.rows) for every part: out[p] receives x.rows * width(p) values
-  /// (row-major), the sum each row's leaves give in tree order in the model's own precision
-  /// (a float sum is widened exactly). Values must already be checked (NaN allowed, +-Inf only for
-  /// LightGBM). `threads` as the thread policy (thread_pool.h) decides.
-  void Sums(const DenseMatrix& x, double* const* out, int threads) const;
-  /// One row on the calling thread; no allocation after the first call on a thread.
+  /// Receives the tree sums of rows [begin, end) of a batch: sums[p] holds (end - begin) *
+  /// width(p) values (row-major), each the sum of the row's leaves in tree order in the model's
+  /// own precision (a float sum widened exactly). Called on the thread that scored the rows, once
+  /// per span of up to 1024 rows, spans of one call possibly on several threads at once.
+  using SpanSink = std::function<void(size_t begin, size_t end, const double* const* sums)>;
+
+  /// Scores rows [0, x.rows) of every part, span by span, into `sink`. Values must already be
+  /// checked (NaN allowed, +-Inf only for LightGBM); `threads` as ParallelFor (thread_pool.h).
+  void Sums(const DenseMatrix& x, int threads, const SpanSink& sink) const;
+  /// One row on the calling thread; no allocation after the first call on a thread. out[p]
+  /// receives width(p) values.
   void SumsRow(const void* row, DType dtype, double* const* out) const;
   /// Split nodes one row passes on its way to a leaf in every tree of part `p`.
   uint64_t NodesVisited(const double* row, size_t p) const;

@@ -47,4 +47,7 @@ struct ForestModel {
 /// `source` on anything malformed, inconsistent or corrupt.
 ForestModel ParseForest(const uint8_t* data, size_t size, const std::string& source);
 
+/// The `feature_names` metadata record split into names; empty when the file has none.
+std::vector<std::string> ForestFeatureNames(const ForestModel& model);
+
 }  // namespace ensemble::core
