@@ -19,7 +19,10 @@ export interface EnsembleWeights {
 
 /** Options of {@link ProductionEnsemble.load}. */
 export interface EnsembleLoadOptions extends ModelLoadOptions {
-  /** Overrides the metadata's `model_weights`. */
+  /**
+   * Overrides the metadata's `model_weights`. The metadata's rules apply: each finite and >= 0,
+   * the sum 1 within 1e-6 (else `ERR_INVALID_ARGUMENT`), so P(up) stays a probability.
+   */
   weights?: EnsembleWeights;
   /** Overrides the metadata's `decision_threshold` (used by `predict`). */
   threshold?: number;
@@ -88,10 +91,12 @@ function packageVersion(): string {
   return version;
 }
 
+// Only the shape is checked here; the rules (finite, >= 0, sum 1) are the core's, the same for the
+// metadata, these options and the C++ API.
 function checkWeights(w: EnsembleWeights): EnsembleWeights {
+  if (typeof w !== 'object' || w === null) throw new TypeError('weights must be an object {lightgbm, xgboost, random_forest}');
   for (const k of ['lightgbm', 'xgboost', 'random_forest'] as const) {
-    const v = w[k];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new RangeError(`weights.${k} must be a finite number >= 0, got ${v}`);
+    if (typeof w[k] !== 'number') throw new TypeError(`weights.${k} must be a number, got ${typeof w[k]}`);
   }
   return { lightgbm: w.lightgbm, xgboost: w.xgboost, random_forest: w.random_forest };
 }
@@ -104,7 +109,7 @@ function checkThreshold(t: number): number {
 interface DirectoryFacts {
   dir: string;
   metadataPath: string;
-  metadata: Record<string, unknown>;
+  metadata: Binding.DirectoryMetadata;
   legacy: boolean;
   files: Binding.LoadedDirectory['files'];
 }
@@ -156,11 +161,10 @@ export class ProductionEnsemble {
       xgboost: new XGBoostModel(m.xgboost),
       randomForest: new RandomForestModel(m.forest),
     };
-    const metadata = JSON.parse(loaded.metadataJson) as Record<string, unknown>;
     return new ProductionEnsemble(loaded.ensemble, models, loaded.threshold, true, {
       dir,
       metadataPath: loaded.metadataPath,
-      metadata,
+      metadata: loaded.metadata,
       legacy: loaded.legacyMetadata,
       files: loaded.files,
     });
@@ -363,7 +367,7 @@ export class ProductionEnsemble {
     const xgb = this.#models.xgboost;
     const rf = this.#models.randomForest;
     const files = new Map((this.#directory?.files ?? []).map((f) => [f.role, f]));
-    const meta = this.#directory?.metadata ?? {};
+    const meta = this.#directory?.metadata;
     const info: ModelInfo = {
       type: 'ProductionEnsemble',
       nFeatures: this.nFeatures,
@@ -378,7 +382,7 @@ export class ProductionEnsemble {
         node: process.versions.node,
       },
       libraries: { lightgbm: lgb.library.path, xgboost: xgb.library.path },
-      trainingVersions: (meta.training_library_versions as Record<string, string> | undefined) ?? {},
+      trainingVersions: { ...meta?.trainingVersions },
       models: {
         lightgbm: { numTrees: lgb.numTrees, objective: lgb.objective, scorer: lgb.scorer, scorerNote: lgb.scorerNote, ...fileFacts(files.get('lightgbm')) },
         xgboost: { numTrees: xgb.numTrees, objective: xgb.objective, scorer: xgb.scorer, scorerNote: xgb.scorerNote, ...fileFacts(files.get('xgboost')) },
@@ -389,11 +393,9 @@ export class ProductionEnsemble {
       info.directory = this.#directory.dir;
       info.metadataFile = this.#directory.metadataPath;
       info.legacyMetadata = this.#directory.legacy;
-      if (typeof meta.status === 'string') info.status = meta.status;
-      if (typeof meta.created_at === 'string') info.createdAt = meta.created_at;
-      if (meta.performance_metrics && typeof meta.performance_metrics === 'object') {
-        info.performanceMetrics = meta.performance_metrics as Record<string, unknown>;
-      }
+      if (meta?.status !== undefined) info.status = meta.status;
+      if (meta?.createdAt !== undefined) info.createdAt = meta.createdAt;
+      if (meta?.performanceMetrics !== undefined) info.performanceMetrics = meta.performanceMetrics;
     }
     return info;
   }

@@ -32,6 +32,12 @@ export interface ModelLoadOptions {
    * A model's `scorer` / `scorerNote` say which is in use and why.
    */
   scorer?: 'auto' | 'library';
+  /**
+   * The largest model file read, in bytes (default 1 GiB): a larger file is refused unread
+   * (`ERR_MODEL_FORMAT`). Only regular files are read: a FIFO, a device or a directory is
+   * `ERR_MODEL_NOT_FOUND`. A directory's metadata file is capped at 16 MiB, or at this when smaller.
+   */
+  maxFileBytes?: number;
 }
 
 /** @internal */
@@ -44,6 +50,13 @@ export function nativeOptions(options: ModelLoadOptions | undefined): Binding.Na
   if (threads !== undefined) out.threads = threads;
   if (options?.lightgbmLib !== undefined) out.lightgbmLib = options.lightgbmLib;
   if (options?.xgboostLib !== undefined) out.xgboostLib = options.xgboostLib;
+  const maxFileBytes = options?.maxFileBytes;
+  if (maxFileBytes !== undefined) {
+    if (!Number.isSafeInteger(maxFileBytes) || maxFileBytes < 1) {
+      throw new RangeError(`maxFileBytes must be a positive integer, got ${maxFileBytes}`);
+    }
+    out.maxFileBytes = maxFileBytes;
+  }
   const scorer = options?.scorer;
   if (scorer !== undefined) {
     if (scorer !== 'auto' && scorer !== 'library') {

@@ -205,6 +205,74 @@ describe('model directory', () => {
     }
   });
 
+  it('metadata weights that do not sum to 1 are refused at load; health is unhealthy', async () => {
+    const cases = [
+      [{ lightgbm: 0, xgboost: 0, random_forest: 0 }, '0'],
+      [{ lightgbm: 3, xgboost: 3, random_forest: 1 }, '7'],
+    ] as const;
+    for (const [weights, sum] of cases) {
+      const d = copy(`weights-${sum}`);
+      writeMeta(d, { ...metaOf(d), model_weights: weights });
+      await expect(ProductionEnsemble.load(d)).rejects.toThrow(MetadataError);
+      await expect(ProductionEnsemble.load(d)).rejects.toThrow(new RegExp(`production_model_metadata\\.json: model_weights sum to ${sum}, not 1`));
+      expect(await ProductionEnsemble.healthCheck(d)).toMatchObject({ status: 'unhealthy', errorCode: 'ERR_METADATA' });
+    }
+    const neg = copy('weights-negative');
+    writeMeta(neg, { ...metaOf(neg), model_weights: { lightgbm: 0.8, xgboost: -0.2, random_forest: 0.4 } });
+    await expect(ProductionEnsemble.load(neg)).rejects.toThrow(/model_weights\.xgboost must be a finite number >= 0, got -0\.2/);
+  });
+
+  it('weights given as a load option follow the same rules (in the core)', async () => {
+    const load = (weights: { lightgbm: number; xgboost: number; random_forest: number }) => ProductionEnsemble.load(productionDir, { weights });
+    await expect(load({ lightgbm: 3, xgboost: 3, random_forest: 1 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    await expect(load({ lightgbm: 3, xgboost: 3, random_forest: 1 })).rejects.toThrow(/weights sum to 7, not 1/);
+    await expect(load({ lightgbm: 0, xgboost: 0, random_forest: 0 })).rejects.toThrow(/weights sum to 0, not 1/);
+    await expect(load({ lightgbm: 0.5, xgboost: Number.NaN, random_forest: 0.5 })).rejects.toThrow(/weights\.xgboost must be a finite number >= 0, got NaN/);
+    await expect(load({ lightgbm: 0.5, xgboost: '0.3' as never, random_forest: 0.2 })).rejects.toThrow(TypeError);
+    const ok = await load({ lightgbm: 0.1, xgboost: 0.2, random_forest: 0.7 });
+    ok.close();
+  });
+
+  it('a model file name with a NUL byte, a separator or ".." is refused, naming the field', async () => {
+    for (const [tag, name] of [['nul', 'xgboost.json\u0000.txt'], ['slash', 'sub/xgboost.json'], ['backslash', 'sub\\xgboost.json'], ['up', '..']]) {
+      const d = copy(`name-${tag}`);
+      const m = metaOf(d);
+      m.model_files.xgboost.file = name;
+      writeMeta(d, m);
+      await expect(ProductionEnsemble.load(d)).rejects.toThrow(MetadataError);
+      await expect(ProductionEnsemble.load(d)).rejects.toThrow(/model_files\.xgboost\.file must be a file name in the directory/);
+    }
+    const d = join(work, 'name-nul');
+    await expect(ProductionEnsemble.load(d)).rejects.toThrow(/got 'xgboost\.json\\u0000\.txt'/);
+  });
+
+  it('a sha256 that is not 64 lowercase hex digits, and null metadata', async () => {
+    const d = copy('sha-format');
+    const m = metaOf(d);
+    m.model_files.lightgbm.sha256 = m.model_files.lightgbm.sha256.toUpperCase();
+    writeMeta(d, m);
+    await expect(ProductionEnsemble.load(d)).rejects.toThrow(/model_files\.lightgbm\.sha256 must be 64 lowercase hexadecimal digits/);
+    const n = copy('null-meta');
+    writeFileSync(join(n, 'production_model_metadata.json'), 'null');
+    await expect(ProductionEnsemble.load(n)).rejects.toThrow(/production_model_metadata\.json: the top level must be a JSON object, got null/);
+  });
+
+  it('informational fields come from the core reader: NaN metrics (as Python writes them) load', async () => {
+    const d = copy('nan-metrics');
+    const path = join(d, 'production_model_metadata.json');
+    writeFileSync(path, readFileSync(path, 'utf8').replace('"performance_metrics": {', '"performance_metrics": {"unscored_f1": NaN, '));
+    const e = await ProductionEnsemble.load(d, { verifyChecksums: false });
+    try {
+      const info = e.getModelInfo();
+      expect(info.performanceMetrics?.unscored_f1).toBeNaN();
+      expect(info.performanceMetrics?.lightgbm_f1).toBe(metaOf(productionDir).performance_metrics.lightgbm_f1);
+      expect(info.status).toBe('production_ready');
+      expect(info.createdAt).toBe(metaOf(productionDir).created_at);
+    } finally {
+      e.close();
+    }
+  });
+
   it('no metadata at all', async () => {
     const d = copy('no-meta');
     unlinkSync(join(d, 'production_model_metadata.json'));

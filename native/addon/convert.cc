@@ -1,6 +1,7 @@
 // JS <-> core conversions. Typed arrays are read in place: ArrayBuffer data + byte offset.
 #include "convert.h"
 
+#include <cmath>
 #include <thread>
 
 #include "ensemble/file_io.h"
@@ -85,13 +86,17 @@ core::LibrarySearch ToSearch(const Napi::Object& options, const char* explicit_k
 }
 
 std::vector<uint8_t> ModelSource::Read() const {
-  return path.empty() ? bytes : core::ReadFileBytes(path);
+  if (path.empty()) return bytes;
+  core::FileReadLimits limits;
+  limits.max_bytes = max_bytes;
+  return core::ReadFileBytes(path, limits);
 }
 
 ModelSource ToModelSource(const Napi::CallbackInfo& info) {
   if (!info[0].IsObject()) throw Napi::TypeError::New(info.Env(), "source must be an object");
   Napi::Object source = info[0].As<Napi::Object>();
   ModelSource out;
+  out.max_bytes = ToMaxFileBytes(ToOptions(info));
   out.path = ToOptionalString(source, "path");
   out.name = out.path.empty() ? ToOptionalString(source, "name") : out.path;
   if (out.name.empty()) out.name = "<buffer>";
@@ -113,6 +118,59 @@ core::ScorerChoice ToScorer(const Napi::Object& options) {
   if (s == "auto") return core::ScorerChoice::kAuto;
   if (s == "library") return core::ScorerChoice::kLibrary;
   throw Napi::TypeError::New(options.Env(), "scorer must be 'auto' or 'library'");
+}
+
+uint64_t ToMaxFileBytes(const Napi::Object& options) {
+  Napi::Value v = options.Get("maxFileBytes");
+  if (v.IsUndefined()) return core::kDefaultMaxFileBytes;
+  const double n = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+  // 2^53: every integer up to it is exact in a JS number.
+  if (!(n >= 1 && n <= 9007199254740992.0) || std::floor(n) != n) {
+    throw Napi::RangeError::New(options.Env(), "maxFileBytes must be a positive integer");
+  }
+  return static_cast<uint64_t>(n);
+}
+
+core::EnsembleWeights ToWeights(const Napi::Value& value) {
+  Napi::Env env = value.Env();
+  if (!value.IsObject()) throw Napi::TypeError::New(env, "weights must be an object");
+  Napi::Object w = value.As<Napi::Object>();
+  auto get = [&](const char* key) {
+    Napi::Value v = w.Get(key);
+    if (!v.IsNumber()) throw Napi::TypeError::New(env, std::string("weights.") + key + " must be a number");
+    return v.As<Napi::Number>().DoubleValue();
+  };
+  core::EnsembleWeights out;
+  out.lightgbm = get("lightgbm");
+  out.xgboost = get("xgboost");
+  out.random_forest = get("random_forest");
+  return out;
+}
+
+Napi::Value JsonToValue(Napi::Env env, const core::JsonValue& v) {
+  switch (v.type()) {
+    case core::JsonType::kNull: return env.Null();
+    case core::JsonType::kBool: return Napi::Boolean::New(env, v.AsBool());
+    case core::JsonType::kNumber: return Napi::Number::New(env, v.AsDouble());
+    case core::JsonType::kString: return Napi::String::New(env, v.AsString());
+    case core::JsonType::kArray: {
+      Napi::Array a = Napi::Array::New(env, v.size());
+      uint32_t i = 0;
+      for (const core::JsonValue& e : v.AsArray()) a.Set(i++, JsonToValue(env, e));
+      return a;
+    }
+    case core::JsonType::kObject: {
+      // Defined, not assigned, as JSON.parse does: a "__proto__" key stays a plain member.
+      Napi::Object o = Napi::Object::New(env);
+      for (const auto& [k, e] : v.AsObject()) {
+        o.DefineProperty(Napi::PropertyDescriptor::Value(Napi::String::New(env, k),
+                                                         JsonToValue(env, e),
+                                                         napi_default_jsproperty));
+      }
+      return o;
+    }
+  }
+  return env.Undefined();
 }
 
 int ToThreads(const Napi::Object& options) {

@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "ensemble/boosters.h"
+#include "ensemble/ensemble.h"
+#include "ensemble/json.h"
 #include "ensemble/matrix.h"
 #include "ensemble/native_libraries.h"
 
@@ -36,16 +38,28 @@ int ToThreads(const Napi::Object& options);
 /// options.scorer: "auto" (default) or "library"; anything else is a TypeError.
 core::ScorerChoice ToScorer(const Napi::Object& options);
 
+/// options.maxFileBytes: the largest model file read (default core::kDefaultMaxFileBytes); a
+/// positive integer, else RangeError.
+uint64_t ToMaxFileBytes(const Napi::Object& options);
+
+/// {lightgbm, xgboost, random_forest} of numbers (TypeError otherwise). Their rules (finite,
+/// >= 0, sum 1) are the core's: core::WeightsProblem.
+core::EnsembleWeights ToWeights(const Napi::Value& value);
+
+/// A JSON value as the JS value JSON.parse would give (integers beyond 2^53 rounded).
+Napi::Value JsonToValue(Napi::Env env, const core::JsonValue& value);
+
 /// The model source of the load functions' (source: {path} | {bytes, name}, options, async).
 struct ModelSource {
   std::string path;            ///< empty when loading from bytes
   std::string name;            ///< names the model in error messages
   std::vector<uint8_t> bytes;  ///< a copy: an async load runs after the call returns
-  /// The model's bytes: the file's (read once, here) or the copy.
+  uint64_t max_bytes = 0;      ///< the file's size cap (options.maxFileBytes)
+  /// The model's bytes: the file's (read once, here: a regular file under the cap) or the copy.
   std::vector<uint8_t> Read() const;
 };
 
-/// Reads info[0] as a ModelSource.
+/// Reads info[0] as a ModelSource, its size cap from the options info[1].
 ModelSource ToModelSource(const Napi::CallbackInfo& info);
 
 /// info[1] as the options object ({} when absent).
