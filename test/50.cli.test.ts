@@ -300,6 +300,9 @@ it('validate reports null metadata, a metadata directory, a FIFO and /dev/zero a
     expect(spawnSync('mkfifo', [join(d, 'xgboost.json')]).status).toBe(0);
   });
   expect(fifo.report.problems).toEqual([expect.stringMatching(/xgboost\.json: it is a FIFO, not a regular file/)]);
+  const health = runQuick('health', '--models', fifo.dir);
+  expect(health.status).toBe(1);
+  expect(JSON.parse(health.stdout)).toMatchObject({ status: 'unhealthy', errorCode: 'ERR_MODEL_NOT_FOUND' });
   const zero = validateChanged('v-zero', keep, (d) => {
     unlinkSync(join(d, 'random_forest.forest'));
     symlinkSync('/dev/zero', join(d, 'random_forest.forest'));
