@@ -67,6 +67,21 @@ export function nativeOptions(options: ModelLoadOptions | undefined): Binding.Na
   return out;
 }
 
+/**
+ * Freezes `value` and everything reachable from it, and returns it. The model descriptions are
+ * frozen so that no getter hands out a live internal array: the feature names are what records
+ * are looked up by, and a caller sorting them would silently move every later record row to the
+ * wrong columns.
+ * @internal
+ */
+export function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
 /** @internal */
 export function toSource(source: ModelSource, what: string): Binding.Source {
   if (typeof source === 'string') return { path: source };
@@ -88,7 +103,7 @@ export abstract class ScoringModel<Info extends { nFeatures: number; featureName
   /** @internal */
   constructor(native: Binding.Scorer<Info>) {
     this.#native = native;
-    this.#info = native.info();
+    this.#info = deepFreeze(native.info());
     this.#scratch = new Float64Array(this.#info.nFeatures);
     this.#rowOut = new Float64Array(Math.max(1, this.width(1)));
   }
@@ -109,7 +124,7 @@ export abstract class ScoringModel<Info extends { nFeatures: number; featureName
     return this.#info.nFeatures;
   }
 
-  /** Feature names stored in the model (may be empty). */
+  /** Feature names stored in the model (may be empty); a frozen array. */
   get featureNames(): readonly string[] {
     return this.#info.featureNames;
   }
@@ -235,7 +250,10 @@ abstract class BoosterModel extends ScoringModel<Binding.BoosterInfo> {
     return this.runSync(x, 0);
   }
 
-  /** `predictProba` on the libuv thread pool; the event loop stays free. */
+  /**
+   * `predictProba` on the libuv thread pool; the event loop stays free. The input is copied when
+   * the call is made: you may reuse, refill or transfer its buffer at once (docs/threads.md).
+   */
   predictProbaAsync(x: MatrixInput): Promise<Float64Array> {
     return this.runAsync(x, 0);
   }
@@ -245,7 +263,7 @@ abstract class BoosterModel extends ScoringModel<Binding.BoosterInfo> {
     return this.runSync(x, 1);
   }
 
-  /** `predictRaw` off the event loop. */
+  /** `predictRaw` off the event loop; the input is copied when the call is made. */
   predictRawAsync(x: MatrixInput): Promise<Float64Array> {
     return this.runAsync(x, 1);
   }
@@ -336,7 +354,7 @@ export class RandomForestModel extends ScoringModel<Binding.ForestInfo> {
     return this.info.nClasses;
   }
 
-  /** The class labels, in column order (scikit-learn `classes_`). */
+  /** The class labels, in column order (scikit-learn `classes_`); a frozen array. */
   get classes(): readonly number[] {
     return this.info.classes;
   }
@@ -361,7 +379,10 @@ export class RandomForestModel extends ScoringModel<Binding.ForestInfo> {
     return this.runSync(x, 0);
   }
 
-  /** `predictProba` off the event loop. */
+  /**
+   * `predictProba` off the event loop. The input is copied when the call is made: you may reuse
+   * its buffer at once.
+   */
   predictProbaAsync(x: MatrixInput): Promise<Float64Array> {
     return this.runAsync(x, 0);
   }

@@ -1,4 +1,4 @@
-// JS <-> core conversions. Typed arrays are read in place: ArrayBuffer data + byte offset.
+// JS <-> core conversions. Typed arrays are read in place, through napi_get_typedarray_info.
 #include "convert.h"
 
 #include <cmath>
@@ -8,15 +8,24 @@
 
 namespace ensemble::addon {
 
-core::DType DTypeOf(const Napi::TypedArray& a) {
-  return a.TypedArrayType() == napi_float32_array ? core::DType::kFloat32 : core::DType::kFloat64;
+TypedView ViewOf(const Napi::Value& value) {
+  Napi::Env env = value.Env();
+  if (!value.IsTypedArray()) throw Napi::TypeError::New(env, "expected a typed array");
+  TypedView v;
+  napi_value buffer = nullptr;
+  size_t offset = 0;
+  const napi_status status =
+      napi_get_typedarray_info(env, value, &v.type, &v.length, &v.data, &buffer, &offset);
+  if (status != napi_ok) throw Napi::Error::New(env);
+  if (v.length == 0) v.data = nullptr;
+  return v;
 }
 
 core::DenseMatrix ToMatrix(const Napi::Value& data, const Napi::Value& rows, size_t cols) {
   Napi::Env env = data.Env();
   if (!data.IsTypedArray()) throw Napi::TypeError::New(env, "input must be a Float32Array or Float64Array");
-  Napi::TypedArray a = data.As<Napi::TypedArray>();
-  if (a.TypedArrayType() != napi_float32_array && a.TypedArrayType() != napi_float64_array) {
+  const TypedView a = ViewOf(data);
+  if (a.type != napi_float32_array && a.type != napi_float64_array) {
     throw Napi::TypeError::New(env, "input must be a Float32Array or Float64Array");
   }
   if (!rows.IsNumber()) throw Napi::TypeError::New(env, "rows must be a number");
@@ -25,15 +34,15 @@ core::DenseMatrix ToMatrix(const Napi::Value& data, const Napi::Value& rows, siz
     throw Napi::RangeError::New(env, "rows must be a non-negative integer");
   }
   core::DenseMatrix m;
-  m.dtype = DTypeOf(a);
+  m.dtype = a.type == napi_float32_array ? core::DType::kFloat32 : core::DType::kFloat64;
   m.rows = static_cast<size_t>(r);
   m.cols = cols;
-  if (a.ElementLength() != m.rows * cols) {
-    throw Napi::RangeError::New(env, "input has " + std::to_string(a.ElementLength()) +
+  if (a.length != m.rows * cols) {
+    throw Napi::RangeError::New(env, "input has " + std::to_string(a.length) +
                                          " values, expected " + std::to_string(m.rows) +
                                          " rows x " + std::to_string(cols) + " features");
   }
-  m.data = static_cast<const uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset();
+  m.data = a.data;
   return m;
 }
 
@@ -42,13 +51,12 @@ double* ToOutput(const Napi::Value& out, size_t length, const char* what) {
   if (!out.IsTypedArray() || out.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
     throw Napi::TypeError::New(env, std::string(what) + " must be a Float64Array");
   }
-  Napi::Float64Array a = out.As<Napi::Float64Array>();
-  if (a.ElementLength() < length) {
-    throw Napi::RangeError::New(env, std::string(what) + " holds " +
-                                         std::to_string(a.ElementLength()) + " values, needs " +
-                                         std::to_string(length));
+  const TypedView a = ViewOf(out);
+  if (a.length < length) {
+    throw Napi::RangeError::New(env, std::string(what) + " holds " + std::to_string(a.length) +
+                                         " values, needs " + std::to_string(length));
   }
-  return reinterpret_cast<double*>(static_cast<uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset());
+  return static_cast<double*>(a.data);
 }
 
 double* ToOptionalOutput(const Napi::Value& out, size_t length, const char* what) {
@@ -60,8 +68,8 @@ std::pair<const uint8_t*, size_t> ToBytes(const Napi::Value& value) {
   if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
     throw Napi::TypeError::New(value.Env(), "model bytes must be a Buffer or Uint8Array");
   }
-  Napi::Uint8Array a = value.As<Napi::Uint8Array>();
-  return {static_cast<const uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset(), a.ElementLength()};
+  const TypedView a = ViewOf(value);
+  return {static_cast<const uint8_t*>(a.data), a.length};
 }
 
 std::string ToOptionalString(const Napi::Object& obj, const char* key) {

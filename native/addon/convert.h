@@ -3,6 +3,7 @@
 
 #include <napi.h>
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,19 @@
 #include "ensemble/native_libraries.h"
 
 namespace ensemble::addon {
+
+/// The elements of a typed array as N-API sees them now. Read with napi_get_typedarray_info,
+/// which (unlike node-addon-api's TypedArray::ArrayBuffer()) also takes an array over a
+/// SharedArrayBuffer. A detached array has length 0. Valid only until JS runs again: JS can
+/// detach or shrink the buffer, so anything read after the call returns must be copied first.
+struct TypedView {
+  napi_typedarray_type type = napi_int8_array;
+  void* data = nullptr;  ///< the first element (byte offset applied)
+  size_t length = 0;     ///< elements
+};
+
+/// `value` as a TypedView; TypeError if it is not a typed array.
+TypedView ViewOf(const Napi::Value& value);
 
 /// A Float32Array/Float64Array of rows * cols values, read in place. Throws TypeError/RangeError.
 core::DenseMatrix ToMatrix(const Napi::Value& data, const Napi::Value& rows, size_t cols);
@@ -64,8 +78,5 @@ ModelSource ToModelSource(const Napi::CallbackInfo& info);
 
 /// info[1] as the options object ({} when absent).
 Napi::Object ToOptions(const Napi::CallbackInfo& info);
-
-/// The element type of a Float32Array / Float64Array.
-core::DType DTypeOf(const Napi::TypedArray& a);
 
 }  // namespace ensemble::addon
