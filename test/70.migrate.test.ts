@@ -32,13 +32,12 @@ const refusals = {
   multiclass: "the random forest at pickle.models['random_forest'] has 3 classes; the ensemble needs 2",
   'feature-mismatch': 'the models disagree on the feature count: lightgbm 12, xgboost 11, random_forest 12',
   'names-mismatch': 'feature counts disagree: the models take 12 features but pickle.feature_names lists 11 names',
-  wrapped: 'inside a sklearn.calibration.CalibratedClassifierCV',
 } as const;
 
 describe.skipIf(python === '')('with Python', () => {
   beforeAll(async () => {
     // Each variant is a small ensemble trained by the real libraries; two at a time on 2 cores.
-    const names = Object.keys(refusals);
+    const names = [...Object.keys(refusals), 'wrapped'];
     const make = (v: string) =>
       promisify(execFile)(python, [join(root, 'tools', 'make_seed_pickle.py'), join(work, `${v}.pkl`), '--variant', v]);
     for (let i = 0; i < names.length; i += 2) await Promise.all(names.slice(i, i + 2).map(make));
@@ -95,6 +94,15 @@ describe.skipIf(python === '')('with Python', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it('refuses a model inside another estimator: its class is outside the allow-list', async () => {
+    const out = join(work, 'out-wrapped');
+    await expect(migrate(join(work, 'wrapped.pkl'), out)).rejects.toMatchObject({
+      code: 'ERR_UNSAFE_PICKLE',
+      message: expect.stringContaining('refused to unpickle sklearn.calibration.CalibratedClassifierCV'),
+    });
+    expect(existsSync(out)).toBe(false);
+  });
+
   it('a missing file, a file that is not a pickle and a non-empty output directory are clear errors', async () => {
     await expect(migrate(join(work, 'nope.pkl'), join(work, 'y'))).rejects.toThrow(/nope\.pkl does not exist/);
     const junk = join(work, 'junk.pkl');
@@ -145,14 +153,13 @@ describe.skipIf(python === '')('with Python', () => {
     expect(again.stderr).toContain('exists and is not empty (use --force to replace it)');
   });
 
-  it('the Python tool itself: exit code 2 and one line on stderr; --help carries the trust warning', () => {
+  it('the Python tool itself: exit code 2 and one line on stderr; --help says how the pickle is read', () => {
     const tool = join(root, 'tools', 'migrate_pickle.py');
     const r = spawnSync(python, [tool, join(work, 'no-models.pkl'), join(work, 'q')], { encoding: 'utf8' });
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n')).toEqual([`migrate: ${refusals['no-models']}`]);
     const help = spawnSync(python, [tool, '--help'], { encoding: 'utf8' });
-    expect(help.stdout).toContain('unpickling runs code');
-    expect(help.stdout).toContain('Migrate only pickles you');
+    expect(help.stdout).toContain('is refused before it is called, exit code 3');
   });
 });
 

@@ -1,8 +1,8 @@
 /**
  * `production-ensemble migrate`: turns the original system's pickled ProductionEnsemble into a
- * model directory of this package. Python does the unpickling (tools/migrate_pickle.py); this
- * finds a Python that has the libraries, runs it, then loads the new directory and checks that
- * it scores probe rows as the pickled models themselves do.
+ * model directory of this package. Python does the unpickling (tools/migrate_pickle.py, through an
+ * allow-list); this finds a Python that has the libraries, runs it, then loads the new directory and
+ * checks that it scores probe rows as the pickled models themselves do.
  * @internal
  */
 import { execFile, spawnSync } from 'node:child_process';
@@ -10,7 +10,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { packageRoot } from '../binding.js';
 import { ProductionEnsemble } from '../ensemble.js';
-import { EnsembleError } from '../errors.js';
+import { EnsembleError, UnsafePickleError } from '../errors.js';
 
 export interface MigrateOptions {
   /** Replace an existing model directory at `outDir`. */
@@ -21,6 +21,11 @@ export interface MigrateOptions {
   python?: string;
   /** Probe rows scored by the pickled models and by the new directory, compared to 1e-6 (default 64). */
   checkRows?: number;
+  /**
+   * Classes of the original system (`module.Class`) to read as inert data, like its
+   * ProductionEnsemble; any other class outside the allow-list is refused (`ERR_UNSAFE_PICKLE`).
+   */
+  standIns?: readonly string[];
 }
 
 export interface MigrateResult {
@@ -99,9 +104,10 @@ function runTool(python: string, args: string[]): Promise<{ code: number; stdout
 /**
  * Migrates the pickled ProductionEnsemble at `pickle` into the model directory `outDir`, then
  * loads the directory with {@link ProductionEnsemble.load} and checks that it scores probe rows
- * as the pickled models do (to 1e-6) and passes the health check. Unpickling runs code: migrate
- * only pickles you trust. Throws an `EnsembleError` with code `ERR_MIGRATE` naming what is
- * missing or wrong (no models, two of a kind, non-binary, feature counts, a non-empty `outDir`
+ * as the pickled models do (to 1e-6) and passes the health check. Throws an
+ * `UnsafePickleError` (`ERR_UNSAFE_PICKLE`) when the pickle names anything outside the
+ * allow-list (nothing it names is called), an `EnsembleError` with code `ERR_MIGRATE` naming what
+ * is missing or wrong (no models, two of a kind, non-binary, feature counts, a non-empty `outDir`
  * without `force`), or `ERR_PYTHON_NOT_FOUND` saying how to install the Python libraries.
  * @example
  * const r = await migrate('old/models/production/production_ensemble.pkl', 'models/migrated');
@@ -114,11 +120,14 @@ export async function migrate(pickle: string, outDir: string, options: MigrateOp
   const args = [join(packageRoot, 'tools', 'migrate_pickle.py'), pickle, outDir, '--check-rows', String(checkRows)];
   if (options.force) args.push('--force');
   if (options.createdAt !== undefined) args.push('--created-at', options.createdAt);
+  for (const name of options.standIns ?? []) args.push(`--stand-in=${name}`);
   const r = await runTool(python, args);
   if (r.code !== 0) {
     const lines = r.stderr.trim().split('\n');
     const why = ([...lines].reverse().find((l) => l.startsWith('migrate: ')) ?? lines.pop() ?? `exit code ${r.code}`).replace(/^migrate: /, '');
     const missing = /No module named/.test(r.stderr) ? ` (${INSTALL})` : '';
+    // Exit code 3: the pickle named something outside the allow-list (tools/safe_unpickle.py).
+    if (r.code === 3) throw new UnsafePickleError(`cannot migrate ${pickle}: ${why}`, 'ERR_UNSAFE_PICKLE');
     throw new EnsembleError(`cannot migrate ${pickle}: ${why}${missing}`, 'ERR_MIGRATE');
   }
   const summary = JSON.parse(r.stdout) as ToolSummary;
