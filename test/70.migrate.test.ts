@@ -37,7 +37,7 @@ const refusals = {
 describe.skipIf(python === '')('with Python', () => {
   beforeAll(async () => {
     // Each variant is a small ensemble trained by the real libraries; two at a time on 2 cores.
-    const names = [...Object.keys(refusals), 'wrapped'];
+    const names = [...Object.keys(refusals), 'wrapped', 'unscaled-weights'];
     const make = (v: string) =>
       promisify(execFile)(python, [join(root, 'tools', 'make_seed_pickle.py'), join(work, `${v}.pkl`), '--variant', v]);
     for (let i = 0; i < names.length; i += 2) await Promise.all(names.slice(i, i + 2).map(make));
@@ -129,7 +129,7 @@ describe.skipIf(python === '')('with Python', () => {
     expect(readdirSync(work).filter((f) => f.startsWith('.'))).toEqual([]);
   });
 
-  it('a directory that does not score like the pickled models is removed, not left behind', async () => {
+  it('a directory that does not score like the pickled models is discarded, not left behind', async () => {
     // A Python whose tool output claims other probabilities for the probe rows than the directory gives.
     const liar = join(work, 'liar-python');
     writeFileSync(
@@ -138,8 +138,31 @@ describe.skipIf(python === '')('with Python', () => {
       { mode: 0o755 },
     );
     const out = join(work, 'lied');
-    await expect(migrate(pkl, out, { python: liar })).rejects.toThrow(/was removed: ensemble scores probe row 0 as 0\.\d+, the pickled model as 0\.9/);
+    await expect(migrate(pkl, out, { python: liar })).rejects.toThrow(
+      /was not installed \(nothing was written\): ensemble scores probe row 0 as 0\.\d+, the pickled model as 0\.9/,
+    );
     expect(existsSync(out)).toBe(false);
+    expect(readdirSync(work).filter((f) => f.startsWith('.'))).toEqual([]);
+  });
+
+  it('--force onto a model directory leaves it byte for byte when the new directory fails its check', async () => {
+    const keep = join(work, 'keep');
+    await migrate(pkl, keep, { checkRows: 8 });
+    const files = readdirSync(keep).sort();
+    const before = files.map((f) => sha256(join(keep, f)));
+    // Weights 2 / 2 / 1: the tool migrates them as they are, the directory's P(up) exceeds 1.
+    await expect(migrate(join(work, 'unscaled-weights.pkl'), keep, { force: true })).rejects.toMatchObject({
+      code: 'ERR_MIGRATE',
+      message: expect.stringContaining(`was not installed (${keep} is as it was)`),
+    });
+    expect(readdirSync(keep).sort()).toEqual(files);
+    expect(files.map((f) => sha256(join(keep, f)))).toEqual(before);
+    expect(readdirSync(work).filter((f) => f.startsWith('.'))).toEqual([]);
+    // The same directory is replaced when the new one passes.
+    const r = await migrate(pkl, keep, { force: true, checkRows: 8, createdAt: '2030-01-01T00:00:00Z' });
+    expect(r.directory).toBe(keep);
+    expect(readJson<{ created_at: string }>(join(keep, 'production_model_metadata.json')).created_at).toBe('2030-01-01T00:00:00Z');
+    expect(readdirSync(work).filter((f) => f.startsWith('.'))).toEqual([]);
   });
 
   it('the CLI command migrates and refuses with exit code 2', () => {

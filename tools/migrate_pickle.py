@@ -15,8 +15,9 @@ tuples, attributes): one LightGBM (LGBMClassifier or Booster), one XGBoost (XGBC
 Booster), one RandomForestClassifier / ExtraTreesClassifier; with the weights (a dict with the
 keys lightgbm, xgboost, random_forest), the feature names and a decision threshold if present.
 Writes lightgbm.txt, xgboost.json, random_forest.forest, production_model_metadata.json and
-model_metadata.json (docs/metadata.md) into a temporary directory renamed to out-dir at the end,
-and prints a JSON summary. A pickle that cannot be migrated exits with code 2 and one line on
+model_metadata.json (docs/metadata.md) into a temporary directory beside out-dir, renamed to
+out-dir at the end (with --staged it is left there for the caller to check and rename: the
+`staged` field of the summary), and prints a JSON summary. A pickle that cannot be migrated exits with code 2 and one line on
 stderr saying what is missing or wrong (code 3: it names something outside the allow-list).
 See docs/migrate.md.
 """
@@ -245,7 +246,7 @@ def write_lightgbm(booster, path: Path, names):
 
 
 def migrate(pkl: Path, out: Path, force: bool, created_at: str | None, check_rows: int,
-            extra_stand_ins=()) -> dict:
+            extra_stand_ins=(), staged: bool = False) -> dict:
     if created_at is not None and not CREATED_AT_RE.match(created_at):
         raise MigrateError(f"--created-at must look like 2025-08-20T10:30:00Z, got '{created_at}'")
     if not pkl.exists():
@@ -409,7 +410,8 @@ def migrate(pkl: Path, out: Path, force: bool, created_at: str | None, check_row
         (tmp / "model_metadata.json").write_text(json.dumps(legacy, indent=2) + "\n")
         for f in tmp.iterdir():
             os.chmod(f, 0o666 & ~mask)
-        replace_dir(tmp, out)
+        if not staged:
+            replace_dir(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -417,6 +419,8 @@ def migrate(pkl: Path, out: Path, force: bool, created_at: str | None, check_row
                "decision_threshold": threshold, "models": models_found,
                "stand_in_classes": meta["migrated_from"]["stand_in_classes"], "notes": notes,
                "files": {r: FILES[r][0] for r in ROLES}}
+    if staged:
+        summary["staged"] = str(tmp)
     if check is not None:
         summary["check"] = check
     return summary
@@ -448,12 +452,14 @@ def main(argv=None) -> int:
     ap.add_argument("--created-at", help="created_at for the metadata, YYYY-MM-DDTHH:MM:SSZ (default: now, UTC)")
     ap.add_argument("--stand-in", action="append", default=[], metavar="MODULE.CLASS",
                     help="read this class of the original system as inert data (repeatable)")
+    ap.add_argument("--staged", action="store_true",
+                    help="leave the new directory beside out-dir (summary field 'staged') for the caller to check and rename")
     ap.add_argument("--check-rows", type=int, default=0,
                     help="add N probe rows and each model's P(up) on them to the summary (for a parity check)")
     args = ap.parse_args(argv)
     try:
         summary = migrate(args.pickle, args.out, args.force, args.created_at, max(0, args.check_rows),
-                          args.stand_in)
+                          args.stand_in, args.staged)
     except UnsafePickleError as e:
         print(f"migrate: {e}", file=sys.stderr)
         return 3
