@@ -86,7 +86,7 @@ describe.skipIf(python === '')('with Python', () => {
     expect(readdirSync(join(work, 'hostile-markers'))).toEqual([]);
   });
 
-  it.each(['p0.pkl', 'p1.pkl', 'p2.pkl', 'p3.pkl', 'p4.pkl', 'p5.pkl', 'plain.joblib', 'zlib.joblib', 'gzip.joblib', 'bz2.joblib', 'xz.joblib'])(
+  it.each(['p0.pkl', 'p1.pkl', 'p2.pkl', 'p3.pkl', 'p4.pkl', 'p5.pkl', 'numpy1.pkl', 'plain.joblib', 'zlib.joblib', 'gzip.joblib', 'bz2.joblib', 'xz.joblib'])(
     'a real forest saved as %s exports byte for byte as in the process that trained it',
     (how) => {
       const out = join(work, `forest-${how}.forest`);

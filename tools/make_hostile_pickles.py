@@ -9,10 +9,10 @@ and the command (touch <markers>/<file name>) must not run.
 OUT_DIR/hostile/ gets the files (their markers go to OUT_DIR/hostile-markers/); OUT_DIR/control/
 the same files with markers in OUT_DIR/control-markers/, for the control, which loads each with
 joblib.load (the seed's class defined, as on the original machine) and prints which markers
-appeared. OUT_DIR/benign/ gets one forest pickled every way (protocols 0-5, joblib plain and
-compressed; a RandomState, NaN-trained trees, object-array feature names) with expected.forest
-(its export in this process), seed.joblib (a seed-style ensemble, compressed) and
-seed-extra-class.pkl (one more class of the seed's, src.ml.config.EnsembleConfig): all must load.
+appeared. OUT_DIR/benign/ gets one forest pickled every way (protocols 0-5, NumPy 1's module
+names, joblib plain and compressed; a RandomState, NaN-trained trees, object-array feature names)
+with expected.forest (its export in this process), seed.joblib (a seed-style ensemble, compressed)
+and seed-extra-class.pkl (one more class of the seed's, src.ml.config.EnsembleConfig): all must load.
 OUT_DIR/damaged/ gets a forest and a seed ensemble whose tree has a child index out of range
 (scikit-learn's predict reads out of bounds on it): refused, not a crash.
 """
@@ -145,6 +145,10 @@ def make(out: Path):
     export_forest(forest, benign / "expected.forest")
     for p in range(6):
         (benign / f"forest-p{p}.pkl").write_bytes(pickle.dumps(forest, protocol=p))
+    # NumPy 1 wrote numpy.core where NumPy 2 writes numpy._core.
+    numpy1 = pickle.dumps(forest, protocol=2).replace(b"cnumpy._core.", b"cnumpy.core.")
+    assert b"cnumpy.core.multiarray\n_reconstruct\n" in numpy1
+    (benign / "forest-numpy1.pkl").write_bytes(numpy1)
     for label, compress in (("plain", 0), ("zlib", 3), ("gzip", ("gzip", 3)), ("bz2", ("bz2", 3)), ("xz", ("xz", 3))):
         (benign / f"forest-{label}.joblib").write_bytes(dump_joblib(forest, compress))
     (benign / "seed.joblib").write_bytes(dump_joblib(cls(models, feature_names=names), 3))

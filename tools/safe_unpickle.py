@@ -176,7 +176,8 @@ class Loaded(NamedTuple):
 
 # Whole-file compressors joblib.dump uses, by magic number; a pickle never starts with these bytes.
 _COMPRESSED = ((b"\x1f\x8b", "gzip"), (b"\x78", "zlib"), (b"BZh", "bz2"), (b"\xfd7zXZ\x00", "xz"),
-               (b"]\x00\x00", "lzma"), (b"\x04\x22\x4d\x18", "lz4"), (b"ZF", "joblib < 0.10"))
+               (b"]\x00\x00", "lzma"), (b"\x04\x22\x4d\x18", "an lz4-compressed joblib file"),
+               (b"ZF", "a file of joblib < 0.10"))
 
 
 def _decompress(data: bytes, source: str) -> bytes:
@@ -193,8 +194,8 @@ def _decompress(data: bytes, source: str) -> bytes:
                     return lzma.decompress(data)
             except (zlib.error, OSError, lzma.LZMAError, EOFError) as e:
                 raise pickle.UnpicklingError(f"{source}: {kind} data is corrupt ({e})") from e
-            raise pickle.UnpicklingError(f"{source}: written by joblib with {kind} compression, which this "
-                                         "tool does not read; save it again with joblib.dump(..., compress=3)")
+            raise pickle.UnpicklingError(f"{source} is {kind}, which this tool does not read; save the model "
+                                         "again with a current joblib.dump(model, path, compress=3)")
     return data
 
 
