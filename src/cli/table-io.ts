@@ -4,8 +4,8 @@
  * Why DuckDB: docs/cli.md (measured against csv-parse and hyparquet).
  * @internal
  */
-import { once } from 'node:events';
-import { closeSync, createWriteStream, openSync, readSync, rmSync } from 'node:fs';
+import { closeSync, openSync, readSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { extname } from 'node:path';
 import {
   DOUBLE,
@@ -181,9 +181,25 @@ export interface TableWriter {
   abort(): void;
 }
 
+/**
+ * CSV into the existing file `path` (never created here: a removed temporary file stays removed);
+ * a failed write rejects with the system's error.
+ */
 export async function csvWriter(path: string, names: readonly string[]): Promise<TableWriter> {
-  const out = createWriteStream(path);
-  out.write(`${names.join(',')}\n`);
+  const fh = await open(path, 'r+');
+  // FileHandle.write may write less than asked (a file size limit, a full disk): loop, so that the
+  // next write reports the error instead of losing the rest.
+  const put = async (text: string) => {
+    const buf = Buffer.from(text);
+    for (let done = 0; done < buf.length; ) done += (await fh.write(buf, done)).bytesWritten;
+  };
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await fh.close();
+  };
+  await put(`${names.join(',')}\n`);
   return {
     async write(timestamps, columns, rows) {
       let text = '';
@@ -192,30 +208,36 @@ export async function csvWriter(path: string, names: readonly string[]): Promise
         for (const c of columns) text += `,${c[r]}`;
         text += '\n';
       }
-      if (!out.write(text)) await once(out, 'drain');
+      await put(text);
     },
     async finish() {
-      out.end();
-      await once(out, 'finish');
+      await close();
     },
     abort() {
-      out.destroy();
+      close().catch(() => undefined);
     },
   };
 }
 
 /**
- * Parquet through DuckDB: rows are appended to a table in an on-disk scratch database (so memory
- * stays flat), copied to Parquet at the end.
+ * Parquet through DuckDB: rows are appended to a table in an on-disk scratch database `scratch`
+ * (so memory stays flat; DuckDB adds `scratch.wal`), copied to Parquet at the end.
  */
-export async function parquetWriter(path: string, names: readonly string[], kinds: readonly ('double' | 'label')[]): Promise<TableWriter> {
-  const scratch = `${path}.duckdb`;
+export async function parquetWriter(
+  path: string,
+  scratch: string,
+  names: readonly string[],
+  kinds: readonly ('double' | 'label')[],
+): Promise<TableWriter> {
   const instance = await DuckDBInstance.create(scratch, { threads: '1', memory_limit: '256MB' });
   const conn = await instance.connect();
   const cols = [`${sqlIdent(names[0] as string)} VARCHAR`, ...names.slice(1).map((n, i) => `${sqlIdent(n)} ${kinds[i] === 'label' ? 'UTINYINT' : 'DOUBLE'}`)];
   await conn.run(`CREATE TABLE scores (${cols.join(', ')})`);
   const appender: DuckDBAppender = await conn.createAppender('scores');
+  let cleaned = false;
   const cleanup = () => {
+    if (cleaned) return;
+    cleaned = true;
     try {
       appender.closeSync();
     } catch {
