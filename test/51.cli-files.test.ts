@@ -1,12 +1,13 @@
 // The score command against hostile files, in child processes: outputs that alias the input,
-// output failures (long names, /proc, a full disk, a vanished directory) and signals. Nothing may
-// be overwritten or left behind.
+// over-long CSV lines and headers, output failures (long names, /proc, a full disk, a vanished
+// directory) and signals. Nothing may be overwritten, dropped silently or left behind.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { findLongLines } from '../dist/cli/csv-scan.js';
 import { root } from './helpers.js';
 
 const cli = join(root, 'dist', 'cli', 'main.js');
@@ -76,6 +77,83 @@ it('an output that is the input by any path is refused before any work; the inpu
     expect(sha(input)).toBe(before);
   }
   expect(leftovers(dir)).toEqual([]);
+});
+
+it('a 50 MB junk line is an error naming the line, or with --skip-invalid a listed invalid line', () => {
+  // 100 candles, the junk line (line 102), 100 candles of which one has a bad value (line 152).
+  const file = join(work, 'junk.csv');
+  const text = candles.slice(0, 201);
+  text[150] = (text[150] as string).replace(/,[^,]+,/, ',oops,');
+  writeFileSync(file, `${text.slice(0, 101).join('\n')}\n${'x'.repeat(50_000_000)}\n${text.slice(101).join('\n')}\n`);
+  const s = run(['score', file, '--skip-invalid', '--json']);
+  expect(s.status, s.stderr).toBe(0);
+  const sum = JSON.parse(s.stdout);
+  expect(sum.inputRows).toBe(199);
+  expect(sum.invalidRows).toBe(2);
+  expect(sum.invalidLines).toEqual([
+    { line: 102, message: 'the line is 50,000,000 bytes long, over the limit of 2,000,000 bytes per line' },
+    { line: 152, message: expect.stringContaining('oops') },
+  ]);
+  const r = run(['score', file]);
+  expectCoded(r, 'ERR_INVALID_INPUT_FILE', /junk\.csv: line 102: the line is 50,000,000 bytes long, over the limit of 2,000,000 bytes per line/);
+});
+
+it('the long-line scan agrees with a plain split, across read boundaries and quoted line breaks', () => {
+  // Small limits and read sizes, so that lines straddle reads in every way; numbers count records.
+  let seed = 7;
+  const rnd = (n: number) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  const file = join(work, 'scan.csv');
+  for (let iter = 0; iter < 500; iter++) {
+    const limit = 1 + rnd(20);
+    let text = '';
+    for (let l = rnd(12); l > 0; l--) text += `${Array.from({ length: rnd(2 * limit + 3) }, () => (rnd(15) === 0 ? '"' : 'x')).join('')}${l > 1 || rnd(2) ? '\n' : ''}`;
+    writeFileSync(file, text);
+    // The record number at each byte (a quoted line break does not end a record), then the lines.
+    const recordAt: number[] = [];
+    let [record, inQuotes] = [1, false];
+    for (const c of `${text} `) {
+      recordAt.push(record);
+      if (c === '"') inQuotes = !inQuotes;
+      else if (c === '\n' && !inQuotes) record++;
+    }
+    const want: { line: number; offset: number; bytes: number }[] = [];
+    let start = 0;
+    for (let i = 0; i <= text.length; i++) {
+      if (i < text.length && text[i] !== '\n') continue;
+      if (i - start > limit) want.push({ line: recordAt[start] as number, offset: start, bytes: i - start });
+      start = i + 1;
+    }
+    expect(findLongLines(file, 0x0a, limit, 1 + rnd(40)), JSON.stringify({ text, limit })).toEqual(want);
+  }
+});
+
+it('a line too long even to skip is an error naming it', () => {
+  const huge = join(work, 'huge.csv');
+  writeFileSync(huge, `${candles.slice(0, 11).join('\n')}\n${'x'.repeat(70_000_000)}\n`);
+  const r = run(['score', huge, '--skip-invalid']);
+  expectCoded(r, 'ERR_INVALID_INPUT_FILE', /line 12: the line is 70,000,000 bytes long, .*too long even to be skipped/);
+});
+
+it('a wide header is read whole (quotes, BOM); a header over the limit is a clear error', () => {
+  const extra = Array.from({ length: 6000 }, (_, i) => `extra_column_${i}`);
+  const wide = join(work, 'wide.csv');
+  const rows = candles.slice(1, 301).map((r) => `${','.repeat(6000)}"a, b",${r}`);
+  writeFileSync(wide, `\ufeff${extra.join(',')},"note, with ""quotes""",${candles[0]}\n${rows.join('\n')}\n`);
+  expect(statSync(wide).size).toBeGreaterThan(100_000);
+  const outWide = join(work, 'wide-scores.csv');
+  const outNarrow = join(work, 'narrow-scores.csv');
+  const r = run(['score', wide, '-o', outWide]);
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  expect(run(['score', small, '-o', outNarrow]).status).toBe(0);
+  expect(readFileSync(outWide, 'utf8')).toBe(readFileSync(outNarrow, 'utf8'));
+
+  const tooWide = join(work, 'too-wide.csv');
+  writeFileSync(tooWide, `${'c'.repeat(2_500_000)},${candles[0]}\n${candles[1]}\n`);
+  expectCoded(run(['score', tooWide]), 'ERR_INVALID_INPUT_FILE', /line 1 \(the header\) is longer than the limit of 2,000,000 bytes/);
 });
 
 it('output names near NAME_MAX, /proc and non-regular files: written, or a coded error', () => {
