@@ -154,38 +154,6 @@ it('an unwritable output fails before any work', () => {
   }
 });
 
-it('Ctrl-C leaves no half-written file under the final name', async () => {
-  const big = join(work, 'big.csv');
-  const body = lines(history);
-  const header = body[0];
-  const rows = body.slice(1);
-  // 400k candles with increasing hourly timestamps.
-  let t = Date.parse('2020-01-01T00:00:00Z');
-  const out: string[] = [header as string];
-  for (let k = 0; k < 40; k++) {
-    for (const r of rows) {
-      const cells = r.split(',');
-      cells[0] = new Date(t).toISOString();
-      t += 3_600_000;
-      out.push(cells.join(','));
-    }
-  }
-  writeFileSync(big, `${out.join('\n')}\n`);
-  const target = join(work, 'interrupted.csv');
-  const child = spawn(process.execPath, [cli, 'score', big, '-o', target], { cwd: root });
-  let stderr = '';
-  child.stderr.on('data', (d) => {
-    stderr += d;
-  });
-  await new Promise((r) => setTimeout(r, 1500));
-  child.kill('SIGINT');
-  const code = await new Promise((r) => child.on('exit', (c, s) => r(c ?? s)));
-  expect(code).toBe(130);
-  expect(stderr).toContain('interrupted');
-  expect(existsSync(target)).toBe(false);
-  expect(readdirSync(work).filter((f) => f.startsWith('interrupted'))).toEqual([]);
-});
-
 it('info shows versions, features and weights', () => {
   const r = run('info');
   expect(r.status).toBe(0);
