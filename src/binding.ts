@@ -81,19 +81,41 @@ export namespace Binding {
     xgboostLib?: string;
     libraryDirs?: string[];
     scorer?: 'auto' | 'library';
+    maxFileBytes?: number;
   }
   export interface DirectoryOptions extends NativeOptions {
     weights?: { lightgbm: number; xgboost: number; random_forest: number };
     threshold?: number;
     verifyChecksums?: boolean;
   }
+  /** The metadata's informational fields, typed by the core's reader (native/core/metadata.cc). */
+  export interface DirectoryMetadata {
+    createdAt?: string;
+    status?: string;
+    trainingVersions: Record<string, string>;
+    performanceMetrics?: Record<string, unknown>;
+  }
   export interface LoadedDirectory {
     ensemble: Ensemble;
     metadataPath: string;
-    metadataJson: string;
     legacyMetadata: boolean;
+    metadata: DirectoryMetadata;
     threshold: number;
     files: { role: string; path: string; sha256: string; format: string }[];
+  }
+  /** One problem of a model directory: the code and message load would throw, the file and field. */
+  export interface DirectoryProblem {
+    code: string;
+    file: string;
+    field: string;
+    message: string;
+  }
+  export interface DirectoryReport {
+    directory: string;
+    metadataFile?: string;
+    ok: boolean;
+    problems: DirectoryProblem[];
+    checked: string[];
   }
 
   /** The core's TechnicalFeatures: candles in, the 12 features out (native/addon/features_wrap.cc). */
@@ -131,6 +153,8 @@ export namespace Binding {
     loadForest(source: Source, options: NativeOptions, async: false): Forest;
     loadModelDirectory(dir: string, options: DirectoryOptions, async: true): Promise<LoadedDirectory>;
     loadModelDirectory(dir: string, options: DirectoryOptions, async: false): LoadedDirectory;
+    validateModelDirectory(dir: string, options: DirectoryOptions, async: true): Promise<DirectoryReport>;
+    validateModelDirectory(dir: string, options: DirectoryOptions, async: false): DirectoryReport;
     makeEnsemble(
       lightgbm: LightGBMBooster,
       xgboost: XGBoostBooster,

@@ -6,8 +6,8 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { type Binding, binding, packageRoot } from './binding.js';
-import { ClosedError, withCallerStack } from './errors.js';
-import { INLINE_ROWS, LightGBMModel, type ModelLoadOptions, RandomForestModel, XGBoostModel, nativeOptions } from './models.js';
+import { ClosedError, MetadataError, withCallerStack } from './errors.js';
+import { INLINE_ROWS, LightGBMModel, type ModelLoadOptions, RandomForestModel, XGBoostModel, deepFreeze, nativeOptions } from './models.js';
 import { type MatrixInput, type RowInput, toMatrix, toRow } from './validate.js';
 
 /** The weight of each model in P(up). */
@@ -19,7 +19,10 @@ export interface EnsembleWeights {
 
 /** Options of {@link ProductionEnsemble.load}. */
 export interface EnsembleLoadOptions extends ModelLoadOptions {
-  /** Overrides the metadata's `model_weights`. */
+  /**
+   * Overrides the metadata's `model_weights`. The metadata's rules apply: each finite and >= 0,
+   * the sum 1 within 1e-6 (else `ERR_INVALID_ARGUMENT`), so P(up) stays a probability.
+   */
   weights?: EnsembleWeights;
   /** Overrides the metadata's `decision_threshold` (used by `predict`). */
   threshold?: number;
@@ -88,10 +91,12 @@ function packageVersion(): string {
   return version;
 }
 
+// Only the shape is checked here; the rules (finite, >= 0, sum 1) are the core's, the same for the
+// metadata, these options and the C++ API.
 function checkWeights(w: EnsembleWeights): EnsembleWeights {
+  if (typeof w !== 'object' || w === null) throw new TypeError('weights must be an object {lightgbm, xgboost, random_forest}');
   for (const k of ['lightgbm', 'xgboost', 'random_forest'] as const) {
-    const v = w[k];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new RangeError(`weights.${k} must be a finite number >= 0, got ${v}`);
+    if (typeof w[k] !== 'number') throw new TypeError(`weights.${k} must be a number, got ${typeof w[k]}`);
   }
   return { lightgbm: w.lightgbm, xgboost: w.xgboost, random_forest: w.random_forest };
 }
@@ -104,7 +109,7 @@ function checkThreshold(t: number): number {
 interface DirectoryFacts {
   dir: string;
   metadataPath: string;
-  metadata: Record<string, unknown>;
+  metadata: Binding.DirectoryMetadata;
   legacy: boolean;
   files: Binding.LoadedDirectory['files'];
 }
@@ -138,12 +143,13 @@ export class ProductionEnsemble {
     ownsModels: boolean,
     directory?: DirectoryFacts,
   ) {
-    const info = native.info();
+    // Frozen: the feature names route record rows to columns, and the getters hand these out.
+    const info = deepFreeze(native.info());
     this.#native = native;
     this.#featureNames = info.featureNames;
     this.#weights = info.weights;
     this.#threshold = threshold;
-    this.#models = models;
+    this.#models = Object.freeze({ ...models });
     this.#directory = directory;
     this.#ownsModels = ownsModels;
     this.#scratch = new Float64Array(info.nFeatures);
@@ -156,11 +162,10 @@ export class ProductionEnsemble {
       xgboost: new XGBoostModel(m.xgboost),
       randomForest: new RandomForestModel(m.forest),
     };
-    const metadata = JSON.parse(loaded.metadataJson) as Record<string, unknown>;
     return new ProductionEnsemble(loaded.ensemble, models, loaded.threshold, true, {
       dir,
       metadataPath: loaded.metadataPath,
-      metadata,
+      metadata: deepFreeze(loaded.metadata),
       legacy: loaded.legacyMetadata,
       files: loaded.files,
     });
@@ -195,12 +200,15 @@ export class ProductionEnsemble {
 
   /**
    * Builds an ensemble from models loaded one by one (they stay usable on their own and share
-   * their native memory with the ensemble).
+   * their native memory with the ensemble). `options.featureNames` (required) is the column
+   * order of every row; the names must be distinct strings (`MetadataError` otherwise).
    */
   static fromModels(
     models: { lightgbm: LightGBMModel; xgboost: XGBoostModel; randomForest: RandomForestModel },
     options: { featureNames: string[]; weights?: EnsembleWeights; threshold?: number; threads?: number },
   ): ProductionEnsemble {
+    checkModels(models);
+    checkFeatureNames(options);
     const weights = checkWeights(options.weights ?? { lightgbm: 0.4, xgboost: 0.4, random_forest: 0.2 });
     const threshold = checkThreshold(options.threshold ?? 0.5);
     const native = binding().addon.makeEnsemble(
@@ -239,12 +247,12 @@ export class ProductionEnsemble {
     return this.#featureNames.length;
   }
 
-  /** Feature names in column order. */
+  /** Feature names in column order; a frozen array. */
   get featureNames(): readonly string[] {
     return this.#featureNames;
   }
 
-  /** The weights in force. */
+  /** The weights in force; a frozen object. */
   get weights(): Readonly<EnsembleWeights> {
     return this.#weights;
   }
@@ -284,7 +292,8 @@ export class ProductionEnsemble {
   /**
    * `predictProba` on the libuv thread pool: the event loop stays free while it scores. A single
    * row is scored inline instead (it takes less time than the hop to the pool and back) and the
-   * promise is already settled.
+   * promise is already settled. The input is copied when the call is made: you may reuse, refill
+   * or transfer its buffer at once (docs/threads.md).
    */
   async predictProbaAsync(x: MatrixInput): Promise<Float64Array> {
     const callSite = new Error();
@@ -328,7 +337,7 @@ export class ProductionEnsemble {
     return splitParts(parts, ensemble, m.rows);
   }
 
-  /** `predictModels` off the event loop. */
+  /** `predictModels` off the event loop; the input is copied when the call is made. */
   async predictModelsAsync(x: MatrixInput): Promise<ModelProbabilities> {
     const callSite = new Error();
     const native = this.#live;
@@ -363,7 +372,7 @@ export class ProductionEnsemble {
     const xgb = this.#models.xgboost;
     const rf = this.#models.randomForest;
     const files = new Map((this.#directory?.files ?? []).map((f) => [f.role, f]));
-    const meta = this.#directory?.metadata ?? {};
+    const meta = this.#directory?.metadata;
     const info: ModelInfo = {
       type: 'ProductionEnsemble',
       nFeatures: this.nFeatures,
@@ -378,7 +387,7 @@ export class ProductionEnsemble {
         node: process.versions.node,
       },
       libraries: { lightgbm: lgb.library.path, xgboost: xgb.library.path },
-      trainingVersions: (meta.training_library_versions as Record<string, string> | undefined) ?? {},
+      trainingVersions: { ...meta?.trainingVersions },
       models: {
         lightgbm: { numTrees: lgb.numTrees, objective: lgb.objective, scorer: lgb.scorer, scorerNote: lgb.scorerNote, ...fileFacts(files.get('lightgbm')) },
         xgboost: { numTrees: xgb.numTrees, objective: xgb.objective, scorer: xgb.scorer, scorerNote: xgb.scorerNote, ...fileFacts(files.get('xgboost')) },
@@ -389,11 +398,9 @@ export class ProductionEnsemble {
       info.directory = this.#directory.dir;
       info.metadataFile = this.#directory.metadataPath;
       info.legacyMetadata = this.#directory.legacy;
-      if (typeof meta.status === 'string') info.status = meta.status;
-      if (typeof meta.created_at === 'string') info.createdAt = meta.created_at;
-      if (meta.performance_metrics && typeof meta.performance_metrics === 'object') {
-        info.performanceMetrics = meta.performance_metrics as Record<string, unknown>;
-      }
+      if (meta?.status !== undefined) info.status = meta.status;
+      if (meta?.createdAt !== undefined) info.createdAt = meta.createdAt;
+      if (meta?.performanceMetrics !== undefined) info.performanceMetrics = meta.performanceMetrics;
     }
     return info;
   }
@@ -452,6 +459,31 @@ export class ProductionEnsemble {
   /** Same as `close()`, for `using model = ...`. */
   [Symbol.dispose](): void {
     this.close();
+  }
+}
+
+function checkModels(models: unknown): void {
+  const m = models as Record<string, unknown> | null;
+  if (m === null || typeof m !== 'object') {
+    throw new TypeError('fromModels needs the models: { lightgbm: LightGBMModel, xgboost: XGBoostModel, randomForest: RandomForestModel }');
+  }
+  for (const [key, Cls] of [['lightgbm', LightGBMModel], ['xgboost', XGBoostModel], ['randomForest', RandomForestModel]] as const) {
+    if (!(m[key] instanceof Cls)) throw new TypeError(`fromModels: models.${key} must be a ${Cls.name}`);
+  }
+}
+
+function checkFeatureNames(options: unknown): void {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError('fromModels needs options with featureNames: the column order of every row, e.g. { featureNames: FEATURE_NAMES }');
+  }
+  const names = (options as { featureNames?: unknown }).featureNames;
+  if (!Array.isArray(names) || names.some((n) => typeof n !== 'string' || n === '')) {
+    throw new TypeError('fromModels: options.featureNames must be an array of non-empty strings');
+  }
+  const seen = new Set<string>();
+  for (const n of names as string[]) {
+    if (seen.has(n)) throw new MetadataError(`fromModels: options.featureNames lists '${n}' twice`, 'ERR_METADATA');
+    seen.add(n);
   }
 }
 

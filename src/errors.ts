@@ -51,6 +51,13 @@ LibraryCallError.prototype.name = 'LibraryCallError';
 export class ClosedError extends EnsembleError {}
 ClosedError.prototype.name = 'ClosedError';
 
+/**
+ * A pickle given to `migrate` names a class or function outside the allow-list; nothing it names
+ * was called (`ERR_UNSAFE_PICKLE`).
+ */
+export class UnsafePickleError extends EnsembleError {}
+UnsafePickleError.prototype.name = 'UnsafePickleError';
+
 const classes: Record<string, new (message: string, code: string) => EnsembleError> = {
   ERR_MODEL_FORMAT: ModelFormatError,
   ERR_MODEL_NOT_FOUND: ModelNotFoundError,
@@ -60,6 +67,7 @@ const classes: Record<string, new (message: string, code: string) => EnsembleErr
   ERR_LIBRARY_LOAD: LibraryLoadError,
   ERR_LIBRARY_CALL: LibraryCallError,
   ERR_CLOSED: ClosedError,
+  ERR_UNSAFE_PICKLE: UnsafePickleError,
 };
 
 /**

@@ -31,4 +31,5 @@ export {
   MetadataError,
   ModelFormatError,
   ModelNotFoundError,
+  UnsafePickleError,
 } from './errors.js';

@@ -32,6 +32,12 @@ export interface ModelLoadOptions {
    * A model's `scorer` / `scorerNote` say which is in use and why.
    */
   scorer?: 'auto' | 'library';
+  /**
+   * The largest model file read, in bytes (default 1 GiB): a larger file is refused unread
+   * (`ERR_MODEL_FORMAT`). Only regular files are read: a FIFO, a device or a directory is
+   * `ERR_MODEL_NOT_FOUND`. A directory's metadata file is capped at 16 MiB, or at this when smaller.
+   */
+  maxFileBytes?: number;
 }
 
 /** @internal */
@@ -44,6 +50,13 @@ export function nativeOptions(options: ModelLoadOptions | undefined): Binding.Na
   if (threads !== undefined) out.threads = threads;
   if (options?.lightgbmLib !== undefined) out.lightgbmLib = options.lightgbmLib;
   if (options?.xgboostLib !== undefined) out.xgboostLib = options.xgboostLib;
+  const maxFileBytes = options?.maxFileBytes;
+  if (maxFileBytes !== undefined) {
+    if (!Number.isSafeInteger(maxFileBytes) || maxFileBytes < 1) {
+      throw new RangeError(`maxFileBytes must be a positive integer, got ${maxFileBytes}`);
+    }
+    out.maxFileBytes = maxFileBytes;
+  }
   const scorer = options?.scorer;
   if (scorer !== undefined) {
     if (scorer !== 'auto' && scorer !== 'library') {
@@ -52,6 +65,21 @@ export function nativeOptions(options: ModelLoadOptions | undefined): Binding.Na
     out.scorer = scorer;
   }
   return out;
+}
+
+/**
+ * Freezes `value` and everything reachable from it, and returns it. The model descriptions are
+ * frozen so that no getter hands out a live internal array: the feature names are what records
+ * are looked up by, and a caller sorting them would silently move every later record row to the
+ * wrong columns.
+ * @internal
+ */
+export function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }
 
 /** @internal */
@@ -75,7 +103,7 @@ export abstract class ScoringModel<Info extends { nFeatures: number; featureName
   /** @internal */
   constructor(native: Binding.Scorer<Info>) {
     this.#native = native;
-    this.#info = native.info();
+    this.#info = deepFreeze(native.info());
     this.#scratch = new Float64Array(this.#info.nFeatures);
     this.#rowOut = new Float64Array(Math.max(1, this.width(1)));
   }
@@ -96,7 +124,7 @@ export abstract class ScoringModel<Info extends { nFeatures: number; featureName
     return this.#info.nFeatures;
   }
 
-  /** Feature names stored in the model (may be empty). */
+  /** Feature names stored in the model (may be empty); a frozen array. */
   get featureNames(): readonly string[] {
     return this.#info.featureNames;
   }
@@ -222,7 +250,10 @@ abstract class BoosterModel extends ScoringModel<Binding.BoosterInfo> {
     return this.runSync(x, 0);
   }
 
-  /** `predictProba` on the libuv thread pool; the event loop stays free. */
+  /**
+   * `predictProba` on the libuv thread pool; the event loop stays free. The input is copied when
+   * the call is made: you may reuse, refill or transfer its buffer at once (docs/threads.md).
+   */
   predictProbaAsync(x: MatrixInput): Promise<Float64Array> {
     return this.runAsync(x, 0);
   }
@@ -232,7 +263,7 @@ abstract class BoosterModel extends ScoringModel<Binding.BoosterInfo> {
     return this.runSync(x, 1);
   }
 
-  /** `predictRaw` off the event loop. */
+  /** `predictRaw` off the event loop; the input is copied when the call is made. */
   predictRawAsync(x: MatrixInput): Promise<Float64Array> {
     return this.runAsync(x, 1);
   }
@@ -323,7 +354,7 @@ export class RandomForestModel extends ScoringModel<Binding.ForestInfo> {
     return this.info.nClasses;
   }
 
-  /** The class labels, in column order (scikit-learn `classes_`). */
+  /** The class labels, in column order (scikit-learn `classes_`); a frozen array. */
   get classes(): readonly number[] {
     return this.info.classes;
   }
@@ -348,7 +379,10 @@ export class RandomForestModel extends ScoringModel<Binding.ForestInfo> {
     return this.runSync(x, 0);
   }
 
-  /** `predictProba` off the event loop. */
+  /**
+   * `predictProba` off the event loop. The input is copied when the call is made: you may reuse
+   * its buffer at once.
+   */
   predictProbaAsync(x: MatrixInput): Promise<Float64Array> {
     return this.runAsync(x, 0);
   }

@@ -1,4 +1,5 @@
-// Bad input gets a clear error that names what is wrong: inputs, metadata and model files.
+// Bad input gets a clear error that names what is wrong: inputs, metadata, model files and
+// fromModels options; what the getters return cannot change how later rows are read.
 import { cpSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import {
   MetadataError,
   ModelNotFoundError,
   ProductionEnsemble,
+  TechnicalFeatures,
 } from '../dist/index.js';
 import { productionDir } from './helpers.js';
 
@@ -100,6 +102,98 @@ describe('inputs', () => {
       lgbOnly.close();
     }
     await expect(ProductionEnsemble.load(productionDir, { threshold: 2 })).rejects.toThrow('threshold must be a number in [0, 1]');
+  });
+});
+
+describe('SharedArrayBuffer-backed inputs are scored', () => {
+  const shared = (Cls: typeof Float64Array | typeof Float32Array, values: number[]): Float64Array | Float32Array => {
+    const a = new Cls(new SharedArrayBuffer(values.length * Cls.BYTES_PER_ELEMENT));
+    a.set(values);
+    return a;
+  };
+  const rows = [...row(), ...row().map((v) => v * 1.01), ...row().map((v) => v * 0.99)];
+
+  it('Float64Array and Float32Array, sync, async, single row and each model', async () => {
+    for (const Cls of [Float64Array, Float32Array] as const) {
+      const x = shared(Cls, rows);
+      const plain = Cls.from(rows);
+      expect(model.predictProba(x)).toEqual(model.predictProba(plain));
+      expect(await model.predictProbaAsync(x)).toEqual(model.predictProba(plain));
+      expect((await model.predictModelsAsync(x)).randomForest).toEqual(model.predictModels(plain).randomForest);
+      expect(model.predictOne(x.subarray(12, 24))).toBe(model.predictOne(plain.subarray(12, 24)));
+      expect(await model.models.xgboost.predictProbaAsync(x)).toEqual(model.models.xgboost.predictProba(plain));
+      expect(model.models.lightgbm.predictRaw(x)).toEqual(model.models.lightgbm.predictRaw(plain));
+    }
+  });
+
+  it('candle columns and a reused output row', () => {
+    const n = 60;
+    const col = (f: (i: number) => number) => shared(Float64Array, Array.from({ length: n }, (_, i) => f(i))) as Float64Array;
+    const cols = { open: col((i) => 100 + i), high: col((i) => 101 + i), low: col((i) => 99 + i), close: col((i) => 100.5 + i), volume: col((i) => 10 + (i % 7)) };
+    const plain = Object.fromEntries(Object.entries(cols).map(([k, v]) => [k, Float64Array.from(v)])) as unknown as typeof cols;
+    expect(new TechnicalFeatures().pushColumns(cols).features).toEqual(new TechnicalFeatures().pushColumns(plain).features);
+    const out = shared(Float64Array, new Array(12).fill(0)) as Float64Array;
+    const tf = new TechnicalFeatures({ warmup: 'nan' });
+    expect(tf.push({ open: 1, high: 2, low: 0.5, close: 1.5, volume: 3 }, out)).toBe(out);
+  });
+});
+
+describe('the getters hand out nothing that changes later scoring', () => {
+  it('featureNames, weights, models, getModelInfo() parts and the models\' own descriptions', () => {
+    const names = [...model.featureNames];
+    const rec = Object.fromEntries(names.map((n, i) => [n, row()[i]]));
+    const before = { ens: model.predictProba([rec])[0], lgb: model.models.lightgbm.predictProba([rec])[0], rf: model.models.randomForest.predictOne(rec) };
+    const attempts: [string, () => void][] = [
+      ['ensemble featureNames.sort()', () => (model.featureNames as string[]).sort()],
+      ['ensemble featureNames[0] =', () => { (model.featureNames as string[])[0] = 'volume'; }],
+      ['lightgbm featureNames.reverse()', () => (model.models.lightgbm.featureNames as string[]).reverse()],
+      ['xgboost featureNames.sort()', () => (model.models.xgboost.featureNames as string[]).sort()],
+      ['forest featureNames.reverse()', () => (model.models.randomForest.featureNames as string[]).reverse()],
+      ['forest classes.reverse()', () => (model.models.randomForest.classes as number[]).reverse()],
+      ['weights.lightgbm =', () => { (model.weights as { lightgbm: number }).lightgbm = 1; }],
+      ['models.lightgbm =', () => { (model.models as { lightgbm: unknown }).lightgbm = model.models.xgboost; }],
+      ['library.path =', () => { (model.models.lightgbm.library as { path: string }).path = '/tmp/x'; }],
+      ['getModelInfo().performanceMetrics', () => { (model.getModelInfo().performanceMetrics as Record<string, unknown>).auc = 2; }],
+      ['getModelInfo().trainingVersions', () => { model.getModelInfo().trainingVersions.lightgbm = '0'; }],
+    ];
+    for (const [what, mutate] of attempts) {
+      try {
+        mutate();
+      } catch (e) {
+        expect(e, what).toBeInstanceOf(TypeError); // frozen
+      }
+    }
+    expect([...model.featureNames]).toEqual(names);
+    expect(model.models.lightgbm.featureNames).toEqual(names);
+    expect(model.models.randomForest.classes).toEqual([0, 1]);
+    expect(model.weights).toEqual({ lightgbm: 0.4, xgboost: 0.4, random_forest: 0.2 });
+    expect(model.getModelInfo().performanceMetrics).not.toHaveProperty('auc', 2);
+    expect(model.getModelInfo().trainingVersions.lightgbm).not.toBe('0');
+    expect(model.models.lightgbm.library.path).toMatch(/lib_lightgbm\.so$/);
+    expect({ ens: model.predictProba([rec])[0], lgb: model.models.lightgbm.predictProba([rec])[0], rf: model.models.randomForest.predictOne(rec) }).toEqual(before);
+  });
+});
+
+describe('fromModels options', () => {
+  const models = () => model.models;
+
+  it('no options, or featureNames missing or not strings: a TypeError naming the option', () => {
+    const call = (options: unknown) => () => ProductionEnsemble.fromModels(models(), options as never);
+    expect(call(undefined)).toThrow(TypeError);
+    expect(call(undefined)).toThrow(/fromModels needs options with featureNames/);
+    expect(call({})).toThrow(/options\.featureNames must be an array of non-empty strings/);
+    expect(call({ featureNames: [...model.featureNames.slice(0, 11), 7] })).toThrow(/options\.featureNames must be an array of non-empty strings/);
+    expect(() => ProductionEnsemble.fromModels(undefined as never, { featureNames: [...model.featureNames] })).toThrow(/fromModels needs the models/);
+    expect(() => ProductionEnsemble.fromModels({ ...models(), xgboost: models().lightgbm } as never, { featureNames: [...model.featureNames] })).toThrow(
+      /models\.xgboost must be a XGBoostModel/,
+    );
+  });
+
+  it('a feature name listed twice is a MetadataError naming it', () => {
+    const names = [...model.featureNames];
+    names[5] = 'close';
+    expect(() => ProductionEnsemble.fromModels(models(), { featureNames: names })).toThrow(MetadataError);
+    expect(() => ProductionEnsemble.fromModels(models(), { featureNames: names })).toThrow("options.featureNames lists 'close' twice");
   });
 });
 
@@ -202,6 +296,74 @@ describe('model directory', () => {
       expect(legacy.predictOne(x)).toBe(model.predictOne(x));
     } finally {
       legacy.close();
+    }
+  });
+
+  it('metadata weights that do not sum to 1 are refused at load; health is unhealthy', async () => {
+    const cases = [
+      [{ lightgbm: 0, xgboost: 0, random_forest: 0 }, '0'],
+      [{ lightgbm: 3, xgboost: 3, random_forest: 1 }, '7'],
+    ] as const;
+    for (const [weights, sum] of cases) {
+      const d = copy(`weights-${sum}`);
+      writeMeta(d, { ...metaOf(d), model_weights: weights });
+      await expect(ProductionEnsemble.load(d)).rejects.toThrow(MetadataError);
+      await expect(ProductionEnsemble.load(d)).rejects.toThrow(new RegExp(`production_model_metadata\\.json: model_weights sum to ${sum}, not 1`));
+      expect(await ProductionEnsemble.healthCheck(d)).toMatchObject({ status: 'unhealthy', errorCode: 'ERR_METADATA' });
+    }
+    const neg = copy('weights-negative');
+    writeMeta(neg, { ...metaOf(neg), model_weights: { lightgbm: 0.8, xgboost: -0.2, random_forest: 0.4 } });
+    await expect(ProductionEnsemble.load(neg)).rejects.toThrow(/model_weights\.xgboost must be a finite number >= 0, got -0\.2/);
+  });
+
+  it('weights given as a load option follow the same rules (in the core)', async () => {
+    const load = (weights: { lightgbm: number; xgboost: number; random_forest: number }) => ProductionEnsemble.load(productionDir, { weights });
+    await expect(load({ lightgbm: 3, xgboost: 3, random_forest: 1 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    await expect(load({ lightgbm: 3, xgboost: 3, random_forest: 1 })).rejects.toThrow(/weights sum to 7, not 1/);
+    await expect(load({ lightgbm: 0, xgboost: 0, random_forest: 0 })).rejects.toThrow(/weights sum to 0, not 1/);
+    await expect(load({ lightgbm: 0.5, xgboost: Number.NaN, random_forest: 0.5 })).rejects.toThrow(/weights\.xgboost must be a finite number >= 0, got NaN/);
+    await expect(load({ lightgbm: 0.5, xgboost: '0.3' as never, random_forest: 0.2 })).rejects.toThrow(TypeError);
+    const ok = await load({ lightgbm: 0.1, xgboost: 0.2, random_forest: 0.7 });
+    ok.close();
+  });
+
+  it('a model file name with a NUL byte, a separator or ".." is refused, naming the field', async () => {
+    for (const [tag, name] of [['nul', 'xgboost.json\u0000.txt'], ['slash', 'sub/xgboost.json'], ['backslash', 'sub\\xgboost.json'], ['up', '..']]) {
+      const d = copy(`name-${tag}`);
+      const m = metaOf(d);
+      m.model_files.xgboost.file = name;
+      writeMeta(d, m);
+      await expect(ProductionEnsemble.load(d)).rejects.toThrow(MetadataError);
+      await expect(ProductionEnsemble.load(d)).rejects.toThrow(/model_files\.xgboost\.file must be a file name in the directory/);
+    }
+    const d = join(work, 'name-nul');
+    await expect(ProductionEnsemble.load(d)).rejects.toThrow(/got 'xgboost\.json\\u0000\.txt'/);
+  });
+
+  it('a sha256 that is not 64 lowercase hex digits, and null metadata', async () => {
+    const d = copy('sha-format');
+    const m = metaOf(d);
+    m.model_files.lightgbm.sha256 = m.model_files.lightgbm.sha256.toUpperCase();
+    writeMeta(d, m);
+    await expect(ProductionEnsemble.load(d)).rejects.toThrow(/model_files\.lightgbm\.sha256 must be 64 lowercase hexadecimal digits/);
+    const n = copy('null-meta');
+    writeFileSync(join(n, 'production_model_metadata.json'), 'null');
+    await expect(ProductionEnsemble.load(n)).rejects.toThrow(/production_model_metadata\.json: the top level must be a JSON object, got null/);
+  });
+
+  it('informational fields come from the core reader: NaN metrics (as Python writes them) load', async () => {
+    const d = copy('nan-metrics');
+    const path = join(d, 'production_model_metadata.json');
+    writeFileSync(path, readFileSync(path, 'utf8').replace('"performance_metrics": {', '"performance_metrics": {"unscored_f1": NaN, '));
+    const e = await ProductionEnsemble.load(d, { verifyChecksums: false });
+    try {
+      const info = e.getModelInfo();
+      expect(info.performanceMetrics?.unscored_f1).toBeNaN();
+      expect(info.performanceMetrics?.lightgbm_f1).toBe(metaOf(productionDir).performance_metrics.lightgbm_f1);
+      expect(info.status).toBe('production_ready');
+      expect(info.createdAt).toBe(metaOf(productionDir).created_at);
+    } finally {
+      e.close();
     }
   });
 

@@ -56,6 +56,21 @@ it('fromModels builds the same ensemble from models loaded one by one', async ()
   for (const m of [lightgbm, xgboost, randomForest]) m.close();
 });
 
+it('fromModels: weights that do not sum to 1 are refused by the core', async () => {
+  const { lightgbm, xgboost, randomForest } = model.models;
+  const make = (weights: { lightgbm: number; xgboost: number; random_forest: number }) =>
+    ProductionEnsemble.fromModels({ lightgbm, xgboost, randomForest }, { featureNames: [...model.featureNames], weights });
+  expect(() => make({ lightgbm: 3, xgboost: 3, random_forest: 1 })).toThrow(/weights sum to 7, not 1/);
+  let code: unknown;
+  try {
+    make({ lightgbm: 0, xgboost: 0, random_forest: 0 });
+  } catch (e) {
+    code = (e as { code?: unknown }).code;
+  }
+  expect(code).toBe('ERR_INVALID_ARGUMENT');
+  expect(() => make({ lightgbm: -1, xgboost: 1, random_forest: 1 })).toThrow(/weights\.lightgbm must be a finite number >= 0, got -1/);
+});
+
 it('a non-binary model in the ensemble is a clear error', async () => {
   const lightgbm = await LightGBMModel.load(join(fixtures, 'models', 'lgb_multiclass_softmax_5f', 'model.txt'));
   const xgboost = await XGBoostModel.load(join(fixtures, 'models', 'xgb_multi_softprob_5f', 'model.json'));

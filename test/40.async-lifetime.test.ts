@@ -1,9 +1,10 @@
 // Async scoring really leaves the event loop and returns exactly what the sync path returns;
-// close() is idempotent, later use throws ClosedError, and in-flight work is never freed under.
+// close() is idempotent, later use throws ClosedError, in-flight work is never freed under, and
+// the caller's input buffer may change while a call is pending.
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClosedError, LightGBMModel, ProductionEnsemble } from '../dist/index.js';
-import { fixtures, productionDir, readF64 } from './helpers.js';
+import { fixtures, productionDir, readF64, root, runChild } from './helpers.js';
 
 const x = readF64(join(fixtures, 'production', 'inputs.f64'));
 let model: ProductionEnsemble;
@@ -89,4 +90,96 @@ it('a one-row async call is scored inline: same values, and bad input rejects in
   expect(settled).toMatch(/row 0.*Inf/i);
   const lgb = model.models.lightgbm;
   expect(await lgb.predictProbaAsync(row)).toEqual(lgb.predictProba(row));
+});
+
+// The caller's buffer may change under a pending async call: the input is copied when the call is
+// made (docs/threads.md). Each case runs in a child process (reading a shrunk buffer crashed it)
+// and compares the async scores with the sync scores of the original rows.
+describe('an async call copies its input when it is made', () => {
+  const rows = 200_000;
+  const check = (attack: string, extraSetup = '') => {
+    const r = runChild(`
+      import * as pe from ${JSON.stringify(join(root, 'dist', 'index.js'))};
+      import { Worker } from 'node:worker_threads';
+      const m = await pe.ProductionEnsemble.load(${JSON.stringify(productionDir)});
+      const rows = ${rows};
+      const make = (buffer) => { const x = new Float64Array(buffer, 0, rows * 12); for (let i = 0; i < x.length; i++) x[i] = ((i * 7919) % 1000) / 10; return x; };
+      ${extraSetup}
+      const expected = m.predictProba(make(new ArrayBuffer(rows * 96)));
+      ${attack}
+      let wrong = 0;
+      for (let i = 0; i < rows; i++) if (got[i] !== expected[i]) wrong++;
+      console.log(JSON.stringify({ wrong, length: got.length }));
+      m.close();
+      process.exit(0);`);
+    expect(r.signal, r.stderr).toBeNull();
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}')).toEqual({ wrong: 0, length: rows });
+  };
+
+  it('the buffer transferred to a worker (postMessage), which overwrites it', () => {
+    check(`
+      const x = make(new ArrayBuffer(rows * 96));
+      const w = new Worker("require('node:worker_threads').parentPort.on('message', (b) => { new Float64Array(b).fill(0); process.exit(0); })", { eval: true, execArgv: [] });
+      const pending = m.predictProbaAsync(x);
+      w.postMessage(x.buffer, [x.buffer]);
+      const got = await pending;`);
+  });
+
+  it('the buffer detached by ArrayBuffer.prototype.transfer (structuredClone on Node 20) and refilled', () => {
+    check(`
+      const x = make(new ArrayBuffer(rows * 96));
+      const pending = m.predictProbaAsync(x);
+      const moved = x.buffer.transfer ? x.buffer.transfer() : structuredClone(x.buffer, { transfer: [x.buffer] });
+      new Float64Array(moved).fill(0);
+      const got = await pending;
+      if (x.length !== 0) throw new Error('not detached');`);
+  });
+
+  it('a resizable ArrayBuffer shrunk to nothing', () => {
+    check(`
+      const ab = new ArrayBuffer(rows * 96, { maxByteLength: rows * 96 });
+      const x = make(ab);
+      const pending = m.predictProbaAsync(x);
+      ab.resize(0);
+      const got = await pending;`);
+  });
+
+  it('the buffer refilled with the next batch before awaiting (200,000 rows)', () => {
+    check(`
+      const x = make(new ArrayBuffer(rows * 96));
+      const pending = m.predictProbaAsync(x);
+      x.fill(1);
+      const got = await pending;`);
+  });
+
+  it('every async method: predictModelsAsync, the boosters (float32, raw) and the forest', () => {
+    const r = runChild(`
+      import * as pe from ${JSON.stringify(join(root, 'dist', 'index.js'))};
+      const m = await pe.ProductionEnsemble.load(${JSON.stringify(productionDir)});
+      const x64 = new Float64Array(50_000 * 12).map((_, i) => ((i * 7919) % 1000) / 10);
+      const x32 = Float32Array.from(x64);
+      const { lightgbm, xgboost, randomForest } = m.models;
+      const cases = [
+        ['predictModelsAsync', (x) => m.predictModels(x).lightgbm, async (x) => (await m.predictModelsAsync(x)).lightgbm, x64],
+        ['lightgbm.predictRawAsync', (x) => lightgbm.predictRaw(x), (x) => lightgbm.predictRawAsync(x), x32],
+        ['xgboost.predictProbaAsync', (x) => xgboost.predictProba(x), (x) => xgboost.predictProbaAsync(x), x32],
+        ['randomForest.predictProbaAsync', (x) => randomForest.predictProba(x), (x) => randomForest.predictProbaAsync(x), x64],
+      ];
+      const result = {};
+      for (const [name, sync, async, input] of cases) {
+        const x = input.slice();
+        const expected = sync(x);
+        const pending = async(x);
+        x.fill(2);
+        const got = await pending;
+        result[name] = got.every((v, i) => v === expected[i]);
+      }
+      console.log(JSON.stringify(result));
+      m.close();`);
+    expect(r.signal, r.stderr).toBeNull();
+    expect(JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}')).toEqual({
+      predictModelsAsync: true, 'lightgbm.predictRawAsync': true, 'xgboost.predictProbaAsync': true, 'randomForest.predictProbaAsync': true,
+    });
+  });
 });

@@ -1,7 +1,7 @@
 // The production-ensemble command as a user runs it: score (candles or features, CSV or Parquet,
 // summary and output file), info, health, validate, and clear errors for bad input.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -154,38 +154,6 @@ it('an unwritable output fails before any work', () => {
   }
 });
 
-it('Ctrl-C leaves no half-written file under the final name', async () => {
-  const big = join(work, 'big.csv');
-  const body = lines(history);
-  const header = body[0];
-  const rows = body.slice(1);
-  // 400k candles with increasing hourly timestamps.
-  let t = Date.parse('2020-01-01T00:00:00Z');
-  const out: string[] = [header as string];
-  for (let k = 0; k < 40; k++) {
-    for (const r of rows) {
-      const cells = r.split(',');
-      cells[0] = new Date(t).toISOString();
-      t += 3_600_000;
-      out.push(cells.join(','));
-    }
-  }
-  writeFileSync(big, `${out.join('\n')}\n`);
-  const target = join(work, 'interrupted.csv');
-  const child = spawn(process.execPath, [cli, 'score', big, '-o', target], { cwd: root });
-  let stderr = '';
-  child.stderr.on('data', (d) => {
-    stderr += d;
-  });
-  await new Promise((r) => setTimeout(r, 1500));
-  child.kill('SIGINT');
-  const code = await new Promise((r) => child.on('exit', (c, s) => r(c ?? s)));
-  expect(code).toBe(130);
-  expect(stderr).toContain('interrupted');
-  expect(existsSync(target)).toBe(false);
-  expect(readdirSync(work).filter((f) => f.startsWith('interrupted'))).toEqual([]);
-});
-
 it('info shows versions, features and weights', () => {
   const r = run('info');
   expect(r.status).toBe(0);
@@ -232,6 +200,83 @@ it('validate lists every problem, not just the first', () => {
   expect(all).toMatch(/xgboost\.json: sha256 is/);
   expect(all).toMatch(/xgboost\.json.*(JSON|end)/);
   expect(report.problems.length).toBeGreaterThanOrEqual(5);
+});
+
+/** The CLI with a short time-out: a hang fails the test instead of holding the suite. */
+function runQuick(...args: string[]) {
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL' });
+  if (r.error || r.signal) throw new Error(`${args.join(' ')}: ${r.error?.message ?? r.signal} ${r.stderr}`);
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+type Meta = { model_weights: Record<string, number>; model_files: Record<string, { file: string; format: string }> };
+
+/** `validate --json` on a copy of the bundled directory: its metadata edited, then its files. */
+function validateChanged(name: string, editMeta: (meta: Meta) => void, editDir: (dir: string) => void = () => {}) {
+  const d = join(work, name);
+  cpSync(productionDir, d, { recursive: true });
+  const metaPath = join(d, 'production_model_metadata.json');
+  const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as Meta;
+  editMeta(meta);
+  writeFileSync(metaPath, JSON.stringify(meta));
+  editDir(d);
+  const r = runQuick('validate', d, '--json');
+  expect(r.stderr).toBe('');
+  return { status: r.status, report: JSON.parse(r.stdout) as { ok: boolean; problems: string[]; details: { code: string; file: string; field: string }[] }, dir: d };
+}
+
+it('validate applies the rules load applies: weights, formats, file names', () => {
+  const w = validateChanged('v-weights', (m) => {
+    m.model_weights = { lightgbm: 0, xgboost: 0, random_forest: 0 };
+    m.model_files.xgboost.format = 'onnx';
+  });
+  expect(w.status).toBe(1);
+  expect(w.report.problems.join('\n')).toContain('model_weights sum to 0, not 1');
+  expect(w.report.problems.join('\n')).toContain("model_files.xgboost.format 'onnx' is not a format");
+  expect(w.report.details.map((p) => p.field)).toEqual(['model_weights', 'model_files.xgboost.format']);
+  // load and health refuse the same directory
+  const h = runQuick('health', '--models', w.dir);
+  expect(h.status).toBe(1);
+  expect(JSON.parse(h.stdout)).toMatchObject({ status: 'unhealthy', errorCode: 'ERR_METADATA' });
+});
+
+it('validate never reads outside the directory (a ../ name that load refuses)', () => {
+  // A valid model beside the directory, with the right checksum: only the name is wrong.
+  cpSync(join(productionDir, 'lightgbm.txt'), join(work, 'outside.txt'));
+  const v = validateChanged('v-outside', (m) => {
+    m.model_files.lightgbm.file = '../outside.txt';
+  });
+  expect(v.status).toBe(1);
+  expect(v.report.details).toEqual([
+    expect.objectContaining({ code: 'ERR_METADATA', field: 'model_files.lightgbm.file' }),
+  ]);
+  expect(v.report.problems[0]).toMatch(/model_files\.lightgbm\.file must be a file name in the directory .*got '\.\.\/outside\.txt'/);
+  expect(runQuick('health', '--models', v.dir).status).toBe(1);
+});
+
+it('validate reports null metadata, a metadata directory, a FIFO and /dev/zero as problems, in JSON', () => {
+  const keep = () => {};
+  const nul = validateChanged('v-null', keep, (d) => writeFileSync(join(d, 'production_model_metadata.json'), 'null'));
+  expect(nul.report.problems[0]).toMatch(/production_model_metadata\.json: the top level must be a JSON object, got null/);
+  const dir = validateChanged('v-eisdir', keep, (d) => {
+    unlinkSync(join(d, 'production_model_metadata.json'));
+    mkdirSync(join(d, 'production_model_metadata.json'));
+  });
+  expect(dir.report.problems[0]).toMatch(/production_model_metadata\.json: it is a directory, not a regular file/);
+  const fifo = validateChanged('v-fifo', keep, (d) => {
+    unlinkSync(join(d, 'xgboost.json'));
+    expect(spawnSync('mkfifo', [join(d, 'xgboost.json')]).status).toBe(0);
+  });
+  expect(fifo.report.problems).toEqual([expect.stringMatching(/xgboost\.json: it is a FIFO, not a regular file/)]);
+  const health = runQuick('health', '--models', fifo.dir);
+  expect(health.status).toBe(1);
+  expect(JSON.parse(health.stdout)).toMatchObject({ status: 'unhealthy', errorCode: 'ERR_MODEL_NOT_FOUND' });
+  const zero = validateChanged('v-zero', keep, (d) => {
+    unlinkSync(join(d, 'random_forest.forest'));
+    symlinkSync('/dev/zero', join(d, 'random_forest.forest'));
+  });
+  expect(zero.report.problems).toEqual([expect.stringMatching(/random_forest\.forest: it is a character device, not a regular file/)]);
+  for (const r of [nul, dir, fifo, zero]) expect(r.status).toBe(1);
 });
 
 it('--help describes each command', () => {

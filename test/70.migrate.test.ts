@@ -32,13 +32,12 @@ const refusals = {
   multiclass: "the random forest at pickle.models['random_forest'] has 3 classes; the ensemble needs 2",
   'feature-mismatch': 'the models disagree on the feature count: lightgbm 12, xgboost 11, random_forest 12',
   'names-mismatch': 'feature counts disagree: the models take 12 features but pickle.feature_names lists 11 names',
-  wrapped: 'inside a sklearn.calibration.CalibratedClassifierCV',
 } as const;
 
 describe.skipIf(python === '')('with Python', () => {
   beforeAll(async () => {
     // Each variant is a small ensemble trained by the real libraries; two at a time on 2 cores.
-    const names = Object.keys(refusals);
+    const names = [...Object.keys(refusals), 'wrapped', 'unscaled-weights'];
     const make = (v: string) =>
       promisify(execFile)(python, [join(root, 'tools', 'make_seed_pickle.py'), join(work, `${v}.pkl`), '--variant', v]);
     for (let i = 0; i < names.length; i += 2) await Promise.all(names.slice(i, i + 2).map(make));
@@ -95,6 +94,15 @@ describe.skipIf(python === '')('with Python', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it('refuses a model inside another estimator: its class is outside the allow-list', async () => {
+    const out = join(work, 'out-wrapped');
+    await expect(migrate(join(work, 'wrapped.pkl'), out)).rejects.toMatchObject({
+      code: 'ERR_UNSAFE_PICKLE',
+      message: expect.stringContaining('refused to unpickle sklearn.calibration.CalibratedClassifierCV'),
+    });
+    expect(existsSync(out)).toBe(false);
+  });
+
   it('a missing file, a file that is not a pickle and a non-empty output directory are clear errors', async () => {
     await expect(migrate(join(work, 'nope.pkl'), join(work, 'y'))).rejects.toThrow(/nope\.pkl does not exist/);
     const junk = join(work, 'junk.pkl');
@@ -121,7 +129,7 @@ describe.skipIf(python === '')('with Python', () => {
     expect(readdirSync(work).filter((f) => f.startsWith('.'))).toEqual([]);
   });
 
-  it('a directory that does not score like the pickled models is removed, not left behind', async () => {
+  it('a directory that does not score like the pickled models is discarded, not left behind', async () => {
     // A Python whose tool output claims other probabilities for the probe rows than the directory gives.
     const liar = join(work, 'liar-python');
     writeFileSync(
@@ -130,8 +138,31 @@ describe.skipIf(python === '')('with Python', () => {
       { mode: 0o755 },
     );
     const out = join(work, 'lied');
-    await expect(migrate(pkl, out, { python: liar })).rejects.toThrow(/was removed: ensemble scores probe row 0 as 0\.\d+, the pickled model as 0\.9/);
+    await expect(migrate(pkl, out, { python: liar })).rejects.toThrow(
+      /was not installed \(nothing was written\): ensemble scores probe row 0 as 0\.\d+, the pickled model as 0\.9/,
+    );
     expect(existsSync(out)).toBe(false);
+    expect(readdirSync(work).filter((f) => f.startsWith('.'))).toEqual([]);
+  });
+
+  it('--force onto a model directory leaves it byte for byte when the new directory fails its check', async () => {
+    const keep = join(work, 'keep');
+    await migrate(pkl, keep, { checkRows: 8 });
+    const files = readdirSync(keep).sort();
+    const before = files.map((f) => sha256(join(keep, f)));
+    // Weights 2 / 2 / 1: the tool migrates them as they are, the directory's P(up) exceeds 1.
+    await expect(migrate(join(work, 'unscaled-weights.pkl'), keep, { force: true })).rejects.toMatchObject({
+      code: 'ERR_MIGRATE',
+      message: expect.stringContaining(`was not installed (${keep} is as it was)`),
+    });
+    expect(readdirSync(keep).sort()).toEqual(files);
+    expect(files.map((f) => sha256(join(keep, f)))).toEqual(before);
+    expect(readdirSync(work).filter((f) => f.startsWith('.'))).toEqual([]);
+    // The same directory is replaced when the new one passes.
+    const r = await migrate(pkl, keep, { force: true, checkRows: 8, createdAt: '2030-01-01T00:00:00Z' });
+    expect(r.directory).toBe(keep);
+    expect(readJson<{ created_at: string }>(join(keep, 'production_model_metadata.json')).created_at).toBe('2030-01-01T00:00:00Z');
+    expect(readdirSync(work).filter((f) => f.startsWith('.'))).toEqual([]);
   });
 
   it('the CLI command migrates and refuses with exit code 2', () => {
@@ -145,14 +176,13 @@ describe.skipIf(python === '')('with Python', () => {
     expect(again.stderr).toContain('exists and is not empty (use --force to replace it)');
   });
 
-  it('the Python tool itself: exit code 2 and one line on stderr; --help carries the trust warning', () => {
+  it('the Python tool itself: exit code 2 and one line on stderr; --help says how the pickle is read', () => {
     const tool = join(root, 'tools', 'migrate_pickle.py');
     const r = spawnSync(python, [tool, join(work, 'no-models.pkl'), join(work, 'q')], { encoding: 'utf8' });
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n')).toEqual([`migrate: ${refusals['no-models']}`]);
     const help = spawnSync(python, [tool, '--help'], { encoding: 'utf8' });
-    expect(help.stdout).toContain('unpickling runs code');
-    expect(help.stdout).toContain('Migrate only pickles you');
+    expect(help.stdout).toContain('is refused before it is called, exit code 3');
   });
 });
 

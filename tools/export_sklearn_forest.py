@@ -154,6 +154,33 @@ def _point_in_leaf(tree, leaf: int, parent: np.ndarray, went_left: np.ndarray, n
     return x
 
 
+def check_trees(model) -> None:
+    """Refuse trees whose child or feature indices are out of range, before anything walks them:
+    scikit-learn's Cython walk (apply, predict_proba) trusts the unpickled node arrays and reads
+    out of bounds (a segfault) on a damaged or hostile pickle."""
+    from sklearn.tree._tree import Tree
+
+    n_features = int(getattr(model, "n_features_in_", 0))
+    for t, est in enumerate(getattr(model, "estimators_", None) or []):
+        tree = getattr(est, "tree_", None)
+        if not isinstance(tree, Tree):
+            raise ExportError(f"estimator {t} is a {_describe(est)}, not a fitted decision tree")
+        n = int(tree.node_count)
+        left = np.asarray(tree.children_left, dtype=np.int64)
+        right = np.asarray(tree.children_right, dtype=np.int64)
+        feature = np.asarray(tree.feature, dtype=np.int64)
+        is_leaf = left == -1
+        internal = ~is_leaf
+        own = np.arange(n)
+        if n < 1 or np.any(right[is_leaf] != -1) or np.any(
+            (left[internal] <= own[internal]) | (right[internal] <= own[internal])
+            | (left[internal] >= n) | (right[internal] >= n)
+        ):
+            raise ExportError(f"tree {t}: children are not after their parent (unexpected layout)")
+        if np.any((feature[internal] < 0) | (feature[internal] >= n_features)):
+            raise ExportError(f"tree {t}: a split feature is outside [0, {n_features})")
+
+
 def _leaf_rows(model) -> list[np.ndarray]:
     """Per tree, per node, the row DecisionTreeClassifier.predict_proba returns for a sample in
     that node, checked against the installed scikit-learn itself.
@@ -239,6 +266,7 @@ def _metadata_records(model) -> bytes:
 def forest_bytes(model) -> tuple[bytes, dict]:
     """Serialise a fitted forest classifier; returns (file bytes, summary without sha256/bytes)."""
     kind = _check_model(model)
+    check_trees(model)
     n_features = int(model.n_features_in_)
     n_classes = int(len(model.classes_))
     allows_nan = _allows_nan(model)
@@ -263,14 +291,6 @@ def forest_bytes(model) -> tuple[bytes, dict]:
         leaf_values = leaf_tables[t]
         is_leaf = left == -1
         internal = ~is_leaf
-        own = np.arange(n)
-        if np.any(right[is_leaf] != -1) or np.any(
-            (left[internal] <= own[internal]) | (right[internal] <= own[internal])
-            | (left[internal] >= n) | (right[internal] >= n)
-        ):
-            raise ExportError(f"tree {t}: children are not after their parent (unexpected layout)")
-        if np.any((feature[internal] < 0) | (feature[internal] >= n_features)):
-            raise ExportError(f"tree {t}: a split feature is outside [0, {n_features})")
         if np.any(np.isnan(threshold[internal])):
             raise ExportError(f"tree {t}: a split threshold is NaN")
 
@@ -347,16 +367,11 @@ def export_forest(model, path) -> dict:
 
 
 def _load(path: str):
-    """Load a pickled / joblib model: a TRUSTED input (unpickling runs code)."""
-    try:
-        import joblib
+    """A pickled / joblib model, read by tools/safe_unpickle.py: only scikit-learn forests and
+    NumPy arrays resolve; anything else the file names raises UnsafePickleError uncalled."""
+    from safe_unpickle import FOREST, load_file
 
-        return joblib.load(path)
-    except ImportError:
-        import pickle
-
-        with open(path, "rb") as f:
-            return pickle.load(f)
+    return load_file(path, FOREST).obj
 
 
 def main(argv: list[str]) -> int:
@@ -364,12 +379,18 @@ def main(argv: list[str]) -> int:
         print(
             "usage: export_sklearn_forest.py MODEL.pkl|MODEL.joblib OUT.forest\n"
             "  MODEL is a fitted RandomForestClassifier / ExtraTreesClassifier saved with joblib or\n"
-            "  pickle (trusted input: unpickling runs code); OUT is the data-only forest file.",
+            "  pickle; OUT is the data-only forest file. The file is read with an allow-list:\n"
+            "  anything but scikit-learn forests and NumPy arrays is refused uncalled (exit code 3).",
             file=sys.stderr,
         )
         return 2
+    from safe_unpickle import UnsafePickleError
+
     try:
         model = _load(argv[1])
+    except UnsafePickleError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
     except Exception as exc:  # noqa: BLE001 - report any loader failure plainly
         print(f"error: cannot load {argv[1]}: {exc}", file=sys.stderr)
         return 1

@@ -14,7 +14,8 @@ reference.f64 (P(up), float64) and reference.json (the same, with the feature na
 Variants that tools/migrate_pickle.py must refuse (no reference files): no-models (the weights
 only), two-forests, multiclass (a 3-class forest), feature-mismatch (the XGBoost model trained on
 11 features), names-mismatch (feature_names lists 11 names), wrapped (the forest inside a
-CalibratedClassifierCV).
+CalibratedClassifierCV). One the tool migrates but the command's check must refuse:
+unscaled-weights (weights 2 / 2 / 1, so the ensemble's P(up) exceeds 1 and the health check fails).
 """
 import argparse
 import json
@@ -27,7 +28,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE_ROWS = 200
-VARIANTS = ("seed", "no-models", "two-forests", "multiclass", "feature-mismatch", "names-mismatch", "wrapped")
+VARIANTS = ("seed", "no-models", "two-forests", "multiclass", "feature-mismatch", "names-mismatch", "wrapped",
+            "unscaled-weights")
 
 # The class as the original system describes it (its models/production/README.md): weights
 # 0.4 / 0.4 / 0.2, 12 features required, predict / predict_proba / get_model_info.
@@ -121,6 +123,8 @@ def make_variant(variant, X, y, names, cls):
         e = cls(models, feature_names=names[:11])
         e.n_features = 12
         return e
+    elif variant == "unscaled-weights":
+        return cls(models, weights={"lightgbm": 2.0, "xgboost": 2.0, "random_forest": 1.0}, feature_names=names)
     elif variant == "wrapped":
         models["random_forest"] = CalibratedClassifierCV(
             RandomForestClassifier(n_estimators=3, max_depth=4, random_state=1), cv=2).fit(X, y)

@@ -3,20 +3,23 @@
 
     .venv/bin/python tools/migrate_pickle.py production_ensemble.pkl out-dir [--force]
 
-SECURITY: unpickling runs code chosen by whoever wrote the pickle. Migrate only pickles you
-trust. That is the point of migrating: the package's model directory is data only, and loading
-it never runs code.
+The pickle is read by tools/safe_unpickle.py: only LightGBM / XGBoost classifiers and boosters,
+scikit-learn forests, NumPy arrays and a few builtins resolve; anything else the pickle names
+(os.system, builtins.eval, ...) is refused before it is called, exit code 3. The original
+system's ProductionEnsemble (any module: its code is not here) becomes a stand-in that runs
+nothing and keeps the state pickle hands it; --stand-in module.Class does the same for another
+class of that system. The model directory written is data only: loading it never runs code.
 
-The pickle's own classes (the original system's src.ml... ProductionEnsemble) need not exist
-here: a class whose module cannot be imported becomes a stand-in that keeps the state pickle
-hands it. The three models are then found by type anywhere in the object graph (dicts, lists,
+The three models are then found by type anywhere in the object graph (dicts, lists,
 tuples, attributes): one LightGBM (LGBMClassifier or Booster), one XGBoost (XGBClassifier or
 Booster), one RandomForestClassifier / ExtraTreesClassifier; with the weights (a dict with the
 keys lightgbm, xgboost, random_forest), the feature names and a decision threshold if present.
 Writes lightgbm.txt, xgboost.json, random_forest.forest, production_model_metadata.json and
-model_metadata.json (docs/metadata.md) into a temporary directory renamed to out-dir at the end,
-and prints a JSON summary. A pickle that cannot be migrated exits with code 2 and one line on
-stderr saying what is missing or wrong. See docs/migrate.md.
+model_metadata.json (docs/metadata.md) into a temporary directory beside out-dir, renamed to
+out-dir at the end (with --staged it is left there for the caller to check and rename: the
+`staged` field of the summary), and prints a JSON summary. A pickle that cannot be migrated exits with code 2 and one line on
+stderr saying what is missing or wrong (code 3: it names something outside the allow-list).
+See docs/migrate.md.
 """
 from __future__ import annotations
 
@@ -36,7 +39,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from pickle_graph import ROLES, MigrateError, describe, is_number, pickle_versions, scan, unpickle  # noqa: E402
+from export_sklearn_forest import ExportError, check_trees, export_forest  # noqa: E402
+from pickle_graph import ROLES, MigrateError, describe, is_number, pickle_versions, scan  # noqa: E402
+from safe_unpickle import UnsafePickleError, ensemble_policy, loads  # noqa: E402
 
 DEFAULT_WEIGHTS = {"lightgbm": 0.4, "xgboost": 0.4, "random_forest": 0.2}
 FILES = {
@@ -240,7 +245,8 @@ def write_lightgbm(booster, path: Path, names):
     path.write_text(patched)
 
 
-def migrate(pkl: Path, out: Path, force: bool, created_at: str | None, check_rows: int) -> dict:
+def migrate(pkl: Path, out: Path, force: bool, created_at: str | None, check_rows: int,
+            extra_stand_ins=(), staged: bool = False) -> dict:
     if created_at is not None and not CREATED_AT_RE.match(created_at):
         raise MigrateError(f"--created-at must look like 2025-08-20T10:30:00Z, got '{created_at}'")
     if not pkl.exists():
@@ -248,6 +254,10 @@ def migrate(pkl: Path, out: Path, force: bool, created_at: str | None, check_row
     if not pkl.is_file():
         raise MigrateError(f"{pkl} is not a file")
     check_out_dir(pkl, out, force)
+    try:
+        policy = ensemble_policy(extra_stand_ins)
+    except ValueError as e:
+        raise MigrateError(str(e)) from e
 
     data = pkl.read_bytes()
     import numpy as np
@@ -255,8 +265,8 @@ def migrate(pkl: Path, out: Path, force: bool, created_at: str | None, check_row
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            root, stand_ins = unpickle(pkl, data)
-        except MigrateError:
+            root, stand_ins, stream = loads(data, str(pkl), policy)
+        except UnsafePickleError:
             raise
         except Exception as e:  # a truncated file, a joblib/compressed file, not a pickle at all
             raise MigrateError(f"{pkl} could not be unpickled ({type(e).__name__}: {e})") from e
@@ -275,6 +285,10 @@ def migrate(pkl: Path, out: Path, force: bool, created_at: str | None, check_row
             raise MigrateError(f"feature counts disagree: the models take {n} features but {where} = {value}")
     for r in ROLES:
         check_binary(r, models[r], paths[r])
+    try:  # before anything predicts with it: scikit-learn walks a tree's child indices unchecked
+        check_trees(models["random_forest"])
+    except ExportError as e:
+        raise MigrateError(f"the random forest at {paths['random_forest']} cannot be exported: {e}") from e
 
     # Feature names: the pickle's own list, else the names the models were trained with, else f0..
     trained = {r: model_feature_names(r, models[r]) for r in ROLES}
@@ -319,7 +333,6 @@ def migrate(pkl: Path, out: Path, force: bool, created_at: str | None, check_row
             weights["random_forest"] * parts["random_forest"]
         check = {"rows": X.tolist(), **{r: parts[r].tolist() for r in ROLES}, "ensemble": ensemble.tolist()}
 
-    from export_sklearn_forest import ExportError, export_forest
     import lightgbm
     import sklearn
     import xgboost
@@ -351,7 +364,7 @@ def migrate(pkl: Path, out: Path, force: bool, created_at: str | None, check_row
 
         model_files = {r: {"file": FILES[r][0], "format": FILES[r][1], "sha256": sha256_file(tmp / FILES[r][0])}
                        for r in ROLES}
-        from_pickle = pickle_versions(data)
+        from_pickle = pickle_versions(stream)
         versions = {"lightgbm": lightgbm.__version__, "xgboost": xgboost.__version__,
                     "scikit-learn": sklearn.__version__, "numpy": np.__version__,
                     "python": platform.python_version()}
@@ -397,7 +410,8 @@ def migrate(pkl: Path, out: Path, force: bool, created_at: str | None, check_row
         (tmp / "model_metadata.json").write_text(json.dumps(legacy, indent=2) + "\n")
         for f in tmp.iterdir():
             os.chmod(f, 0o666 & ~mask)
-        replace_dir(tmp, out)
+        if not staged:
+            replace_dir(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -405,6 +419,8 @@ def migrate(pkl: Path, out: Path, force: bool, created_at: str | None, check_row
                "decision_threshold": threshold, "models": models_found,
                "stand_in_classes": meta["migrated_from"]["stand_in_classes"], "notes": notes,
                "files": {r: FILES[r][0] for r in ROLES}}
+    if staged:
+        summary["staged"] = str(tmp)
     if check is not None:
         summary["check"] = check
     return summary
@@ -430,15 +446,23 @@ def replace_dir(new: Path, out: Path):
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(
         prog="migrate_pickle.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("pickle", type=Path, help="the production_ensemble.pkl to migrate (TRUSTED input: unpickling runs code)")
+    ap.add_argument("pickle", type=Path, help="the production_ensemble.pkl (or joblib file) to migrate")
     ap.add_argument("out", type=Path, help="the model directory to write")
     ap.add_argument("--force", action="store_true", help="replace an existing, non-empty model directory")
     ap.add_argument("--created-at", help="created_at for the metadata, YYYY-MM-DDTHH:MM:SSZ (default: now, UTC)")
+    ap.add_argument("--stand-in", action="append", default=[], metavar="MODULE.CLASS",
+                    help="read this class of the original system as inert data (repeatable)")
+    ap.add_argument("--staged", action="store_true",
+                    help="leave the new directory beside out-dir (summary field 'staged') for the caller to check and rename")
     ap.add_argument("--check-rows", type=int, default=0,
                     help="add N probe rows and each model's P(up) on them to the summary (for a parity check)")
     args = ap.parse_args(argv)
     try:
-        summary = migrate(args.pickle, args.out, args.force, args.created_at, max(0, args.check_rows))
+        summary = migrate(args.pickle, args.out, args.force, args.created_at, max(0, args.check_rows),
+                          args.stand_in, args.staged)
+    except UnsafePickleError as e:
+        print(f"migrate: {e}", file=sys.stderr)
+        return 3
     except MigrateError as e:
         print(f"migrate: {e}", file=sys.stderr)
         return 2

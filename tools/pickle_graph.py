@@ -1,16 +1,14 @@
 #!/usr/bin/env python3
-"""Reading a pickled ensemble whose own classes are not importable here, and finding its parts.
+"""Finding the parts of an unpickled ensemble: the three models, weights, feature names, threshold.
 
-Used by tools/migrate_pickle.py. SECURITY: unpickling runs code chosen by whoever wrote the
-pickle; only trusted pickles may be given to unpickle().
+Used by tools/migrate_pickle.py on what tools/safe_unpickle.py read (the original system's own
+classes are StandIns there).
 """
 from __future__ import annotations
 
-import io
-import pickle
 import pickletools
-import warnings
-from pathlib import Path
+
+from safe_unpickle import StandIn
 
 ROLES = ("lightgbm", "xgboost", "random_forest")
 THRESHOLD_KEYS = {"threshold", "decision_threshold", "prediction_threshold", "classification_threshold"}
@@ -19,99 +17,6 @@ N_FEATURES_KEYS = {"n_features", "n_features_", "n_features_in_", "num_features"
 
 class MigrateError(Exception):
     """A pickle that cannot be migrated; the message says what is missing or wrong."""
-
-
-class StandIn:
-    """Replaces a class (or function) the pickle names but this Python cannot import.
-
-    It records everything pickle hands it, so the objects inside stay reachable: the arguments
-    of __reduce__ / __new__ (`_args`, `_kwargs`), the __setstate__ state (merged into __dict__
-    when it is a dict, else `_state`), and items or elements pickle adds to it (`_items`, `_list`).
-    """
-
-    _pickle_class = "?"
-
-    def __new__(cls, *args, **kwargs):
-        self = super().__new__(cls)
-        self.__dict__["_args"] = args
-        self.__dict__["_kwargs"] = kwargs
-        return self
-
-    def __init__(self, *args, **kwargs):
-        pass
-
-    def __setstate__(self, state):
-        # (state, slotstate), as pickle gives it for classes with __slots__.
-        if (isinstance(state, tuple) and len(state) == 2 and isinstance(state[0], (dict, type(None)))
-                and isinstance(state[1], (dict, type(None)))):
-            state = {**(state[0] or {}), **(state[1] or {})}
-        if isinstance(state, dict) and all(isinstance(k, str) for k in state):
-            self.__dict__.update(state)
-        else:
-            self.__dict__["_state"] = state
-
-    def __setitem__(self, key, value):
-        self.__dict__.setdefault("_items", {})[key] = value
-
-    def append(self, value):
-        self.__dict__.setdefault("_list", []).append(value)
-
-    def extend(self, values):
-        self.__dict__.setdefault("_list", []).extend(values)
-
-    def __repr__(self):
-        return f"<stand-in for {self._pickle_class}>"
-
-
-class Lenient:
-    """Unpickler mixin: find_class gives a StandIn subclass for what cannot be imported."""
-
-    def find_class(self, module, name):
-        if not hasattr(self, "stand_ins"):
-            self.stand_ins = set()
-        try:
-            return super().find_class(module, name)
-        except (ImportError, AttributeError):
-            pass
-        except Exception as e:  # the module exists here but fails to import
-            warnings.warn(f"importing {module} failed ({type(e).__name__}: {e}); using a stand-in for {name}")
-        self.stand_ins.add(f"{module}.{name}")
-        return type(name, (StandIn,), {"_pickle_class": f"{module}.{name}", "__module__": "pickle_graph.stand_in"})
-
-
-class LenientUnpickler(Lenient, pickle.Unpickler):
-    pass
-
-
-# joblib.dump writes numpy arrays after their pickle records (and may compress the whole file):
-# only joblib's own unpickler reads that back.
-JOBLIB_MAGIC = (b"\x78", b"\x1f\x8b", b"BZ", b"\xfd7zXZ", b"]\x00\x00", b"\x04\x22\x4d\x18")
-
-
-def is_joblib(data: bytes) -> bool:
-    return data[:1] != b"\x80" and data.startswith(JOBLIB_MAGIC) or b"NumpyArrayWrapper" in data[:1 << 20]
-
-
-def unpickle(pkl: Path, data: bytes):
-    """The pickle's root object and the classes replaced by stand-ins."""
-    if not is_joblib(data):
-        u = LenientUnpickler(io.BytesIO(data))
-        return u.load(), getattr(u, "stand_ins", set())
-    try:
-        import joblib
-        from joblib import numpy_pickle
-    except ImportError as e:
-        raise MigrateError(f"{pkl} was written by joblib.dump; install joblib to read it ({e})") from e
-    # joblib.load builds its unpickler from this module attribute: swap in a lenient subclass
-    # for the duration of the load (and collect its stand-ins through the shared set).
-    stand_ins: set[str] = set()
-    lenient = type("LenientJoblibUnpickler", (Lenient, numpy_pickle.NumpyUnpickler), {"stand_ins": stand_ins})
-    original = numpy_pickle.NumpyUnpickler
-    numpy_pickle.NumpyUnpickler = lenient
-    try:
-        return joblib.load(pkl), stand_ins
-    finally:
-        numpy_pickle.NumpyUnpickler = original
 
 
 def kind_of(obj):

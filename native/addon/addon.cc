@@ -39,6 +39,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitXGBoost(env, exports);
   InitForest(env, exports);
   InitEnsemble(env, exports);
+  InitDirectory(env, exports);
   InitFeatures(env, exports);
   return exports;
 }

@@ -1,21 +1,31 @@
-// JS <-> core conversions. Typed arrays are read in place: ArrayBuffer data + byte offset.
+// JS <-> core conversions. Typed arrays are read in place, through napi_get_typedarray_info.
 #include "convert.h"
 
+#include <cmath>
 #include <thread>
 
 #include "ensemble/file_io.h"
 
 namespace ensemble::addon {
 
-core::DType DTypeOf(const Napi::TypedArray& a) {
-  return a.TypedArrayType() == napi_float32_array ? core::DType::kFloat32 : core::DType::kFloat64;
+TypedView ViewOf(const Napi::Value& value) {
+  Napi::Env env = value.Env();
+  if (!value.IsTypedArray()) throw Napi::TypeError::New(env, "expected a typed array");
+  TypedView v;
+  napi_value buffer = nullptr;
+  size_t offset = 0;
+  const napi_status status =
+      napi_get_typedarray_info(env, value, &v.type, &v.length, &v.data, &buffer, &offset);
+  if (status != napi_ok) throw Napi::Error::New(env);
+  if (v.length == 0) v.data = nullptr;
+  return v;
 }
 
 core::DenseMatrix ToMatrix(const Napi::Value& data, const Napi::Value& rows, size_t cols) {
   Napi::Env env = data.Env();
   if (!data.IsTypedArray()) throw Napi::TypeError::New(env, "input must be a Float32Array or Float64Array");
-  Napi::TypedArray a = data.As<Napi::TypedArray>();
-  if (a.TypedArrayType() != napi_float32_array && a.TypedArrayType() != napi_float64_array) {
+  const TypedView a = ViewOf(data);
+  if (a.type != napi_float32_array && a.type != napi_float64_array) {
     throw Napi::TypeError::New(env, "input must be a Float32Array or Float64Array");
   }
   if (!rows.IsNumber()) throw Napi::TypeError::New(env, "rows must be a number");
@@ -24,15 +34,15 @@ core::DenseMatrix ToMatrix(const Napi::Value& data, const Napi::Value& rows, siz
     throw Napi::RangeError::New(env, "rows must be a non-negative integer");
   }
   core::DenseMatrix m;
-  m.dtype = DTypeOf(a);
+  m.dtype = a.type == napi_float32_array ? core::DType::kFloat32 : core::DType::kFloat64;
   m.rows = static_cast<size_t>(r);
   m.cols = cols;
-  if (a.ElementLength() != m.rows * cols) {
-    throw Napi::RangeError::New(env, "input has " + std::to_string(a.ElementLength()) +
+  if (a.length != m.rows * cols) {
+    throw Napi::RangeError::New(env, "input has " + std::to_string(a.length) +
                                          " values, expected " + std::to_string(m.rows) +
                                          " rows x " + std::to_string(cols) + " features");
   }
-  m.data = static_cast<const uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset();
+  m.data = a.data;
   return m;
 }
 
@@ -41,13 +51,12 @@ double* ToOutput(const Napi::Value& out, size_t length, const char* what) {
   if (!out.IsTypedArray() || out.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
     throw Napi::TypeError::New(env, std::string(what) + " must be a Float64Array");
   }
-  Napi::Float64Array a = out.As<Napi::Float64Array>();
-  if (a.ElementLength() < length) {
-    throw Napi::RangeError::New(env, std::string(what) + " holds " +
-                                         std::to_string(a.ElementLength()) + " values, needs " +
-                                         std::to_string(length));
+  const TypedView a = ViewOf(out);
+  if (a.length < length) {
+    throw Napi::RangeError::New(env, std::string(what) + " holds " + std::to_string(a.length) +
+                                         " values, needs " + std::to_string(length));
   }
-  return reinterpret_cast<double*>(static_cast<uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset());
+  return static_cast<double*>(a.data);
 }
 
 double* ToOptionalOutput(const Napi::Value& out, size_t length, const char* what) {
@@ -59,8 +68,8 @@ std::pair<const uint8_t*, size_t> ToBytes(const Napi::Value& value) {
   if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
     throw Napi::TypeError::New(value.Env(), "model bytes must be a Buffer or Uint8Array");
   }
-  Napi::Uint8Array a = value.As<Napi::Uint8Array>();
-  return {static_cast<const uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset(), a.ElementLength()};
+  const TypedView a = ViewOf(value);
+  return {static_cast<const uint8_t*>(a.data), a.length};
 }
 
 std::string ToOptionalString(const Napi::Object& obj, const char* key) {
@@ -85,13 +94,17 @@ core::LibrarySearch ToSearch(const Napi::Object& options, const char* explicit_k
 }
 
 std::vector<uint8_t> ModelSource::Read() const {
-  return path.empty() ? bytes : core::ReadFileBytes(path);
+  if (path.empty()) return bytes;
+  core::FileReadLimits limits;
+  limits.max_bytes = max_bytes;
+  return core::ReadFileBytes(path, limits);
 }
 
 ModelSource ToModelSource(const Napi::CallbackInfo& info) {
   if (!info[0].IsObject()) throw Napi::TypeError::New(info.Env(), "source must be an object");
   Napi::Object source = info[0].As<Napi::Object>();
   ModelSource out;
+  out.max_bytes = ToMaxFileBytes(ToOptions(info));
   out.path = ToOptionalString(source, "path");
   out.name = out.path.empty() ? ToOptionalString(source, "name") : out.path;
   if (out.name.empty()) out.name = "<buffer>";
@@ -113,6 +126,59 @@ core::ScorerChoice ToScorer(const Napi::Object& options) {
   if (s == "auto") return core::ScorerChoice::kAuto;
   if (s == "library") return core::ScorerChoice::kLibrary;
   throw Napi::TypeError::New(options.Env(), "scorer must be 'auto' or 'library'");
+}
+
+uint64_t ToMaxFileBytes(const Napi::Object& options) {
+  Napi::Value v = options.Get("maxFileBytes");
+  if (v.IsUndefined()) return core::kDefaultMaxFileBytes;
+  const double n = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+  // 2^53: every integer up to it is exact in a JS number.
+  if (!(n >= 1 && n <= 9007199254740992.0) || std::floor(n) != n) {
+    throw Napi::RangeError::New(options.Env(), "maxFileBytes must be a positive integer");
+  }
+  return static_cast<uint64_t>(n);
+}
+
+core::EnsembleWeights ToWeights(const Napi::Value& value) {
+  Napi::Env env = value.Env();
+  if (!value.IsObject()) throw Napi::TypeError::New(env, "weights must be an object");
+  Napi::Object w = value.As<Napi::Object>();
+  auto get = [&](const char* key) {
+    Napi::Value v = w.Get(key);
+    if (!v.IsNumber()) throw Napi::TypeError::New(env, std::string("weights.") + key + " must be a number");
+    return v.As<Napi::Number>().DoubleValue();
+  };
+  core::EnsembleWeights out;
+  out.lightgbm = get("lightgbm");
+  out.xgboost = get("xgboost");
+  out.random_forest = get("random_forest");
+  return out;
+}
+
+Napi::Value JsonToValue(Napi::Env env, const core::JsonValue& v) {
+  switch (v.type()) {
+    case core::JsonType::kNull: return env.Null();
+    case core::JsonType::kBool: return Napi::Boolean::New(env, v.AsBool());
+    case core::JsonType::kNumber: return Napi::Number::New(env, v.AsDouble());
+    case core::JsonType::kString: return Napi::String::New(env, v.AsString());
+    case core::JsonType::kArray: {
+      Napi::Array a = Napi::Array::New(env, v.size());
+      uint32_t i = 0;
+      for (const core::JsonValue& e : v.AsArray()) a.Set(i++, JsonToValue(env, e));
+      return a;
+    }
+    case core::JsonType::kObject: {
+      // Defined, not assigned, as JSON.parse does: a "__proto__" key stays a plain member.
+      Napi::Object o = Napi::Object::New(env);
+      for (const auto& [k, e] : v.AsObject()) {
+        o.DefineProperty(Napi::PropertyDescriptor::Value(Napi::String::New(env, k),
+                                                         JsonToValue(env, e),
+                                                         napi_default_jsproperty));
+      }
+      return o;
+    }
+  }
+  return env.Undefined();
 }
 
 int ToThreads(const Napi::Object& options) {

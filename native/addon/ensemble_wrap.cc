@@ -1,7 +1,5 @@
-// Ensemble for JS: load a model directory (sync or async), build one from loaded models, score
-// batches with per-model parts, the single-row path.
-#include "ensemble/model_directory.h"
-#include "load_worker.h"
+// Ensemble for JS: build one from loaded models, score batches with per-model parts, the
+// single-row path (a model directory is loaded in directory_wrap.cc).
 #include "model_wrap.h"
 #include "wraps.h"
 
@@ -60,14 +58,6 @@ static Napi::Value Models(const Napi::CallbackInfo& info) {
   return o;
 }
 
-static core::EnsembleWeights ToWeights(const Napi::Object& w) {
-  core::EnsembleWeights out;
-  out.lightgbm = w.Get("lightgbm").As<Napi::Number>().DoubleValue();
-  out.xgboost = w.Get("xgboost").As<Napi::Number>().DoubleValue();
-  out.random_forest = w.Get("random_forest").As<Napi::Number>().DoubleValue();
-  return out;
-}
-
 // makeEnsemble(lightgbm, xgboost, forest, {featureNames, weights, threads}) -> Ensemble
 static Napi::Value MakeEnsemble(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -81,7 +71,7 @@ static Napi::Value MakeEnsemble(const Napi::CallbackInfo& info) {
   if (!nv.IsArray()) throw Napi::TypeError::New(env, "featureNames must be an array of strings");
   Napi::Array na = nv.As<Napi::Array>();
   for (uint32_t i = 0; i < na.Length(); ++i) names.push_back(na.Get(i).ToString().Utf8Value());
-  const core::EnsembleWeights weights = ToWeights(options.Get("weights").As<Napi::Object>());
+  const core::EnsembleWeights weights = ToWeights(options.Get("weights"));
   const int threads = ToThreads(options);
   return Guard(env, [&] {
     auto ensemble = std::make_shared<const core::Ensemble>(lgb, xgb, forest->forest, weights,
@@ -90,59 +80,11 @@ static Napi::Value MakeEnsemble(const Napi::CallbackInfo& info) {
   });
 }
 
-// loadModelDirectory(dir, options, async) -> {ensemble, metadataPath, ...} | Promise
-static Napi::Value LoadModelDirectory(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!info[0].IsString()) throw Napi::TypeError::New(env, "the model directory must be a string");
-  const std::string dir = info[0].As<Napi::String>().Utf8Value();
-  Napi::Object options = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env);
-  const bool async = info[2].ToBoolean();
-  core::ModelDirectoryOptions o;
-  o.threads = ToThreads(options);
-  o.scorer = ToScorer(options);
-  o.lightgbm = ToSearch(options, "lightgbmLib");
-  o.xgboost = ToSearch(options, "xgboostLib");
-  if (options.Get("weights").IsObject()) o.weights = ToWeights(options.Get("weights").As<Napi::Object>());
-  if (options.Get("threshold").IsNumber()) {
-    o.threshold = options.Get("threshold").As<Napi::Number>().DoubleValue();
-  }
-  if (options.Get("verifyChecksums").IsBoolean()) {
-    o.verify_checksums = options.Get("verifyChecksums").As<Napi::Boolean>().Value();
-  }
-  using Result = std::shared_ptr<core::ModelDirectory>;
-  return RunLoad<Result>(
-      env, async,
-      [dir, o]() -> Result {
-        return std::make_shared<core::ModelDirectory>(core::LoadModelDirectory(dir, o));
-      },
-      [](Napi::Env e, Result& r) -> Napi::Value {
-        Napi::Object out = Napi::Object::New(e);
-        out.Set("ensemble", EnsembleWrap::NewInstance(e, r->ensemble));
-        out.Set("metadataPath", r->metadata_path);
-        out.Set("metadataJson", r->metadata_json);
-        out.Set("legacyMetadata", r->legacy_metadata);
-        out.Set("threshold", r->threshold);
-        Napi::Array files = Napi::Array::New(e, r->files.size());
-        for (size_t i = 0; i < r->files.size(); ++i) {
-          Napi::Object f = Napi::Object::New(e);
-          f.Set("role", r->files[i].role);
-          f.Set("path", r->files[i].path);
-          f.Set("sha256", r->files[i].sha256);
-          f.Set("format", r->files[i].format);
-          files.Set(i, f);
-        }
-        out.Set("files", files);
-        return out;
-      });
-}
-
 void InitEnsemble(Napi::Env env, Napi::Object exports) {
   EnsembleWrap::Define(env, exports);
   Napi::Function ctor = Data(env).ensemble_ctor.Value();
   ctor.Get("prototype").As<Napi::Object>().Set("models", Napi::Function::New(env, Models, "models"));
   exports.Set("makeEnsemble", Napi::Function::New(env, MakeEnsemble, "makeEnsemble"));
-  exports.Set("loadModelDirectory",
-              Napi::Function::New(env, LoadModelDirectory, "loadModelDirectory"));
 }
 
 }  // namespace ensemble::addon

@@ -17,7 +17,7 @@ using core::TechnicalFeatures;
 
 constexpr const char* kColumns[] = {"open", "high", "low", "close", "volume"};
 
-// A Float64Array read in place; `name` names it in the TypeError.
+// A Float64Array read in place (the calls are synchronous); `name` names it in the TypeError.
 struct Column {
   const double* data = nullptr;
   size_t length = 0;
@@ -26,10 +26,8 @@ Column ToColumn(const Napi::Value& v, const char* name) {
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
     throw Napi::TypeError::New(v.Env(), std::string(name) + " must be a Float64Array");
   }
-  Napi::Float64Array a = v.As<Napi::Float64Array>();
-  return {reinterpret_cast<const double*>(static_cast<const uint8_t*>(a.ArrayBuffer().Data()) +
-                                          a.ByteOffset()),
-          a.ElementLength()};
+  const TypedView a = ViewOf(v);
+  return {static_cast<const double*>(a.data), a.length};
 }
 
 double ToNumber(const Napi::Value& v, const char* name) {

@@ -5,55 +5,31 @@
 #include <napi.h>
 
 #include <functional>
-#include <string>
 
-#include "ensemble/error.h"
 #include "errors.h"
+#include "promise_worker.h"
 
 namespace ensemble::addon {
 
 template <typename T>
-class LoadWorker : public Napi::AsyncWorker {
+class LoadWorker : public PromiseWorker {
  public:
   using Job = std::function<T()>;
   using Build = std::function<Napi::Value(Napi::Env, T&)>;
 
   LoadWorker(Napi::Env env, Job job, Build build)
-      : Napi::AsyncWorker(env, "production-ensemble:load"),
-        deferred_(Napi::Promise::Deferred::New(env)),
+      : PromiseWorker(env, "production-ensemble:load"),
         job_(std::move(job)),
         build_(std::move(build)) {}
 
-  Napi::Promise Promise() const { return deferred_.Promise(); }
-
  protected:
-  void Execute() override {
-    try {
-      result_ = job_();
-    } catch (const core::Error& e) {
-      code_ = core::CodeName(e.code());
-      SetError(e.what());
-    } catch (const std::exception& e) {
-      SetError(e.what());
-    }
-  }
-  void OnOK() override {
-    try {
-      deferred_.Resolve(build_(Env(), result_));
-    } catch (const Napi::Error& e) {
-      deferred_.Reject(e.Value());
-    }
-  }
-  void OnError(const Napi::Error& e) override {
-    deferred_.Reject(MakeError(Env(), code_.c_str(), e.Message()).Value());
-  }
+  void Run() override { result_ = job_(); }
+  Napi::Value Result(Napi::Env env) override { return build_(env, result_); }
 
  private:
-  Napi::Promise::Deferred deferred_;
   Job job_;
   Build build_;
   T result_{};
-  std::string code_ = "ERR_INTERNAL";
 };
 
 /// Runs `job` then `build`: on the thread pool returning a promise when `async`, else inline

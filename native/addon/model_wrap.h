@@ -53,10 +53,12 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap<Traits>> {
 
   /// A new JS object wrapping `core` (shared: the same model can back several objects).
   static Napi::Object NewInstance(Napi::Env env, std::shared_ptr<const Core> core) {
-    auto* holder = new std::shared_ptr<const Core>(std::move(core));
+    // Owned here until the External takes it: creating it fails while the environment shuts down.
+    auto holder = std::make_unique<std::shared_ptr<const Core>>(std::move(core));
     Napi::External<std::shared_ptr<const Core>> ext =
         Napi::External<std::shared_ptr<const Core>>::New(
-            env, holder, [](Napi::Env, std::shared_ptr<const Core>* p) { delete p; });
+            env, holder.get(), [](Napi::Env, std::shared_ptr<const Core>* p) { delete p; });
+    holder.release();
     return Traits::Ctor(Data(env)).New({ext});
   }
 
@@ -111,12 +113,22 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap<Traits>> {
     return info.Env().Undefined();
   }
 
+  // The worker copies the input now and writes its own output buffers (predict_worker.h): the
+  // caller may reuse its buffer as soon as this returns.
   Napi::Value JS_predictAsync(const Napi::CallbackInfo& info) {
-    std::shared_ptr<const Core> core = Get(info.Env());
-    Call c = ReadCall(info, *core);
-    auto* worker = new PredictWorker(
-        info.Env(), [core, c] { Traits::Score(*core, c.x, c.kind, c.out, c.parts); },
-        {info[0], info[3], info[4], info.This()});
+    Napi::Env env = info.Env();
+    std::shared_ptr<const Core> core = Get(env);
+    const Call c = ReadCall(info, *core);
+    const int kind = c.kind;
+    PredictWorker* worker = Guard(env, [&] {
+      return new PredictWorker(
+          env,
+          [core, kind](const core::DenseMatrix& x, double* out, double* parts) {
+            Traits::Score(*core, x, kind, out, parts);
+          },
+          c.x, info[3], c.x.rows * Traits::Width(*core, kind),
+          c.parts != nullptr ? info[4] : env.Undefined(), c.x.rows * Traits::PartsWidth(*core));
+    });
     worker->Queue();
     return worker->Promise();
   }

@@ -108,6 +108,8 @@ void InitLightGBM(Napi::Env env, Napi::Object exports);
 void InitXGBoost(Napi::Env env, Napi::Object exports);
 void InitForest(Napi::Env env, Napi::Object exports);
 void InitEnsemble(Napi::Env env, Napi::Object exports);
+/// Registers loadModelDirectory and validateModelDirectory (directory_wrap.cc).
+void InitDirectory(Napi::Env env, Napi::Object exports);
 /// Registers FeatureStream, the technical features of OHLCV candles (features_wrap.cc).
 void InitFeatures(Napi::Env env, Napi::Object exports);
 

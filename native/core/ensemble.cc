@@ -3,6 +3,7 @@
 #include "ensemble/ensemble.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 
 #include "ensemble/error.h"
@@ -20,7 +21,33 @@ int ThreadsFor(size_t rows, int wanted) {
 
 bool StartsWith(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
 
+// The shortest text that reads back as `v`, as JavaScript prints it (0.4 + 0.5 + 0.2 is "1.1").
+std::string Shortest(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
+  char buf[32];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
+}
+
 }  // namespace
+
+std::string WeightsProblem(const EnsembleWeights& w, const std::string& name) {
+  const std::pair<const char*, double> parts[3] = {
+      {"lightgbm", w.lightgbm}, {"xgboost", w.xgboost}, {"random_forest", w.random_forest}};
+  for (const auto& [role, v] : parts) {
+    if (!std::isfinite(v) || v < 0) {
+      return name + "." + role + " must be a finite number >= 0, got " + Shortest(v);
+    }
+  }
+  // The order P(up) is computed in (docs/metadata.md).
+  const double sum = (w.lightgbm + w.xgboost) + w.random_forest;
+  if (!(std::fabs(sum - 1) <= kWeightSumTolerance)) {
+    return name + " sum to " + Shortest(sum) +
+           ", not 1 (P(up) would not be a probability; the sum may be off by at most 1e-6)";
+  }
+  return "";
+}
 
 Ensemble::Ensemble(std::shared_ptr<const LightGBMBooster> lightgbm,
                    std::shared_ptr<const XGBoostBooster> xgboost,
@@ -66,10 +93,8 @@ Ensemble::Ensemble(std::shared_ptr<const LightGBMBooster> lightgbm,
     throw Error(ErrorCode::kMetadata, "the random forest must have 2 classes, it has " +
                                           std::to_string(forest_->num_classes()));
   }
-  for (double w : {weights_.lightgbm, weights_.xgboost, weights_.random_forest}) {
-    if (!std::isfinite(w) || w < 0) {
-      throw Error(ErrorCode::kInvalidArgument, "ensemble weights must be finite and >= 0");
-    }
+  if (const std::string problem = WeightsProblem(weights_, "weights"); !problem.empty()) {
+    throw Error(ErrorCode::kInvalidArgument, problem);
   }
   // scikit-learn orders classes_ ascending; the "up" probability is the second column.
   forest_up_column_ = 1;

@@ -60,9 +60,9 @@ Info MakeInfo(const core::ModelDirectory& d, int threads) {
   const core::Ensemble& e = *d.ensemble;
   Info info;
   info.model_dir = d.dir;
-  info.metadata_path = d.metadata_path;
-  info.legacy_metadata = d.legacy_metadata;
-  info.metadata_json = d.metadata_json;
+  info.metadata_path = d.metadata.path;
+  info.legacy_metadata = d.metadata.legacy;
+  info.metadata_json = d.metadata.text;
   info.feature_names = e.feature_names();
   info.weights = Weights{e.weights().lightgbm, e.weights().xgboost, e.weights().random_forest};
   info.threshold = d.threshold;
@@ -118,6 +118,8 @@ Ensemble Ensemble::Load(const std::string& dir, const LoadOptions& options) {
   o.threshold = options.threshold;
   o.verify_checksums = options.verify_checksums;
   o.scorer = options.library_scorer ? core::ScorerChoice::kLibrary : core::ScorerChoice::kAuto;
+  if (options.max_file_bytes == 0) Invalid("max_file_bytes must be > 0");
+  o.max_file_bytes = options.max_file_bytes;
   return Guard([&] {
     core::ModelDirectory d = core::LoadModelDirectory(dir, o);
     auto impl = std::make_shared<Impl>();

@@ -67,7 +67,8 @@ struct LoadOptions {
   /// Where to search for the libraries when no path is given: first LIGHTGBM_LIB /
   /// XGBOOST_LIB, then these directories in order, then the system's library path.
   std::vector<std::string> library_dirs;
-  /// Overrides the metadata's model_weights.
+  /// Overrides the metadata's model_weights; the same rules apply (each finite and >= 0, the
+  /// sum 1 within 1e-6), else ERR_INVALID_ARGUMENT.
   std::optional<Weights> weights;
   /// Overrides the metadata's decision_threshold; must be in [0, 1].
   std::optional<double> threshold;
@@ -77,6 +78,10 @@ struct LoadOptions {
   /// tree engine scores each booster it supports after a load-time self-check that it matches
   /// the library bit for bit (docs/architecture.md); Info::ModelFile::scorer says which is used.
   bool library_scorer = false;
+  /// Largest model file read, in bytes (default 1 GiB); a larger one is refused unread with
+  /// ERR_MODEL_FORMAT. Only regular files are read (a FIFO or a device is ERR_MODEL_NOT_FOUND).
+  /// The metadata file's own cap is 16 MiB, or this when smaller.
+  uint64_t max_file_bytes = uint64_t{1} << 30;
 };
 
 /// One of the three models of the ensemble.

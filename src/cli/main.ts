@@ -95,15 +95,21 @@ program
   .command('migrate')
   .description(
     "turn the original system's pickled ProductionEnsemble (production_ensemble.pkl) into a model directory of this package. " +
-      'Unpickling runs code: migrate only pickles you trust (needs Python with the libraries; see docs/migrate.md)',
+      'The pickle is read through an allow-list: anything else it names is refused, not run (needs Python with the libraries; see docs/migrate.md)',
   )
   .argument('<pickle>', 'the production_ensemble.pkl to migrate')
   .argument('<out-dir>', 'the model directory to write')
   .option('--force', 'replace a non-empty output directory')
   .option('--created-at <iso>', 'created_at for the metadata (default: now)')
   .option('--python <path>', 'the Python to unpickle with (default: PRODUCTION_ENSEMBLE_PYTHON, the package .venv, python3)')
-  .action(async (pickle: string, outDir: string, opts: { force?: boolean; createdAt?: string; python?: string }) => {
-    const r = await migrate(pickle, outDir, opts);
+  .option(
+    '--stand-in <module.Class>',
+    'read this class of the original system as inert data, like its ProductionEnsemble (repeatable)',
+    (v: string, all: string[]) => [...all, v],
+    [] as string[],
+  )
+  .action(async (pickle: string, outDir: string, opts: { force?: boolean; createdAt?: string; python?: string; standIn: string[] }) => {
+    const r = await migrate(pickle, outDir, { ...opts, standIns: opts.standIn });
     process.stdout.write(
       `migrated ${pickle} -> ${r.directory}\n  ${r.nFeatures} features: ${r.featureNames.join(', ')}\n` +
         `  weights: lightgbm ${r.weights.lightgbm}, xgboost ${r.weights.xgboost}, random_forest ${r.weights.random_forest}\n` +

@@ -1,16 +1,16 @@
 /**
  * `production-ensemble migrate`: turns the original system's pickled ProductionEnsemble into a
- * model directory of this package. Python does the unpickling (tools/migrate_pickle.py); this
- * finds a Python that has the libraries, runs it, then loads the new directory and checks that
- * it scores probe rows as the pickled models themselves do.
+ * model directory of this package. Python does the unpickling (tools/migrate_pickle.py, through an
+ * allow-list); this finds a Python that has the libraries, runs it, loads the new directory beside
+ * `outDir`, checks that it scores probe rows as the pickled models do, and only then puts it in place.
  * @internal
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { packageRoot } from '../binding.js';
 import { ProductionEnsemble } from '../ensemble.js';
-import { EnsembleError } from '../errors.js';
+import { EnsembleError, UnsafePickleError } from '../errors.js';
 
 export interface MigrateOptions {
   /** Replace an existing model directory at `outDir`. */
@@ -21,6 +21,11 @@ export interface MigrateOptions {
   python?: string;
   /** Probe rows scored by the pickled models and by the new directory, compared to 1e-6 (default 64). */
   checkRows?: number;
+  /**
+   * Classes of the original system (`module.Class`) to read as inert data, like its
+   * ProductionEnsemble; any other class outside the allow-list is refused (`ERR_UNSAFE_PICKLE`).
+   */
+  standIns?: readonly string[];
 }
 
 export interface MigrateResult {
@@ -77,6 +82,8 @@ export function findPython(explicit?: string, only?: readonly string[]): string 
 
 interface ToolSummary {
   directory: string;
+  /** Where the tool wrote the new directory (--staged): beside `directory`, not yet in place. */
+  staged?: string;
   n_features: number;
   feature_names: string[];
   weights: MigrateResult['weights'];
@@ -99,10 +106,13 @@ function runTool(python: string, args: string[]): Promise<{ code: number; stdout
 /**
  * Migrates the pickled ProductionEnsemble at `pickle` into the model directory `outDir`, then
  * loads the directory with {@link ProductionEnsemble.load} and checks that it scores probe rows
- * as the pickled models do (to 1e-6) and passes the health check. Unpickling runs code: migrate
- * only pickles you trust. Throws an `EnsembleError` with code `ERR_MIGRATE` naming what is
- * missing or wrong (no models, two of a kind, non-binary, feature counts, a non-empty `outDir`
- * without `force`), or `ERR_PYTHON_NOT_FOUND` saying how to install the Python libraries.
+ * as the pickled models do (to 1e-6) and passes the health check. The directory is written beside
+ * `outDir` and renamed into place only once it passes, so an existing `outDir` replaced with
+ * `force` is untouched by a migration that fails. Throws an `UnsafePickleError`
+ * (`ERR_UNSAFE_PICKLE`) when the pickle names anything outside the allow-list (nothing it names is
+ * called), an `EnsembleError` with code `ERR_MIGRATE` naming what is missing or wrong (no models,
+ * two of a kind, non-binary, feature counts, a non-empty `outDir` without `force`, a failed
+ * check), or `ERR_PYTHON_NOT_FOUND` saying how to install the Python libraries.
  * @example
  * const r = await migrate('old/models/production/production_ensemble.pkl', 'models/migrated');
  * console.log(r.nFeatures, r.weights, r.maxDifference);
@@ -111,21 +121,29 @@ export async function migrate(pickle: string, outDir: string, options: MigrateOp
   const checkRows = options.checkRows ?? 64;
   if (!Number.isInteger(checkRows) || checkRows < 0) throw new RangeError(`checkRows must be an integer >= 0, got ${checkRows}`);
   const python = findPython(options.python);
-  const args = [join(packageRoot, 'tools', 'migrate_pickle.py'), pickle, outDir, '--check-rows', String(checkRows)];
+  const args = [join(packageRoot, 'tools', 'migrate_pickle.py'), pickle, outDir, '--staged', '--check-rows', String(checkRows)];
   if (options.force) args.push('--force');
   if (options.createdAt !== undefined) args.push('--created-at', options.createdAt);
+  for (const name of options.standIns ?? []) args.push(`--stand-in=${name}`);
   const r = await runTool(python, args);
   if (r.code !== 0) {
     const lines = r.stderr.trim().split('\n');
     const why = ([...lines].reverse().find((l) => l.startsWith('migrate: ')) ?? lines.pop() ?? `exit code ${r.code}`).replace(/^migrate: /, '');
     const missing = /No module named/.test(r.stderr) ? ` (${INSTALL})` : '';
+    // Exit code 3: the pickle named something outside the allow-list (tools/safe_unpickle.py).
+    if (r.code === 3) throw new UnsafePickleError(`cannot migrate ${pickle}: ${why}`, 'ERR_UNSAFE_PICKLE');
     throw new EnsembleError(`cannot migrate ${pickle}: ${why}${missing}`, 'ERR_MIGRATE');
   }
   const summary = JSON.parse(r.stdout) as ToolSummary;
   const dir = resolve(summary.directory);
+  if (summary.staged === undefined) {
+    throw new EnsembleError(`cannot migrate ${pickle}: the tool did not stage the directory`, 'ERR_MIGRATE');
+  }
+  const staged = resolve(summary.staged);
+  const existed = existsSync(dir);
   let maxDifference = 0;
   try {
-    const model = await ProductionEnsemble.load(dir);
+    const model = await ProductionEnsemble.load(staged);
     try {
       if (summary.check && summary.check.rows.length > 0) maxDifference = compare(model, summary.check);
       const health = await model.healthCheck();
@@ -133,10 +151,12 @@ export async function migrate(pickle: string, outDir: string, options: MigrateOp
     } finally {
       model.close();
     }
+    install(staged, dir, options.force === true);
   } catch (e) {
-    // The tool wrote the directory; one that does not load or score like the pickle is no use.
-    rmSync(dir, { recursive: true, force: true });
-    throw new EnsembleError(`the directory migrated from ${pickle} was removed: ${(e as Error).message}`, 'ERR_MIGRATE');
+    // A directory that does not load or score like the pickle is no use; outDir was never touched.
+    rmSync(staged, { recursive: true, force: true });
+    const left = existed ? `${dir} is as it was` : 'nothing was written';
+    throw new EnsembleError(`the directory migrated from ${pickle} was not installed (${left}): ${(e as Error).message}`, 'ERR_MIGRATE');
   }
   return {
     directory: dir,
@@ -151,6 +171,29 @@ export async function migrate(pickle: string, outDir: string, options: MigrateOp
     maxDifference,
     healthy: true,
   };
+}
+
+/**
+ * Renames the checked `staged` directory to `target`. An existing target (`force`: the tool
+ * checked it holds only a model directory) is renamed aside first and deleted once the new one is
+ * in place, and renamed back if that fails. Without `force` the target is absent or empty, and
+ * rename refuses one that has filled up since.
+ */
+function install(staged: string, target: string, force: boolean): void {
+  if (!force || !existsSync(target)) {
+    renameSync(staged, target);
+    return;
+  }
+  // rename(2) replaces an empty directory, so the aside name can be claimed first.
+  const aside = mkdtempSync(join(dirname(target), `.${basename(target)}.old-`));
+  renameSync(target, aside);
+  try {
+    renameSync(staged, target);
+  } catch (e) {
+    renameSync(aside, target);
+    throw e;
+  }
+  rmSync(aside, { recursive: true, force: true });
 }
 
 /** The largest |difference| between the new directory's and the pickled models' P(up); throws above 1e-6. */

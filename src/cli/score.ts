@@ -4,13 +4,14 @@
  * Memory stays flat; the output appears under its final name only when complete.
  * @internal
  */
-import { accessSync, constants, existsSync, renameSync, rmSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { EnsembleError } from '../errors.js';
 import { ProductionEnsemble } from '../ensemble.js';
 import { TechnicalFeatures } from '../features.js';
-import { type TableWriter, csvWriter, formatOf, openTable, parquetWriter } from './table-io.js';
+import { OutputFile } from './output-file.js';
+import { type TableReader, type TableWriter, csvWriter, formatOf, openTable, parquetWriter } from './table-io.js';
 
 /** Rows scored per native call: large enough to use every core, small enough to stay flat. */
 const BATCH_ROWS = 65_536;
@@ -50,48 +51,52 @@ export interface ScoreSummary {
   meanProbability: { ensemble: number; lightgbm: number; xgboost: number; randomForest: number };
 }
 
-/** Fails before any work when the output cannot be written. */
-function checkWritable(output: string, input: string): void {
-  const out = resolve(output);
-  if (out === resolve(input)) throw new EnsembleError(`the output ${output} would overwrite the input`, 'ERR_INVALID_ARGUMENT');
-  const dir = dirname(out);
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new EnsembleError(`cannot write ${output}: directory ${dir} does not exist`, 'ERR_INVALID_ARGUMENT');
-  }
-  try {
-    accessSync(dir, constants.W_OK);
-    if (existsSync(out)) accessSync(out, constants.W_OK);
-  } catch {
-    throw new EnsembleError(`cannot write ${output}: permission denied`, 'ERR_INVALID_ARGUMENT');
-  }
-  if (existsSync(out) && statSync(out).isDirectory()) throw new EnsembleError(`cannot write ${output}: it is a directory`, 'ERR_INVALID_ARGUMENT');
-}
-
 export async function scoreFile(input: string, opts: ScoreOptions): Promise<ScoreSummary> {
   if (!existsSync(input)) throw new EnsembleError(`input file ${input} does not exist`, 'ERR_INVALID_ARGUMENT');
   const inFormat = formatOf(input, opts.format);
   const outFormat = opts.output ? formatOf(opts.output, opts.outputFormat) : undefined;
-  if (opts.output) checkWritable(opts.output, input);
+  // Checked (and the temporary file created) before any work; removed on any failure or signal.
+  const out = opts.output ? OutputFile.create(opts.output, [input]) : undefined;
+  const started = performance.now();
+  let model: ProductionEnsemble | undefined;
+  let reader: TableReader | undefined;
+  try {
+    model = await ProductionEnsemble.load(opts.models, opts.threads > 0 ? { threads: opts.threads } : {});
+    reader = await openTable(input, inFormat, opts.fromFeatures ? model.featureNames : CANDLE_COLUMNS, opts.skipInvalid ?? false);
+    return await score(input, opts, started, model, reader, out, outFormat);
+  } catch (e) {
+    out?.discard();
+    throw e;
+  } finally {
+    reader?.close();
+    model?.close();
+  }
+}
+
+async function score(
+  input: string,
+  opts: ScoreOptions,
+  started: number,
+  model: ProductionEnsemble,
+  reader: TableReader,
+  out: OutputFile | undefined,
+  outFormat: 'csv' | 'parquet' | undefined,
+): Promise<ScoreSummary> {
   const warmupPolicy = opts.warmup ?? 'skip';
   const fromFeatures = opts.fromFeatures ?? false;
-
-  const started = performance.now();
-  const model = await ProductionEnsemble.load(opts.models, opts.threads > 0 ? { threads: opts.threads } : {});
   const names = model.featureNames;
   const n = names.length;
-  const reader = await openTable(input, inFormat, fromFeatures ? names : CANDLE_COLUMNS, opts.skipInvalid ?? false);
   const features = fromFeatures ? undefined : new TechnicalFeatures({ warmup: warmupPolicy });
-
-  const tmp = opts.output ? `${opts.output}.partial-${process.pid}` : undefined;
   let writer: TableWriter | undefined;
-  const onSignal = () => {
-    writer?.abort();
-    if (tmp) rmSync(tmp, { force: true });
-    process.stderr.write('\nproduction-ensemble: interrupted; no output written\n');
-    process.exit(130);
+  let finished: string | undefined;
+  // Every write failure (a full disk, a vanished directory) becomes the output's coded error.
+  const onOutput = async <T>(op: () => Promise<T>): Promise<T> => {
+    try {
+      return await op();
+    } catch (e) {
+      throw (out as OutputFile).error(e);
+    }
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
 
   const showProgress = opts.progress ?? process.stderr.isTTY === true;
   let bar: SingleBar | undefined;
@@ -133,7 +138,10 @@ export async function scoreFile(input: string, opts: ScoreOptions): Promise<Scor
       sums.xgboost += p.xgboost[i] as number;
       sums.randomForest += p.randomForest[i] as number;
     }
-    await writer?.write(stamps, [p.lightgbm, p.xgboost, p.randomForest, p.ensemble, labels], fill);
+    if (writer) {
+      const w = writer;
+      await onOutput(() => w.write(stamps, [p.lightgbm, p.xgboost, p.randomForest, p.ensemble, labels], fill));
+    }
     s.scoredRows += fill;
     fill = 0;
     stamps = [];
@@ -153,8 +161,18 @@ export async function scoreFile(input: string, opts: ScoreOptions): Promise<Scor
   };
 
   try {
-    if (tmp && outFormat) {
-      writer = outFormat === 'csv' ? await csvWriter(tmp, OUTPUT_COLUMNS) : await parquetWriter(tmp, OUTPUT_COLUMNS, ['double', 'double', 'double', 'double', 'label']);
+    if (out) {
+      // Parquet is written by DuckDB inside the scratch directory, so that nothing can appear
+      // beside the output once that directory is gone; CSV goes to the reserved temporary file.
+      const scratch = outFormat === 'parquet' ? out.scratchDirectory() : undefined;
+      finished = scratch ? join(scratch, 'scores.parquet') : out.temp;
+      writer = await onOutput(() =>
+        scratch
+          ? parquetWriter(join(scratch, 'scores.parquet'), join(scratch, 'scores.duckdb'), OUTPUT_COLUMNS, ['double', 'double', 'double', 'double', 'label'])
+          : csvWriter(out.temp, OUTPUT_COLUMNS),
+      );
+      const w = writer;
+      out.onDiscard(() => w.abort());
     }
     if (showProgress) {
       const total = await reader.count();
@@ -215,20 +233,13 @@ export async function scoreFile(input: string, opts: ScoreOptions): Promise<Scor
     batch = new Float64Array(0);
     s.invalidLines = await reader.rejects();
     s.invalidRows = s.invalidLines.length;
-    if (writer && tmp && opts.output) {
-      await writer.finish();
-      renameSync(tmp, opts.output);
+    if (writer && out) {
+      const w = writer;
+      await onOutput(() => w.finish());
+      out.commit(finished);
     }
-  } catch (e) {
-    writer?.abort();
-    if (tmp) rmSync(tmp, { force: true });
-    throw e;
   } finally {
     bar?.stop();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    reader.close();
-    model.close();
   }
   s.seconds = (performance.now() - started) / 1000;
   s.rowsPerSecond = s.inputRows / Math.max(s.seconds, 1e-9);

@@ -4,8 +4,8 @@
  * Why DuckDB: docs/cli.md (measured against csv-parse and hyparquet).
  * @internal
  */
-import { once } from 'node:events';
-import { closeSync, createWriteStream, openSync, readSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { extname } from 'node:path';
 import {
   DOUBLE,
@@ -18,6 +18,7 @@ import {
   VARCHAR,
 } from '@duckdb/node-api';
 import { FeatureMismatchError, EnsembleError } from '../errors.js';
+import { type LongLine, MAX_LINE_BYTES, findLongLines, readCsvHeader } from './csv-scan.js';
 
 export type TableFormat = 'csv' | 'parquet';
 
@@ -31,21 +32,14 @@ export function formatOf(path: string, explicit?: string): TableFormat {
 const sqlString = (s: string) => `'${s.replace(/'/g, "''")}'`;
 const sqlIdent = (s: string) => `"${s.replace(/"/g, '""')}"`;
 
-/** The header of a CSV file, read directly (DuckDB's sniffer gives poor messages on bad files). */
-function csvHeader(path: string): string[] {
-  const fd = openSync(path, 'r');
-  try {
-    const buf = Buffer.alloc(1 << 16);
-    const n = readSync(fd, buf, 0, buf.length, 0);
-    let text = buf.subarray(0, n).toString('utf8');
-    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    const end = text.search(/\r?\n/);
-    const line = end < 0 ? text : text.slice(0, end);
-    return line.split(',').map((h) => h.trim().replace(/^"(.*)"$/, '$1'));
-  } finally {
-    closeSync(fd);
-  }
-}
+/**
+ * With --skip-invalid, a line over MAX_LINE_BYTES is handed to DuckDB in a buffer sized to hold it
+ * (DuckDB drops a line longer than its buffer without a word); this bounds that buffer.
+ */
+export const MAX_SKIPPABLE_LINE_BYTES = 64 << 20;
+
+const bytes = (n: number) => `${n.toLocaleString('en-US')} bytes`;
+const tooLong = (l: LongLine) => `the line is ${bytes(l.bytes)} long, over the limit of ${bytes(MAX_LINE_BYTES)} per line`;
 
 /** One chunk of rows: the numeric columns asked for (NULL -> NaN), and the timestamps. */
 export interface InputChunk {
@@ -73,28 +67,57 @@ const TIMESTAMP_NAMES = ['timestamp', 'time', 'date', 'datetime', 'open_time'];
  * Errors on malformed lines name the line, unless `skipInvalid`.
  */
 export async function openTable(path: string, format: TableFormat, numeric: readonly string[], skipInvalid: boolean): Promise<TableReader> {
-  const instance = await DuckDBInstance.create(':memory:', { threads: '1', memory_limit: '256MB' });
-  const conn = await instance.connect();
   let source: string;
-  let header: string[];
+  let header: string[] = [];
+  let longLines: LongLine[] = [];
   if (format === 'csv') {
-    header = csvHeader(path);
-    const types = header.map((h) => `${sqlString(h)}: ${numeric.includes(h) ? "'DOUBLE'" : "'VARCHAR'"}`).join(', ');
+    const h = readCsvHeader(path);
+    header = h.names;
+    longLines = findLongLines(path, h.newline);
+    const first = longLines[0];
+    if (first && !skipInvalid) {
+      throw new EnsembleError(`${path}: line ${first.line}: ${tooLong(first)} (use --skip-invalid to skip such lines)`, 'ERR_INVALID_INPUT_FILE');
+    }
+    const longest = longLines.reduce((m, l) => (l.bytes > m.bytes ? l : m), first ?? { line: 0, offset: 0, bytes: 0 });
+    if (longest.bytes > MAX_SKIPPABLE_LINE_BYTES) {
+      throw new EnsembleError(
+        `${path}: line ${longest.line}: ${tooLong(longest)}, too long even to be skipped (--skip-invalid skips lines of up to ` +
+          `${bytes(MAX_SKIPPABLE_LINE_BYTES)}): remove it`,
+        'ERR_INVALID_INPUT_FILE',
+      );
+    }
+    // DuckDB refuses a line of max_line_size bytes or more, but its parallel reader drops a line
+    // longer than its buffer without a word: with long lines, the one-thread reader and a buffer
+    // that holds the longest one.
+    const big = first ? `, parallel=false, buffer_size=${Math.max(16 * (MAX_LINE_BYTES + 1), longest.bytes + (1 << 20))}` : '';
+    const types = header.map((c) => `${sqlString(c)}: ${numeric.includes(c) ? "'DOUBLE'" : "'VARCHAR'"}`).join(', ');
     source =
       `read_csv(${sqlString(path)}, header=true, auto_detect=false, delim=',', quote='"', escape='"', ` +
-      `columns={${types}}, nullstr=['', 'NA', 'null']${skipInvalid ? ', ignore_errors=true, store_rejects=true' : ''})`;
+      `columns={${types}}, nullstr=['', 'NA', 'null'], max_line_size=${MAX_LINE_BYTES + 1}${big}` +
+      `${skipInvalid ? ', ignore_errors=true, store_rejects=true' : ''})`;
   } else {
     source = `read_parquet(${sqlString(path)})`;
-    const d = await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`);
-    header = d.getRows().map((r) => String(r[0]));
+  }
+  const instance = await DuckDBInstance.create(':memory:', { threads: '1', memory_limit: '256MB' });
+  const conn = await instance.connect();
+  const close = () => {
+    conn.closeSync();
+    instance.closeSync();
+  };
+  if (format === 'parquet') {
+    try {
+      const d = await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`);
+      header = d.getRows().map((r) => String(r[0]));
+    } catch (e) {
+      close();
+      throw readError(path, e);
+    }
   }
   const missing = numeric.filter((c) => !header.includes(c));
   if (missing.length > 0) {
-    conn.closeSync();
-    throw new FeatureMismatchError(
-      `${path}: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (it has: ${header.join(', ')})`,
-      'ERR_FEATURE_MISMATCH',
-    );
+    close();
+    const has = header.length > 30 ? `${header.slice(0, 30).join(', ')}, ... (${header.length} columns)` : header.join(', ');
+    throw new FeatureMismatchError(`${path}: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (it has: ${has})`, 'ERR_FEATURE_MISMATCH');
   }
   const ts = header.find((h) => TIMESTAMP_NAMES.includes(h.toLowerCase()));
   const tsText = ts ? `CAST(${sqlIdent(ts)} AS VARCHAR)` : "''";
@@ -134,19 +157,17 @@ export async function openTable(path: string, format: TableFormat, numeric: read
     },
     async rejects() {
       if (!skipInvalid || format !== 'csv') return [];
-      const r = await conn.runAndReadAll('SELECT line, column_name, error_message FROM reject_errors ORDER BY line');
+      const r = await conn.runAndReadAll('SELECT line, column_name, error_message FROM reject_errors ORDER BY line, byte_position');
       // One entry per line (a short line is reported once per missing column).
       const byLine = new Map<number, string>();
-      for (const row of r.getRows()) {
-        const line = Number(row[0]);
-        if (!byLine.has(line)) byLine.set(line, `${row[1]}: ${row[2]}`);
+      for (const [line, column, message] of r.getRows()) {
+        if (!byLine.has(Number(line))) byLine.set(Number(line), column === null ? String(message) : `${column}: ${message}`);
       }
-      return [...byLine].map(([line, message]) => ({ line, message }));
+      // A long line is listed whatever DuckDB made of it, so that none can vanish.
+      for (const l of longLines) byLine.set(l.line, tooLong(l));
+      return [...byLine].sort((a, b) => a[0] - b[0]).map(([line, message]) => ({ line, message }));
     },
-    close() {
-      conn.closeSync();
-      instance.closeSync();
-    },
+    close,
   };
 }
 
@@ -165,9 +186,11 @@ function readError(path: string, e: unknown): Error {
   const line = /Line: (\d+)/.exec(msg)?.[1];
   const reason = msg
     .split('\n')
-    .find((l) => /Error when converting|Expected Number of Columns|Could not convert|too many columns|Value with unterminated quote/i.test(l));
+    .find((l) => /Error when converting|Expected Number of Columns|Could not convert|too many columns|Value with unterminated quote|Maximum line size/i.test(l));
   if (line) {
-    return new EnsembleError(`${path}: line ${line}: ${reason ?? msg.split('\n')[0]} (use --skip-invalid to skip such lines)`, 'ERR_INVALID_INPUT_FILE');
+    // DuckDB quotes the offending value, which can be a whole long line.
+    const why = (reason ?? msg.split('\n')[0] ?? '').replace(/"([^"]{60})[^"]{20,}"/g, '"$1..."');
+    return new EnsembleError(`${path}: line ${line}: ${why} (use --skip-invalid to skip such lines)`, 'ERR_INVALID_INPUT_FILE');
   }
   return new EnsembleError(`${path}: ${msg.split('\n')[0]}`, 'ERR_INVALID_INPUT_FILE');
 }
@@ -181,9 +204,25 @@ export interface TableWriter {
   abort(): void;
 }
 
+/**
+ * CSV into the existing file `path` (never created here: a removed temporary file stays removed);
+ * a failed write rejects with the system's error.
+ */
 export async function csvWriter(path: string, names: readonly string[]): Promise<TableWriter> {
-  const out = createWriteStream(path);
-  out.write(`${names.join(',')}\n`);
+  const fh = await open(path, 'r+');
+  // FileHandle.write may write less than asked (a file size limit, a full disk): loop, so that the
+  // next write reports the error instead of losing the rest.
+  const put = async (text: string) => {
+    const buf = Buffer.from(text);
+    for (let done = 0; done < buf.length; ) done += (await fh.write(buf, done)).bytesWritten;
+  };
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await fh.close();
+  };
+  await put(`${names.join(',')}\n`);
   return {
     async write(timestamps, columns, rows) {
       let text = '';
@@ -192,30 +231,36 @@ export async function csvWriter(path: string, names: readonly string[]): Promise
         for (const c of columns) text += `,${c[r]}`;
         text += '\n';
       }
-      if (!out.write(text)) await once(out, 'drain');
+      await put(text);
     },
     async finish() {
-      out.end();
-      await once(out, 'finish');
+      await close();
     },
     abort() {
-      out.destroy();
+      close().catch(() => undefined);
     },
   };
 }
 
 /**
- * Parquet through DuckDB: rows are appended to a table in an on-disk scratch database (so memory
- * stays flat), copied to Parquet at the end.
+ * Parquet through DuckDB: rows are appended to a table in an on-disk scratch database `scratch`
+ * (so memory stays flat; DuckDB adds `scratch.wal`), copied to Parquet at the end.
  */
-export async function parquetWriter(path: string, names: readonly string[], kinds: readonly ('double' | 'label')[]): Promise<TableWriter> {
-  const scratch = `${path}.duckdb`;
+export async function parquetWriter(
+  path: string,
+  scratch: string,
+  names: readonly string[],
+  kinds: readonly ('double' | 'label')[],
+): Promise<TableWriter> {
   const instance = await DuckDBInstance.create(scratch, { threads: '1', memory_limit: '256MB' });
   const conn = await instance.connect();
   const cols = [`${sqlIdent(names[0] as string)} VARCHAR`, ...names.slice(1).map((n, i) => `${sqlIdent(n)} ${kinds[i] === 'label' ? 'UTINYINT' : 'DOUBLE'}`)];
   await conn.run(`CREATE TABLE scores (${cols.join(', ')})`);
   const appender: DuckDBAppender = await conn.createAppender('scores');
+  let cleaned = false;
   const cleanup = () => {
+    if (cleaned) return;
+    cleaned = true;
     try {
       appender.closeSync();
     } catch {

@@ -404,6 +404,54 @@ TEST(PublicApiErrors, BadMetadataIsMetadata) {
               "production_model_metadata.json");
 }
 
+// Weights that would not give a probability (issue 9: sum 0 gave P(up) = 0 on every row, sum 7
+// gave 4.03), whether from the options or the metadata.
+TEST(PublicApiErrors, WeightsThatDoNotSumToOneAreRefused) {
+  REQUIRE_LIBRARIES();
+  pe::LoadOptions o = Options();
+  o.weights = pe::Weights{3, 3, 1};
+  ExpectError([&] { pe::Ensemble::Load(kModels, o); }, "ERR_INVALID_ARGUMENT",
+              "weights sum to 7, not 1");
+  o.weights = pe::Weights{0, 0, 0};
+  ExpectError([&] { pe::Ensemble::Load(kModels, o); }, "ERR_INVALID_ARGUMENT",
+              "weights sum to 0, not 1");
+  o.weights = pe::Weights{0.5, -0.25, 0.75};
+  ExpectError([&] { pe::Ensemble::Load(kModels, o); }, "ERR_INVALID_ARGUMENT",
+              "weights.xgboost must be a finite number >= 0, got -0.25");
+  o.weights = pe::Weights{0.1, 0.2, 0.7};  // not exactly 1 in binary: within the tolerance
+  EXPECT_EQ(pe::Ensemble::Load(kModels, o).weights().random_forest, 0.7);
+
+  const TempModelDir tmp;
+  std::string meta = ReadText(kModels + "/production_model_metadata.json");
+  const std::string from = "\"random_forest\": 0.2\n";
+  ASSERT_NE(meta.find(from), std::string::npos);
+  meta.replace(meta.find(from), from.size(), "\"random_forest\": 6.2\n");
+  tmp.Write("production_model_metadata.json", meta);
+  ExpectError([&] { pe::Ensemble::Load(tmp.dir(), Options()); }, "ERR_METADATA",
+              tmp.dir() + "/production_model_metadata.json: model_weights sum to 7, not 1");
+}
+
+// Only regular files under the size cap are read (issue 9: a FIFO blocked load forever).
+TEST(PublicApiErrors, FilesThatAreNotRegularOrTooLargeAreRefusedUnread) {
+  REQUIRE_LIBRARIES();
+  pe::LoadOptions o = Options();
+  o.max_file_bytes = 100000;  // above the metadata (3 KB), below lightgbm.txt
+  ExpectError([&] { pe::Ensemble::Load(kModels, o); }, "ERR_MODEL_FORMAT",
+              "lightgbm.txt: it is ");
+  ExpectError([&] { pe::Ensemble::Load(kModels, o); }, "ERR_MODEL_FORMAT",
+              "bytes, more than the limit of 100000 (the maxFileBytes option)");
+  o.max_file_bytes = 1000;  // the metadata's cap too
+  ExpectError([&] { pe::Ensemble::Load(kModels, o); }, "ERR_METADATA",
+              "production_model_metadata.json: it is ");
+  o.max_file_bytes = 0;
+  ExpectError([&] { pe::Ensemble::Load(kModels, o); }, "ERR_INVALID_ARGUMENT", "max_file_bytes");
+  const TempModelDir tmp;
+  ::unlink((tmp.dir() + "/xgboost.json").c_str());
+  ASSERT_EQ(::mkfifo((tmp.dir() + "/xgboost.json").c_str(), 0600), 0);
+  ExpectError([&] { pe::Ensemble::Load(tmp.dir(), Options()); }, "ERR_MODEL_NOT_FOUND",
+              tmp.dir() + "/xgboost.json: it is a FIFO, not a regular file");
+}
+
 TEST(PublicApiErrors, NullBuffersAndNegativeThreadsAreInvalidArguments) {
   REQUIRE_LIBRARIES();
   const pe::Ensemble model = pe::Ensemble::Load(kModels, Options());

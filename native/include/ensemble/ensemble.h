@@ -22,6 +22,14 @@ struct EnsembleWeights {
   double random_forest = 0.2;  ///< the random forest's share
 };
 
+/// How far from 1 the weights may sum (decimal weights are not exact in binary: 0.1 + 0.2 + 0.7
+/// is 1 - 1.1e-16); P(up) then stays within 1e-6 of a probability.
+inline constexpr double kWeightSumTolerance = 1e-6;
+
+/// The first rule `weights` break (each finite and >= 0; the sum 1 within kWeightSumTolerance),
+/// as a message naming them `name` ("model_weights", "weights"), or "" when they keep every rule.
+std::string WeightsProblem(const EnsembleWeights& weights, const std::string& name);
+
 /// Optional per-model outputs (P(up) per row); a null pointer skips that copy.
 struct EnsembleParts {
   double* lightgbm = nullptr;       ///< rows values
@@ -33,7 +41,8 @@ struct EnsembleParts {
 class Ensemble {
  public:
   /// Checks that every model is a binary probability model over `feature_names.size()`
-  /// features (kMetadata otherwise, naming the model). `threads` is the default batch count.
+  /// features (kMetadata otherwise, naming the model) and that `weights` keep WeightsProblem's
+  /// rules (kInvalidArgument otherwise). `threads` is the default batch count.
   Ensemble(std::shared_ptr<const LightGBMBooster> lightgbm,
            std::shared_ptr<const XGBoostBooster> xgboost, std::shared_ptr<const Forest> forest,
            EnsembleWeights weights, std::vector<std::string> feature_names, int threads);

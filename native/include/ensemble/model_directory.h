@@ -1,19 +1,23 @@
 /// \file model_directory.h
-/// \brief Loading a model directory (models/production/ layout, docs/metadata.md): the metadata,
-///        checked against the three model files, and the ensemble built from them.
+/// \brief Loading a model directory (models/production/ layout, docs/metadata.md): the metadata
+///        (metadata.h), checked against the three model files, and the ensemble built from them;
+///        or, for `validate`, every problem of the directory instead of the first.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "ensemble/ensemble.h"
+#include "ensemble/file_io.h"
+#include "ensemble/metadata.h"
 #include "ensemble/native_libraries.h"
 
 namespace ensemble::core {
 
-/// Options for LoadModelDirectory.
+/// Options for LoadModelDirectory and ValidateModelDirectory.
 struct ModelDirectoryOptions {
   int threads = 1;                         ///< batch threads for every model
   LibrarySearch lightgbm;                  ///< where to find lib_lightgbm
@@ -22,6 +26,9 @@ struct ModelDirectoryOptions {
   std::optional<double> threshold;         ///< overrides the metadata's decision_threshold
   bool verify_checksums = true;            ///< compare each file with the metadata's sha256
   ScorerChoice scorer = ScorerChoice::kAuto;  ///< who scores the two boosters
+  /// Largest model file read (a larger one is refused unread); the metadata's own cap,
+  /// kMaxMetadataBytes, is lowered to this when it is smaller.
+  uint64_t max_file_bytes = kDefaultMaxFileBytes;
 };
 
 /// One model file of the directory.
@@ -34,19 +41,33 @@ struct ModelFileInfo {
 
 /// A loaded, cross-checked model directory.
 struct ModelDirectory {
-  std::string dir;            ///< as given
-  std::string metadata_path;  ///< the metadata file used
-  std::string metadata_json;  ///< its text, for callers that want the remaining fields
-  bool legacy_metadata = false;  ///< true when only model_metadata.json was found
-  double threshold = 0.5;     ///< the decision threshold in force
+  std::string dir;                      ///< as given
+  Metadata metadata;                    ///< the metadata read (typed; its path and text too)
+  double threshold = 0.5;               ///< the decision threshold in force
   std::vector<ModelFileInfo> files;     ///< lightgbm, xgboost, random_forest
   std::shared_ptr<const Ensemble> ensemble;
 };
 
 /// Reads `dir`/production_model_metadata.json (or the legacy model_metadata.json), checks it
-/// (schema, feature names, weights, checksums) against the three model files and builds the
-/// ensemble. Every error names the file and what is wrong (kMetadata, kModelFormat,
-/// kModelNotFound, kLibraryLoad).
+/// (metadata.h) against the three model files (checksums, feature counts and names) and builds
+/// the ensemble. Throws at the first problem, naming the file and what is wrong (kMetadata,
+/// kModelFormat, kModelNotFound, kLibraryLoad; kInvalidArgument for options.weights).
 ModelDirectory LoadModelDirectory(const std::string& dir, const ModelDirectoryOptions& options);
+
+/// What ValidateModelDirectory found.
+struct DirectoryReport {
+  std::string dir;                   ///< as given
+  std::string metadata_path;         ///< the metadata file, "" when there is none
+  std::vector<Problem> problems;     ///< every problem, in the order load would meet them
+  std::vector<std::string> checked;  ///< what was checked and found right
+  /// True when the directory loads.
+  bool ok() const { return problems.empty(); }
+};
+
+/// Every problem LoadModelDirectory would throw, collected instead: the same steps and messages,
+/// going on past each problem wherever the next step does not depend on it. Never reads a file
+/// outside `dir` nor a file that is not regular; throws only for a bug.
+DirectoryReport ValidateModelDirectory(const std::string& dir,
+                                       const ModelDirectoryOptions& options);
 
 }  // namespace ensemble::core
