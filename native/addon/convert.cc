@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "ensemble/file_io.h"
+#include "ensemble/thread_pool.h"
 
 namespace ensemble::addon {
 
@@ -183,10 +184,13 @@ Napi::Value JsonToValue(Napi::Env env, const core::JsonValue& v) {
 
 int ToThreads(const Napi::Object& options) {
   Napi::Value v = options.Get("threads");
-  int n = 0;
-  if (v.IsNumber()) n = v.As<Napi::Number>().Int32Value();
-  if (n <= 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  return n;
+  if (v.IsUndefined()) return 0;
+  if (!v.IsNumber()) throw Napi::TypeError::New(options.Env(), "threads must be a number");
+  // The core's one thread policy (thread_pool.h) checks the range and names it; a value too
+  // large for an int is passed as one it refuses.
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0) || d != static_cast<double>(static_cast<int64_t>(d))) return -1;
+  return d > core::kMaxThreads ? core::kMaxThreads + 1 : static_cast<int>(d);
 }
 
 }  // namespace ensemble::addon

@@ -22,6 +22,7 @@ std::shared_ptr<LightGBMBooster> LightGBMBooster::Load(const LightGBMApi& api,
                                                        const std::string& text,
                                                        const std::string& source, int threads,
                                                        ScorerChoice scorer) {
+  threads = ResolveThreads(threads);  // before the library sees anything: it aborts on some counts
   // Our parser first: LightGBM aborts or crashes the process on some inconsistent files.
   const LightGBMModel model = ParseLightGBMText(text, source);
   BoosterInfo info;

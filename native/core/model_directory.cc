@@ -83,7 +83,7 @@ class DirectoryLoader {
   }
 
  private:
-  int Threads() const { return std::max(1, options_.threads); }
+  int Threads() const { return options_.threads; }
 
   // The metadata's feature count, -1 when it has none. Each model is compared with it right
   // after its own load, before the next file is read.
@@ -106,7 +106,7 @@ class DirectoryLoader {
       return XGBoostBooster::Load(LoadXGBoost(options_.xgboost), bytes, path, Threads(),
                                   options_.scorer);
     } else {
-      return std::make_shared<const Forest>(Forest::FromBytes(bytes.data(), bytes.size(), path));
+      return Forest::FromBytes(bytes.data(), bytes.size(), path, Threads());
     }
   }
 

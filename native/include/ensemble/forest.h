@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "ensemble/engine.h"
+#include "ensemble/file_io.h"
 #include "ensemble/forest_model.h"
 #include "ensemble/scorer.h"
 
@@ -30,7 +31,7 @@ class Forest : public Scorer {
   /// Reads (at most `max_bytes`, a regular file) and validates a forest file; kModelNotFound if it
   /// cannot be opened or read.
   static std::shared_ptr<const Forest> FromFile(const std::string& path, int threads = 0,
-                                                uint64_t max_bytes = uint64_t{1} << 30);
+                                                uint64_t max_bytes = kDefaultMaxFileBytes);
 
   /// Number of classes, i.e. of probabilities per row.
   int num_classes() const { return model_.num_classes; }
