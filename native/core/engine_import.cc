@@ -184,8 +184,10 @@ bool ImportXGBoost(const XGBoostModel& model, EngineModel* out, std::string* why
     if (tree.split_conditions.size() != nn || tree.left_children.size() != nn) {
       return Refuse(why_not, "tree " + std::to_string(t) + " lacks node arrays");
     }
-    // dart: XGBoost adds weight * leaf, a float product, per tree.
+    // dart: XGBoost predicts each tree alone into a buffer that starts at the base margin, then
+    // adds (that buffer - base margin) * weight to the sum, all in float.
     const float weight = dart ? model.weight_drop[t] : 1.0f;
+    const float base_f = static_cast<float>(m.base);
     // Live nodes in preorder (pruned slots are never reached).
     std::vector<int32_t> order, at(nn, -1), stack{0};
     while (!stack.empty()) {
@@ -207,7 +209,8 @@ bool ImportXGBoost(const XGBoostModel& model, EngineModel* out, std::string* why
       if (std::isnan(c)) return Refuse(why_not, "tree " + std::to_string(t) + " has a NaN split condition");
       if (tree.IsLeaf(order[k])) {
         n.leaf = static_cast<int32_t>(m.leaf_values.size());
-        m.leaf_values.push_back(static_cast<double>(dart ? c * weight : c));
+        const float dart_value = ((base_f + c) - base_f) * weight;
+        m.leaf_values.push_back(static_cast<double>(dart ? dart_value : c));
         continue;
       }
       // Older writers omit split_type: every split is then numerical.

@@ -13,7 +13,7 @@ namespace {
 InputPolicy ForestPolicy(bool allows_nan) {
   // scikit-learn refuses +-Inf, and casts float64 input to float32 (where values beyond its range
   // become +-Inf); NaN only when the forest was trained to route it.
-  return InputPolicy{allows_nan, false, true, "the random forest (scikit-learn)"};
+  return InputPolicy{allows_nan, false, true, "the random forest"};
 }
 
 }  // namespace
