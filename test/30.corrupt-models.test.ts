@@ -1,11 +1,12 @@
 // No model file can crash the process: each corrupt model is loaded in a child process (so a
 // crash fails the test instead of killing the runner) and must give a clear ModelFormatError.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadInChild, productionDir } from './helpers.js';
+import { loadInChild, productionDir, root, runChild } from './helpers.js';
 
 const work = mkdtempSync(join(tmpdir(), 'pe-corrupt-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -94,6 +95,42 @@ describe('XGBoost JSON', () => {
       tree.left_children[k] = k; // a node that is its own child
     }));
     expectFormatError('XGBoostModel', p, /tree 2.*(cycle|more than once|reach|parent)/i);
+  });
+});
+
+describe('XGBoost fields older writers leave out', () => {
+  const json = readFileSync(join(productionDir, 'xgboost.json'), 'utf8');
+  // XGBoost 1.0-1.2 wrote no split_type (every split numerical) and XGBoost 3.2 loads such
+  // files; the engine's import indexed the missing array and the process died (issue 9, item 3).
+  // Edited as text: XGBoost refuses a float written as an integer, as JSON.stringify writes 0.0.
+  const withoutSplitType = json.replace(/"split_type":\[[^\]]*\],/, '');
+  const rows = Array.from({ length: 12 * 64 }, (_, i) => ((i * 7919) % 1009) / 97 - 5);
+
+  it('a tree without split_type loads and scores as the full file, alone and in the ensemble', () => {
+    const p = write('xgb-no-split-type.json', withoutSplitType);
+    const dir = join(work, 'no-split-type');
+    cpSync(productionDir, dir, { recursive: true });
+    writeFileSync(join(dir, 'xgboost.json'), withoutSplitType);
+    const metaPath = join(dir, 'production_model_metadata.json');
+    const meta = JSON.parse(readFileSync(metaPath, 'utf8'));
+    meta.model_files.xgboost.sha256 = createHash('sha256').update(withoutSplitType).digest('hex');
+    writeFileSync(metaPath, JSON.stringify(meta));
+    const r = runChild(`
+      import * as pe from ${JSON.stringify(join(root, 'dist', 'index.js'))};
+      const x = new Float64Array(${JSON.stringify(rows)});
+      const scores = async (path) => {
+        const m = await pe.XGBoostModel.load(path);
+        return { scorer: m.scorer, p: Array.from(m.predictProba(x)) };
+      };
+      const health = await pe.ProductionEnsemble.healthCheck(${JSON.stringify(dir)});
+      console.log(JSON.stringify({ full: await scores(${JSON.stringify(join(productionDir, 'xgboost.json'))}),
+        old: await scores(${JSON.stringify(p)}), health: health.status }));`);
+    expect(r.signal, r.stderr).toBe(null);
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop() ?? '');
+    expect(withoutSplitType.length).toBeLessThan(json.length);
+    expect(out.old).toEqual(out.full);
+    expect(out.health).toBe('healthy');
   });
 });
 

@@ -252,6 +252,14 @@ std::unique_ptr<const BoosterEngine> BoosterEngine::FromXGBoost(const XGBoostMod
   for (size_t t = 0; t < model.trees.size(); ++t) {
     const XGBoostTree& tree = model.trees[t];
     if (tree.size_leaf_vector > 1) return Refused(why_not, "vector leaves");
+    // ParseXGBoostModel gives every per-node array num_nodes entries; a model built by other
+    // means is declined rather than read out of bounds.
+    const auto n = static_cast<size_t>(tree.num_nodes);
+    if (tree.num_nodes < 1 || tree.left_children.size() != n || tree.right_children.size() != n ||
+        tree.split_indices.size() != n || tree.split_conditions.size() != n ||
+        tree.default_left.size() != n || tree.split_type.size() != n) {
+      return Refused(why_not, "tree " + std::to_string(t) + " has per-node arrays of unequal length");
+    }
     const std::string why = b.CopyTree(0, [&](int32_t id, ImportedNode* n) {
       const auto i = static_cast<size_t>(id);
       const float c = tree.split_conditions[i];

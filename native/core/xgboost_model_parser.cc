@@ -104,14 +104,13 @@ void ReadLearnerExtras(const XgbFields& learner, XGBoostModel* model) {
                    " feature names/types for num_feature = " + std::to_string(model->num_feature));
     }
   }
-  if (const JsonValue* attributes = learner.Find("attributes")) {
-    const XgbFields attrs(*attributes, model->source, learner.FieldName("attributes"));
-    for (const JsonValue::Member& member : attributes->AsObject()) {
-      model->attributes.emplace_back(member.first, attrs.String(member.first));
-    }
-    if (attrs.Find("best_iteration") != nullptr) {
-      model->best_iteration = attrs.IntString("best_iteration", 0, kInt32Max);
-    }
+  // Every writer since 1.0 stores the object, and XGBoost refuses a model without it.
+  const XgbFields attrs = learner.Object("attributes");
+  for (const JsonValue::Member& member : attrs.object().AsObject()) {
+    model->attributes.emplace_back(member.first, attrs.String(member.first));
+  }
+  if (attrs.Find("best_iteration") != nullptr) {
+    model->best_iteration = attrs.IntString("best_iteration", 0, kInt32Max);
   }
 }
 
@@ -134,8 +133,11 @@ void MakeIndptr(const XgbFields& gbtree, std::size_t num_trees, XGBoostModel* mo
 void ReadGbtree(const XgbFields& gbtree, XGBoostModel* model) {
   const XgbFields param = gbtree.Object("gbtree_model_param");
   const std::int64_t num_trees = param.IntString("num_trees", 0, kInt32Max);
-  model->num_parallel_tree =
-      static_cast<std::int32_t>(param.IntString("num_parallel_tree", 1, kInt32Max));
+  // XGBoost 1.0-1.5 kept num_parallel_tree out of the model; XGBoost then takes 1.
+  if (param.Find("num_parallel_tree") != nullptr) {
+    model->num_parallel_tree =
+        static_cast<std::int32_t>(param.IntString("num_parallel_tree", 1, kInt32Max));
+  }
   const JsonValue& trees = gbtree.Require("trees");
   if (!trees.IsArray() || trees.size() != static_cast<std::size_t>(num_trees)) {
     gbtree.Fail(gbtree.FieldName("trees") +
