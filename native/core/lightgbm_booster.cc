@@ -5,6 +5,7 @@
 #include "ensemble/boosters.h"
 #include "ensemble/error.h"
 #include "ensemble/lightgbm_model.h"
+#include "ensemble/threads.h"
 
 namespace ensemble::core {
 namespace {
@@ -20,6 +21,7 @@ std::shared_ptr<LightGBMBooster> LightGBMBooster::Load(const LightGBMApi& api,
                                                        const std::string& text,
                                                        const std::string& source, int threads,
                                                        ScorerChoice scorer) {
+  threads = std::max(1, CapThreads(threads));  // before LightGBM's OpenMP team sees it
   // Our parser first: LightGBM aborts or crashes the process on some inconsistent files.
   const LightGBMModel model = ParseLightGBMText(text, source);
   BoosterInfo info;
@@ -65,7 +67,7 @@ std::shared_ptr<LightGBMBooster> LightGBMBooster::Load(const LightGBMApi& api,
 
 LightGBMBooster::LightGBMBooster(const LightGBMApi& api, void* handle, BoosterInfo info,
                                  int threads)
-    : api_(api), handle_(handle), info_(std::move(info)), threads_(std::max(1, threads)) {}
+    : api_(api), handle_(handle), info_(std::move(info)), threads_(threads) {}
 
 LightGBMBooster::~LightGBMBooster() {
   for (auto& by_dtype : fast_free_) {
@@ -86,7 +88,7 @@ void LightGBMBooster::Predict(const DenseMatrix& x, OutputKind kind, double* out
                               int threads) const {
   CheckFeatureCount(x, static_cast<size_t>(info_.num_features));
   if (x.rows == 0) return;
-  const int n_threads = threads > 0 ? threads : threads_;
+  const int n_threads = threads > 0 ? CapThreads(threads) : threads_;
   if (UseEngine(kind)) {
     engine_->Predict(x, kind, out, n_threads);
   } else {

@@ -6,6 +6,7 @@
 
 #include "ensemble/boosters.h"
 #include "ensemble/error.h"
+#include "ensemble/threads.h"
 #include "ensemble/xgboost_model.h"
 
 namespace ensemble::core {
@@ -48,6 +49,7 @@ std::shared_ptr<XGBoostBooster> XGBoostBooster::Load(const XGBoostApi& api,
                                                      const std::vector<uint8_t>& bytes,
                                                      const std::string& source, int threads,
                                                      ScorerChoice scorer) {
+  const int n_threads = std::max(1, CapThreads(threads));  // XGBoost's nthread for good
   // Our parser first: XGBoost crashes on out-of-range or cyclic child indices and silently
   // scores splits on features the input does not have.
   const XGBoostModel model = ParseXGBoostModel(bytes.data(), bytes.size(), source);
@@ -61,7 +63,6 @@ std::shared_ptr<XGBoostBooster> XGBoostBooster::Load(const XGBoostApi& api,
   info.output_width = XGBoostOutputWidth(model, false);
   info.margin_width = XGBoostOutputWidth(model, true);
 
-  const int n_threads = std::max(1, threads);
   void* batch = OpenHandle(api, bytes, source, n_threads);
   uint64_t lib_features = 0;
   api.BoosterGetNumFeature(batch, &lib_features);
