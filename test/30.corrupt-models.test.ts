@@ -134,6 +134,75 @@ describe('XGBoost fields older writers leave out', () => {
   });
 });
 
+describe('declared widths', () => {
+  // A width is one number in the file: 1,000,000 declared features cost 3 GB and 8 s (2,000,000:
+  // 6 GB, 28 s) in the engine's self-check before anything compared it with the metadata
+  // (issue 9, item 8). Each load runs in a child that reports its time and peak RSS growth.
+  const json = readFileSync(join(productionDir, 'xgboost.json'), 'utf8');
+  const xgbWide = (n: number) =>
+    json.replace('"num_class":"0","num_feature":"12"', `"num_class":"0","num_feature":"${n}"`).replace(/"feature_names":\[[^\]]*\]/, '"feature_names":[]');
+  const lgbWide = (n: number) => {
+    const text = readFileSync(join(productionDir, 'lightgbm.txt'), 'utf8').replace(/^tree_sizes=.*\n/m, '');
+    const names = Array.from({ length: n }, (_, i) => `f${i}`).join(' ');
+    return text
+      .replace(/^max_feature_idx=.*$/m, `max_feature_idx=${n - 1}`)
+      .replace(/^feature_names=.*$/m, `feature_names=${names}`)
+      .replace(/^feature_infos=.*$/m, `feature_infos=${'none '.repeat(n).trim()}`);
+  };
+  function measure(expr: string) {
+    const r = runChild(`
+      import * as pe from ${JSON.stringify(join(root, 'dist', 'index.js'))};
+      const rss = process.resourceUsage().maxRSS;
+      const t = performance.now();
+      let out;
+      try {
+        const m = await (${expr});
+        out = { ok: true, scorer: m.scorer, note: m.scorerNote, nFeatures: m.nFeatures };
+      } catch (e) {
+        out = { ok: false, code: e.code, message: e.message };
+      }
+      out.ms = performance.now() - t;
+      out.mb = (process.resourceUsage().maxRSS - rss) / 1024;
+      console.log(JSON.stringify(out));`);
+    expect(r.signal, r.stderr).toBe(null);
+    expect(r.status, r.stderr).toBe(0);
+    return JSON.parse(r.stdout.trim().split('\n').pop() ?? '');
+  }
+
+  it('an XGBoost or LightGBM model declaring 1-2 million features loads in bounded time and memory', () => {
+    for (const [what, path] of [
+      ['xgboost 1M', write('xgb-1m.json', xgbWide(1_000_000))],
+      ['xgboost 2M', write('xgb-2m.json', xgbWide(2_000_000))],
+    ] as const) {
+      const r = measure(`pe.XGBoostModel.load(${JSON.stringify(path)})`);
+      expect(r, what).toMatchObject({ ok: true, scorer: 'library', nFeatures: Number.parseInt(what.slice(8)) * 1_000_000 });
+      expect(r.note, what).toMatch(/features \(the engine takes at most 4096\)/);
+      expect(r.ms, what).toBeLessThan(1500);
+      expect(r.mb, what).toBeLessThan(300);
+    }
+    const r = measure(`pe.LightGBMModel.load(${JSON.stringify(write('lgb-1m.txt', lgbWide(1_000_000)))})`);
+    expect(r).toMatchObject({ ok: true, scorer: 'library', nFeatures: 1_000_000 });
+    expect(r.ms).toBeLessThan(1500);
+    expect(r.mb).toBeLessThan(400);
+  });
+
+  it('in a model directory the width disagrees with the metadata: refused in bounded time', () => {
+    const dir = join(work, 'wide');
+    cpSync(productionDir, dir, { recursive: true });
+    const wide = xgbWide(1_000_000);
+    writeFileSync(join(dir, 'xgboost.json'), wide);
+    const metaPath = join(dir, 'production_model_metadata.json');
+    const meta = JSON.parse(readFileSync(metaPath, 'utf8'));
+    meta.model_files.xgboost.sha256 = createHash('sha256').update(wide).digest('hex');
+    writeFileSync(metaPath, JSON.stringify(meta));
+    const r = measure(`pe.ProductionEnsemble.load(${JSON.stringify(dir)})`);
+    expect(r).toMatchObject({ ok: false, code: 'ERR_METADATA' });
+    expect(r.message).toMatch(/xgboost\.json has 1000000 features but .*production_model_metadata\.json lists 12/);
+    expect(r.ms).toBeLessThan(1500);
+    expect(r.mb).toBeLessThan(300);
+  });
+});
+
 describe('forest', () => {
   const bytes = readFileSync(join(productionDir, 'random_forest.forest'));
 

@@ -20,10 +20,11 @@ int LightGBMDtype(DType d) { return d == DType::kFloat32 ? kDtypeFloat32 : kDtyp
 std::shared_ptr<LightGBMBooster> LightGBMBooster::Load(const LightGBMApi& api,
                                                        const std::string& text,
                                                        const std::string& source, int threads,
-                                                       ScorerChoice scorer) {
+                                                       ScorerChoice scorer,
+                                                       const ExpectedFeatures& expected) {
   threads = std::max(1, CapThreads(threads));  // before LightGBM's OpenMP team sees it
   // Our parser first: LightGBM aborts or crashes the process on some inconsistent files.
-  const LightGBMModel model = ParseLightGBMText(text, source);
+  const LightGBMModel model = ParseLightGBMText(text, source, expected);
   BoosterInfo info;
   info.num_features = model.num_features;
   info.num_classes = model.num_class;

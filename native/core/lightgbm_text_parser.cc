@@ -106,7 +106,9 @@ constexpr std::string_view kEndOfTrees = "end of trees";
 
 class LightGBMTextParser {
  public:
-  LightGBMTextParser(std::string_view text, const std::string& source) : text_(text), lines_(text) {
+  LightGBMTextParser(std::string_view text, const std::string& source,
+                     const ExpectedFeatures& expected)
+      : text_(text), lines_(text), expected_(expected) {
     model_.source = source;
   }
 
@@ -201,6 +203,7 @@ class LightGBMTextParser {
         HeaderInt("label_index", RequireHeader("label_index"), std::numeric_limits<int>::min());
     model_.max_feature_idx = HeaderInt("max_feature_idx", RequireHeader("max_feature_idx"), 0);
     model_.num_features = model_.max_feature_idx + 1;
+    CheckDeclaredFeatures(expected_, model_.num_features, model_.source);
     model_.average_output = FindHeader("average_output") != nullptr;
     for (std::string_view name : detail::SplitLgbSpaces(RequireHeader("feature_names"))) {
       model_.feature_names.emplace_back(name);
@@ -376,13 +379,15 @@ class LightGBMTextParser {
   std::string_view text_;
   LineCursor lines_;
   std::vector<HeaderLine> header_;
+  const ExpectedFeatures& expected_;
   LightGBMModel model_;
 };
 
 }  // namespace
 
-LightGBMModel ParseLightGBMText(std::string_view text, const std::string& source) {
-  return LightGBMTextParser(text, source).Parse();
+LightGBMModel ParseLightGBMText(std::string_view text, const std::string& source,
+                                const ExpectedFeatures& expected) {
+  return LightGBMTextParser(text, source, expected).Parse();
 }
 
 }  // namespace ensemble::core

@@ -48,11 +48,12 @@ void* OpenHandle(const XGBoostApi& api, const std::vector<uint8_t>& bytes,
 std::shared_ptr<XGBoostBooster> XGBoostBooster::Load(const XGBoostApi& api,
                                                      const std::vector<uint8_t>& bytes,
                                                      const std::string& source, int threads,
-                                                     ScorerChoice scorer) {
+                                                     ScorerChoice scorer,
+                                                     const ExpectedFeatures& expected) {
   const int n_threads = std::max(1, CapThreads(threads));  // XGBoost's nthread for good
   // Our parser first: XGBoost crashes on out-of-range or cyclic child indices and silently
   // scores splits on features the input does not have.
-  const XGBoostModel model = ParseXGBoostModel(bytes.data(), bytes.size(), source);
+  const XGBoostModel model = ParseXGBoostModel(bytes.data(), bytes.size(), source, expected);
   BoosterInfo info;
   info.num_features = static_cast<int>(model.num_feature);
   info.num_classes = std::max(1, static_cast<int>(model.num_class));

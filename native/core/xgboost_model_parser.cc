@@ -198,7 +198,7 @@ void ReadBooster(const XgbFields& learner, XGBoostModel* model) {
 }  // namespace
 
 XGBoostModel ParseXGBoostModel(const std::uint8_t* data, std::size_t size,
-                               const std::string& source) {
+                               const std::string& source, const ExpectedFeatures& expected) {
   if (data == nullptr && size != 0) {
     throw Error(ErrorCode::kInvalidArgument, "ParseXGBoostModel: null data");
   }
@@ -210,6 +210,7 @@ XGBoostModel ParseXGBoostModel(const std::uint8_t* data, std::size_t size,
   ReadVersion(root, &model);
   const XgbFields learner = root.Object("learner");
   ReadLearnerParam(learner, &model);
+  CheckDeclaredFeatures(expected, model.num_feature, source);
   model.objective = learner.Object("objective").String("name");
   ReadLearnerExtras(learner, &model);
   ReadBooster(learner, &model);

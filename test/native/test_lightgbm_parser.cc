@@ -323,6 +323,22 @@ TEST(LightGBMParser, RejectsWrongTreeSizes) {
                           {"tree_sizes[0] = x", "but tree 0 takes"}));
 }
 
+// The caller's width (the metadata's) is compared with the header's before any tree is read.
+TEST(LightGBMParser, ComparesTheDeclaredWidthWithTheExpectedOneFirst) {
+  const std::string text = ReadParserFixture("lgb_binary.txt");
+  const auto parse = [](const std::string& t, std::int64_t count) {
+    return ensemble::core::ParseLightGBMText(t, "model.txt", {count, "meta.json"});
+  };
+  EXPECT_EQ(parse(text, 7).num_features, 7);
+  EXPECT_EQ(parse(text, -1).num_features, 7);
+  EXPECT_TRUE(RejectsWith(ensemble::core::ErrorCode::kMetadata, [&] { parse(text, 12); },
+                          {"model.txt has 7 features but meta.json lists 12"}));
+  // Before the trees: a broken tree is not reached.
+  EXPECT_TRUE(RejectsWith(ensemble::core::ErrorCode::kMetadata,
+                          [&] { parse(Replace(text, "Tree=0\n", "Tree=0\nleft_child=x\n"), 12); },
+                          {"has 7 features but meta.json lists 12"}));
+}
+
 TEST(LightGBMParser, RejectsInconsistentHeaders) {
   const std::string text = ReadParserFixture("lgb_binary.txt");
   const std::string multi = ReadParserFixture("lgb_multiclass.txt");

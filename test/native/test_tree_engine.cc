@@ -144,6 +144,28 @@ TEST(EngineImport, XGBoostTreesWithoutSplitType) {
       << why_not;
 }
 
+// A width is only a number in the file; the self-check's probe rows are that wide, so the
+// engine declines a model wider than kMaxFeatures before allocating anything for it.
+TEST(EngineImport, DeclinesModelsWiderThanItsMaximum) {
+  std::string why_not;
+  std::string json = ReadParserFixture("xgb_binary.json");
+  const std::string seven = "\"num_class\":\"0\",\"num_feature\":\"7\"";
+  const auto width = [&](int n) {
+    std::string text = json;
+    text.replace(text.find(seven), seven.size(),
+                 "\"num_class\":\"0\",\"num_feature\":\"" + std::to_string(n) + "\"");
+    return ensemble::core::ParseXGBoostModel(reinterpret_cast<const uint8_t*>(text.data()),
+                                             text.size(), "wide.json");
+  };
+  EXPECT_NE(BoosterEngine::FromXGBoost(width(BoosterEngine::kMaxFeatures), &why_not), nullptr);
+  EXPECT_EQ(BoosterEngine::FromXGBoost(width(1000000), &why_not), nullptr);
+  EXPECT_EQ(why_not, "1000000 features (the engine takes at most 4096)");
+  auto lgb = ensemble::core::ParseLightGBMText(ReadParserFixture("lgb_binary.txt"), "lgb");
+  lgb.num_features = BoosterEngine::kMaxFeatures + 1;
+  EXPECT_EQ(BoosterEngine::FromLightGBM(lgb, &why_not), nullptr);
+  EXPECT_EQ(why_not, "4097 features (the engine takes at most 4096)");
+}
+
 TEST(EngineSelfCheck, ReportsTheFirstDifferenceFromTheLibrary) {
   std::string why_not;
   const auto engine = Import("lgb_binary.txt", &why_not);

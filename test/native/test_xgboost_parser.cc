@@ -286,6 +286,27 @@ TEST(XGBoostParser, ReadsFilesWithoutTheOptionalFields) {
                           {"model.json: tree 0: missing base_weights"}));
 }
 
+// The caller's width (the metadata's) is compared with num_feature before any tree is read, so
+// a file declaring 1,000,000 features costs nothing more than its parse.
+TEST(XGBoostParser, ComparesTheDeclaredWidthWithTheExpectedOneFirst) {
+  const std::string json = ReadParserFixture("xgb_binary.json");
+  const auto parse = [](const std::string& b, std::int64_t count) {
+    return ParseXGBoostModel(reinterpret_cast<const std::uint8_t*>(b.data()), b.size(),
+                             "model.json", {count, "meta.json"});
+  };
+  EXPECT_EQ(parse(json, 7).num_feature, 7);
+  EXPECT_EQ(parse(json, -1).num_feature, 7);
+  using ensemble::core::ErrorCode;
+  EXPECT_TRUE(RejectsWith(ErrorCode::kMetadata, [&] { parse(json, 12); },
+                          {"model.json has 7 features but meta.json lists 12"}));
+  const std::string wide = Replace(json, "\"num_class\":\"0\",\"num_feature\":\"7\"",
+                                   "\"num_class\":\"0\",\"num_feature\":\"1000000\"");
+  EXPECT_EQ(Parse(wide).num_feature, 1000000);
+  EXPECT_TRUE(RejectsWith(ErrorCode::kMetadata,
+                          [&] { parse(SetElement(wide, "left_children", 0, "99"), 12); },
+                          {"model.json has 1000000 features but meta.json lists 12"}));
+}
+
 TEST(XGBoostParser, RejectsBadTrees) {
   const std::string json = ReadParserFixture("xgb_binary.json");
   const int n = Parse(json).trees[0].num_nodes;

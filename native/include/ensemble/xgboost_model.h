@@ -17,6 +17,8 @@
 #include <utility>
 #include <vector>
 
+#include "ensemble/expected_features.h"
+
 namespace ensemble::core {
 
 /// One XGBoost tree exactly as the model stores it (RegTree::SaveModel), validated.
@@ -127,8 +129,10 @@ struct XGBoostModel {
 /// XGBoosterLoadModelFromBuffer does: the first byte must be '{'; then a '"' (after whitespace)
 /// means JSON text, a letter means UBJSON. `source` names it in error messages. Throws
 /// Error(ErrorCode::kModelFormat, "<source>: tree 3: left_children[1] = 40 is out of range
-/// (tree has 7 nodes)") and the like.
+/// (tree has 7 nodes)") and the like. `expected`: the width the caller will score (the
+/// metadata's); a file declaring another num_feature is refused (kMetadata) as soon as the
+/// learner's parameters are read, before any tree.
 XGBoostModel ParseXGBoostModel(const std::uint8_t* data, std::size_t size,
-                               const std::string& source);
+                               const std::string& source, const ExpectedFeatures& expected = {});
 
 }  // namespace ensemble::core
