@@ -1,7 +1,7 @@
 // No model file can crash the process: each corrupt model is loaded in a child process (so a
 // crash fails the test instead of killing the runner) and must give a clear ModelFormatError.
 import { createHash } from 'node:crypto';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, mkdtempSync, openSync, readFileSync, rmSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -26,6 +26,29 @@ function expectFormatError(kind: 'LightGBMModel' | 'XGBoostModel' | 'RandomFores
   expect(r.message).toMatch(pattern);
 }
 
+/**
+ * Runs `expr` (a promise of a model) in a child; returns what it settled to, with the time it
+ * took (ms) and how much the child's peak RSS grew (MB).
+ */
+function measure(expr: string) {
+  const r = runChild(`
+    import * as pe from ${JSON.stringify(join(root, 'dist', 'index.js'))};
+    const rss = process.resourceUsage().maxRSS;
+    const t = performance.now();
+    let out;
+    try {
+      const m = await (${expr});
+      out = { ok: true, scorer: m.scorer, note: m.scorerNote, nFeatures: m.nFeatures };
+    } catch (e) {
+      out = { ok: false, code: e.code, message: e.message };
+    }
+    out.ms = performance.now() - t;
+    out.mb = (process.resourceUsage().maxRSS - rss) / 1024;
+    console.log(JSON.stringify(out));`);
+  expect(r.signal, r.stderr).toBe(null);
+  expect(r.status, r.stderr).toBe(0);
+  return JSON.parse(r.stdout.trim().split('\n').pop() ?? '');
+}
 describe('LightGBM text', () => {
   const text = readFileSync(join(productionDir, 'lightgbm.txt'), 'utf8');
   // tree_sizes= lets LightGBM split the file by byte counts; dropping it (as older files do)
@@ -149,25 +172,7 @@ describe('declared widths', () => {
       .replace(/^feature_names=.*$/m, `feature_names=${names}`)
       .replace(/^feature_infos=.*$/m, `feature_infos=${'none '.repeat(n).trim()}`);
   };
-  function measure(expr: string) {
-    const r = runChild(`
-      import * as pe from ${JSON.stringify(join(root, 'dist', 'index.js'))};
-      const rss = process.resourceUsage().maxRSS;
-      const t = performance.now();
-      let out;
-      try {
-        const m = await (${expr});
-        out = { ok: true, scorer: m.scorer, note: m.scorerNote, nFeatures: m.nFeatures };
-      } catch (e) {
-        out = { ok: false, code: e.code, message: e.message };
-      }
-      out.ms = performance.now() - t;
-      out.mb = (process.resourceUsage().maxRSS - rss) / 1024;
-      console.log(JSON.stringify(out));`);
-    expect(r.signal, r.stderr).toBe(null);
-    expect(r.status, r.stderr).toBe(0);
-    return JSON.parse(r.stdout.trim().split('\n').pop() ?? '');
-  }
+
 
   it('an XGBoost or LightGBM model declaring 1-2 million features loads in bounded time and memory', () => {
     for (const [what, path] of [
@@ -222,6 +227,34 @@ describe('forest', () => {
     b.writeInt32LE(0x7fffff00, nodeAt + 4); // the first node's left child
     b.writeUInt32LE(crc32(b.subarray(0, b.length - 8)) >>> 0, b.length - 8);
     expectFormatError('RandomForestModel', write('rf-child.forest', b), /tree 0.*(child|left).*(out of range|range)/i);
+  });
+});
+
+describe('forest file sizes', () => {
+  // A 2 GB sparse file was read and checksummed whole (15-17 s) before it was refused
+  // (issue 9, item 9): the header's counts are now checked against the file's size first.
+  it('a forest file grown to 2 GB, or whose header claims 2 GB, is refused at once', () => {
+    const twoGiB = 2 ** 31;
+    const grown = write('rf-grown.forest', readFileSync(join(productionDir, 'random_forest.forest')));
+    truncateSync(grown, twoGiB);
+    const head = Buffer.from(readFileSync(join(productionDir, 'random_forest.forest')));
+    head.writeBigUInt64LE(BigInt(twoGiB), 40);
+    const claimed = write('rf-claimed.forest', head);
+    truncateSync(claimed, twoGiB);
+    const fd = openSync(claimed, 'r+');
+    writeSync(fd, Buffer.from('TSRF'), 0, 4, twoGiB - 4);
+    closeSync(fd);
+    for (const [path, pattern] of [
+      [grown, /2147483648 bytes, but the header says \d+ \(trailing data\)/],
+      [claimed, /inconsistent: the header's counts .* leave \d+ bytes of metadata records/],
+    ] as const) {
+      const r = measure(`pe.RandomForestModel.load(${JSON.stringify(path)})`);
+      expect(r).toMatchObject({ ok: false, code: 'ERR_MODEL_FORMAT' });
+      expect(r.message).toContain(path);
+      expect(r.message).toMatch(pattern);
+      expect(r.ms).toBeLessThan(500);
+      expect(r.mb).toBeLessThan(64); // reading it whole took 2 GB
+    }
   });
 });
 
