@@ -81,6 +81,13 @@ describe('LightGBM text', () => {
     expectFormatError('LightGBMModel', write('lgb-feature.txt', edit(base, 5, 'split_feature', 0, '40')), /tree 5.*split_feature.*(out of range|40)/i);
   });
 
+  it('a sigmoid that is not a finite number > 0 (NaN gave NaN probabilities)', () => {
+    for (const v of ['nan', 'inf']) {
+      const p = write(`lgb-sigmoid-${v}.txt`, base.replace('objective=binary sigmoid:1', `objective=binary sigmoid:${v}`));
+      expectFormatError('LightGBMModel', p, new RegExp(`objective "binary sigmoid:${v}": sigmoid:${v} is not a finite number > 0`));
+    }
+  });
+
   it('a cycle', () => {
     // Node 1's left child points back at the root.
     expectFormatError('LightGBMModel', write('lgb-cycle.txt', edit(base, 2, 'left_child', 1, '0')), /tree 2.*(cycle|more than once|reach)/i);
@@ -99,6 +106,11 @@ describe('XGBoost JSON', () => {
 
   it('invalid JSON', () => {
     expectFormatError('XGBoostModel', write('xgb-invalid.json', json.slice(0, json.length - 200)), /JSON|unexpected|end/i);
+  });
+
+  it('a base_score the logistic objective cannot take (was a misleading ERR_INTERNAL)', () => {
+    const p = write('xgb-base-score.json', json.replace(/"base_score":"[^"]*"/, '"base_score":"[1.5E0]"'));
+    expectFormatError('XGBoostModel', p, /learner\.learner_model_param\.base_score: "\[1\.5E0\]" is outside \[0, 1\]: objective binary:logistic/);
   });
 
   it('a child index out of range', () => {
@@ -219,6 +231,14 @@ describe('forest', () => {
 
   it('truncated', () => {
     expectFormatError('RandomForestModel', write('rf-trunc.forest', bytes.subarray(0, bytes.length - 1000)), /trunc|size|checksum/i);
+  });
+
+  it('a leaf value that is not a class fraction (checksum recomputed)', () => {
+    const b = Buffer.from(bytes);
+    const leavesAt = forestNodeOffset(b) + 24 * b.readUInt32LE(28);
+    b.writeDoubleLE(1.5, leavesAt + 8); // leaf row 0, class 1
+    b.writeUInt32LE(crc32(b.subarray(0, b.length - 8)) >>> 0, b.length - 8);
+    expectFormatError('RandomForestModel', write('rf-leaf.forest', b), /leaf value row 0, class 1 is 1\.5, not a class fraction in \[0, 1\]/);
   });
 
   it('an out-of-range child index (checksum recomputed)', () => {

@@ -324,9 +324,13 @@ class ForestBuilder {
     forest_.leaf_values_.resize(n);
     for (size_t i = 0; i < n; ++i) {
       const double v = LoadF64(data_ + leaves_at_ + 8 * i);
-      if (!std::isfinite(v)) {
+      // Class fractions, as predict_proba returns them for the leaf (docs/forest-format.md):
+      // anything else would be averaged into "probabilities" outside [0, 1].
+      if (!(v >= 0.0 && v <= 1.0)) {
+        char value[32];
+        std::snprintf(value, sizeof value, "%.17g", v);
         Fail("leaf value row " + std::to_string(i / n_classes_) + ", class " +
-             std::to_string(i % n_classes_) + " is not finite");
+             std::to_string(i % n_classes_) + " is " + value + ", not a class fraction in [0, 1]");
       }
       forest_.leaf_values_[i] = v;
     }

@@ -42,8 +42,12 @@ std::shared_ptr<LightGBMBooster> LightGBMBooster::Load(const LightGBMApi& api,
                 source + ": LightGBM could not load the model: " + api.GetLastError());
   }
   int lib_features = 0, lib_classes = 0;
-  api.BoosterGetNumFeature(handle, &lib_features);
-  api.BoosterGetNumClasses(handle, &lib_classes);
+  if (api.BoosterGetNumFeature(handle, &lib_features) != 0 ||
+      api.BoosterGetNumClasses(handle, &lib_classes) != 0) {
+    const std::string err = api.GetLastError();
+    api.BoosterFree(handle);
+    throw Error(ErrorCode::kModelFormat, source + ": LightGBM could not use the model: " + err);
+  }
   if (lib_features != info.num_features || lib_classes != info.num_classes) {
     api.BoosterFree(handle);
     throw Error(ErrorCode::kInternal,

@@ -2,6 +2,7 @@
 // LightGBM trusts to seek to each tree) and the `end of trees` line; trees are built and validated
 // by lightgbm_tree_builder.cc.
 #include <charconv>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -239,6 +240,15 @@ class LightGBMTextParser {
     for (std::size_t i = 1; i < words.size(); ++i) {
       if (StartsWith(words[i], "num_class:")) {
         objective_classes = HeaderInt("objective num_class", words[i].substr(10), 1);
+      }
+      // binary and multiclassova scale the margin by it: LightGBM refuses <= 0 but takes NaN
+      // (every probability NaN) and Inf (every probability 0, 0.5 or 1).
+      double sigmoid = 0;
+      if (StartsWith(words[i], "sigmoid:") &&
+          !(detail::ParseLgbDouble(words[i].substr(8), &sigmoid) && std::isfinite(sigmoid) &&
+            sigmoid > 0)) {
+        Fail("header: objective \"" + model_.objective + "\": " + std::string(words[i]) +
+             " is not a finite number > 0");
       }
     }
     if (multiclass ? objective_classes != model_.num_class : model_.num_class != 1) {

@@ -66,7 +66,12 @@ std::shared_ptr<XGBoostBooster> XGBoostBooster::Load(const XGBoostApi& api,
 
   void* batch = OpenHandle(api, bytes, source, n_threads);
   uint64_t lib_features = 0;
-  api.BoosterGetNumFeature(batch, &lib_features);
+  // XGBoost configures the model on first use: a refusal shows here, not at load.
+  if (api.BoosterGetNumFeature(batch, &lib_features) != 0) {
+    const std::string err = api.GetLastError();
+    api.BoosterFree(batch);
+    throw Error(ErrorCode::kModelFormat, source + ": XGBoost could not use the model: " + err);
+  }
   if (static_cast<int>(lib_features) != info.num_features) {
     api.BoosterFree(batch);
     throw Error(ErrorCode::kInternal,

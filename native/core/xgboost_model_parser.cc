@@ -81,6 +81,29 @@ void ReadBaseScore(const XgbFields& param, XGBoostModel* model) {
   }
 }
 
+// XGBoost turns base_score into the starting margin through the objective's link when it loads
+// the model: logistic objectives require a probability in [0, 1] (0 and 1 are clamped; outside
+// is an error at the first use, after loading succeeded), and the log-link ones take its log,
+// so a value <= 0 starts every row at -Inf or NaN. Checked here, naming the field.
+void CheckBaseScore(const XgbFields& learner, const XGBoostModel& model) {
+  const std::string& objective = model.objective;
+  const bool logistic = objective == "binary:logistic" || objective == "reg:logistic";
+  const bool log_link = objective == "reg:gamma" || objective == "count:poisson" ||
+                        objective == "reg:tweedie" || objective == "survival:cox";
+  if (!logistic && !log_link) return;
+  for (const float v : model.base_score_values) {
+    if (logistic ? (v >= 0.0f && v <= 1.0f) : v > 0.0f) continue;
+    learner.Object("learner_model_param")
+        .FailField("base_score",
+                   "\"" + model.base_score.substr(0, 40) + "\" is " +
+                       (logistic ? "outside [0, 1]: objective " + objective +
+                                       " needs a probability (XGBoost refuses it)"
+                                 : "not above 0: objective " + objective +
+                                       " takes its log (every row's margin would be -Inf "
+                                       "or NaN)"));
+  }
+}
+
 void ReadLearnerParam(const XgbFields& learner, XGBoostModel* model) {
   const XgbFields param = learner.Object("learner_model_param");
   model->num_feature = param.IntString("num_feature", 0, kInt32Max);
@@ -212,6 +235,7 @@ XGBoostModel ParseXGBoostModel(const std::uint8_t* data, std::size_t size,
   ReadLearnerParam(learner, &model);
   CheckDeclaredFeatures(expected, model.num_feature, source);
   model.objective = learner.Object("objective").String("name");
+  CheckBaseScore(learner, model);
   ReadLearnerExtras(learner, &model);
   ReadBooster(learner, &model);
   return model;

@@ -1,12 +1,13 @@
 // Forest files are checked from their first 48 bytes, their size and their end magic before they
 // are read: a 2 GB file whose header does not account for its size is refused at once, and a FIFO
-// or device is not a model file (issue 9, item 9).
+// or device is not a model file (issue 9, item 9). Leaf values must be class fractions.
 #include <gtest/gtest.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -136,6 +137,33 @@ TEST(ForestFile, ASparseTwoGigabyteFileIsRefusedUnread) {
       EXPECT_LT(seconds, 0.1) << path;  // reading and checksumming 2 GB takes seconds
     }
   }
+}
+
+// Leaf values are the class fractions predict_proba returns for the leaf; anything else would be
+// averaged into "probabilities" outside [0, 1] (issue 9, item 18).
+TEST(ForestFile, LeafValuesMustBeClassFractions) {
+  const Bytes good = ReadAll(kForest);
+  const Forest forest = Forest::FromBytes(good.data(), good.size(), "rf");
+  uint32_t n_trees = 0, n_nodes = 0, n_classes = 0;
+  std::memcpy(&n_classes, good.data() + 20, 4);
+  std::memcpy(&n_trees, good.data() + 24, 4);
+  std::memcpy(&n_nodes, good.data() + 28, 4);
+  const size_t leaves = (48 + 4 * (size_t{n_trees} + 1) + 7) / 8 * 8 + 24 * size_t{n_nodes};
+  ErrorCode code{};
+  double seconds = 0;
+  for (const double v : {1.5, -0.25, std::nan(""), 1e300}) {
+    Bytes b = good;
+    std::memcpy(b.data() + leaves + 8 * 3, &v, 8);  // leaf row 1, class 1 of a binary forest
+    const uint32_t crc = ensemble::core::Crc32(b.data(), b.size() - 8);
+    std::memcpy(b.data() + b.size() - 8, &crc, 4);
+    const std::string msg =
+        ErrorOf([&] { Forest::FromBytes(b.data(), b.size(), "rf"); }, &code, &seconds);
+    EXPECT_EQ(code, ErrorCode::kModelFormat);
+    EXPECT_NE(msg.find("rf: leaf value row 1, class 1 is "), std::string::npos) << msg;
+    EXPECT_NE(msg.find(", not a class fraction in [0, 1]"), std::string::npos) << msg;
+  }
+  ASSERT_EQ(n_classes, 2u);
+  EXPECT_EQ(forest.num_classes(), 2);
 }
 
 TEST(ForestFile, OnlyRegularFilesAreRead) {

@@ -339,6 +339,23 @@ TEST(LightGBMParser, ComparesTheDeclaredWidthWithTheExpectedOneFirst) {
                           {"has 7 features but meta.json lists 12"}));
 }
 
+// The sigmoid scales every margin: LightGBM refuses <= 0 but scores NaN (every probability NaN)
+// and Inf (every probability 0, 0.5 or 1).
+TEST(LightGBMParser, RejectsASigmoidThatIsNotFiniteAndPositive) {
+  const std::string text = ReadParserFixture("lgb_binary.txt");
+  const std::string ova = ReadParserFixture("lgb_multiclassova.txt");
+  for (const char* v : {"nan", "inf", "-inf", "1e400", "0", "-1", "abc", ""}) {
+    const std::string bad = std::string("sigmoid:") + v;
+    EXPECT_TRUE(RejectsWith([&] { Parse(Replace(text, "sigmoid:1", bad)); },
+                            {"model.txt: header: objective \"binary " + bad + "\": " + bad +
+                             " is not a finite number > 0"}))
+        << v;
+    EXPECT_TRUE(RejectsWith([&] { Parse(Replace(ova, "sigmoid:1", bad)); }, {bad})) << v;
+  }
+  EXPECT_EQ(Parse(Replace(text, "sigmoid:1", "sigmoid:0.25")).objective, "binary sigmoid:0.25");
+  EXPECT_EQ(Parse(Replace(text, "sigmoid:1", "sigmoid:1e-320")).objective, "binary sigmoid:1e-320");
+}
+
 TEST(LightGBMParser, RejectsInconsistentHeaders) {
   const std::string text = ReadParserFixture("lgb_binary.txt");
   const std::string multi = ReadParserFixture("lgb_multiclass.txt");

@@ -307,6 +307,34 @@ TEST(XGBoostParser, ComparesTheDeclaredWidthWithTheExpectedOneFirst) {
                           {"model.json has 1000000 features but meta.json lists 12"}));
 }
 
+// base_score becomes the starting margin through the objective's link: XGBoost refuses a
+// logistic base_score outside [0, 1] only after loading succeeded (the package then reported a
+// misleading internal error), and the log-link objectives start every row at -Inf or NaN.
+TEST(XGBoostParser, RejectsABaseScoreTheObjectiveCannotTake) {
+  const std::string json = ReadParserFixture("xgb_binary.json");  // binary:logistic
+  const auto with = [](const std::string& text, const std::string& from, const std::string& v) {
+    return Replace(text, "\"base_score\":\"" + from + "\"", "\"base_score\":\"" + v + "\"");
+  };
+  for (const char* v : {"[1.5E0]", "[-2E-1]", "1.0000001E0", "[1E30]"}) {
+    EXPECT_TRUE(RejectsWith([&] { Parse(with(json, "[4.9E-1]", v)); },
+                            {"model.json: learner.learner_model_param.base_score: \"" +
+                                 std::string(v) + "\" is outside [0, 1]: objective " +
+                                 "binary:logistic needs a probability (XGBoost refuses it)"}))
+        << v;
+  }
+  // XGBoost clamps 0 and 1 (a degenerate model fit on one label): accepted, as it does.
+  for (const char* v : {"[0E0]", "[1E0]", "[5E-1]"}) {
+    EXPECT_EQ(Parse(with(json, "[4.9E-1]", v)).base_score, v);
+  }
+  const std::string reg = ReadParserFixture("xgb_regression.json");
+  EXPECT_EQ(Parse(with(reg, "[8.327762E-1]", "[-5E0]")).base_score_values[0], -5.0f);
+  const std::string poisson = Replace(reg, "\"reg:squarederror\"", "\"count:poisson\"");
+  EXPECT_TRUE(RejectsWith([&] { Parse(with(poisson, "[8.327762E-1]", "[0E0]")); },
+                          {"base_score: \"[0E0]\" is not above 0: objective count:poisson takes "
+                           "its log"}));
+  EXPECT_EQ(Parse(poisson).objective, "count:poisson");
+}
+
 TEST(XGBoostParser, RejectsBadTrees) {
   const std::string json = ReadParserFixture("xgb_binary.json");
   const int n = Parse(json).trees[0].num_nodes;
