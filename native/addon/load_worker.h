@@ -8,6 +8,7 @@
 #include <string>
 
 #include "ensemble/error.h"
+#include "ensemble/memory.h"
 #include "errors.h"
 
 namespace ensemble::addon {
@@ -36,6 +37,7 @@ class LoadWorker : public Napi::AsyncWorker {
     } catch (const std::exception& e) {
       SetError(e.what());
     }
+    core::ReleaseFreedMemory();  // the load's parsed documents and file bytes are freed by now
   }
   void OnOK() override {
     try {
@@ -66,7 +68,11 @@ Napi::Value RunLoad(Napi::Env env, bool async, typename LoadWorker<T>::Job job,
     worker->Queue();
     return worker->Promise();
   }
-  T result = Guard(env, [&] { return job(); });
+  T result = Guard(env, [&] {
+    T r = job();
+    core::ReleaseFreedMemory();
+    return r;
+  });
   return build(env, result);
 }
 

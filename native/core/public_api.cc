@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "ensemble/error.h"
+#include "ensemble/memory.h"
 #include "ensemble/model_directory.h"
 #include "ensemble/threads.h"
 
@@ -18,6 +19,12 @@ struct Ensemble::Impl {
   std::shared_ptr<const core::Ensemble> ensemble;
   double threshold = 0.5;
   Info info;
+  // The last copy gone: the models' memory goes back to the system (see ensemble/memory.h).
+  ~Impl() {
+    const bool last = ensemble.use_count() == 1;
+    ensemble.reset();
+    if (last) core::ReleaseFreedMemory();
+  }
 };
 
 namespace {
@@ -123,6 +130,7 @@ Ensemble Ensemble::Load(const std::string& dir, const LoadOptions& options) {
   o.scorer = options.library_scorer ? core::ScorerChoice::kLibrary : core::ScorerChoice::kAuto;
   return Guard([&] {
     core::ModelDirectory d = core::LoadModelDirectory(dir, o);
+    core::ReleaseFreedMemory();  // the files' bytes and parsed documents are freed by now
     auto impl = std::make_shared<Impl>();
     impl->info = MakeInfo(d, o.threads);
     impl->threshold = d.threshold;

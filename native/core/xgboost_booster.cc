@@ -97,6 +97,14 @@ std::shared_ptr<XGBoostBooster> XGBoostBooster::Load(const XGBoostApi& api,
   if (!booster->engine_ && n_threads > 1) {
     booster->small_handle_ = OpenHandle(api, bytes, source, 1);  // the destructor frees handle_
   }
+  // An XGBoost engine scores both output kinds, so the library's copy of the model is freed
+  // now, on the thread that ran the self-check: XGBoost keeps a per-thread prediction buffer
+  // for each booster and erases only the freeing thread's, so freed later on another thread,
+  // this thread's would stay for good (one per load).
+  if (booster->engine_ && booster->engine_->has_value_output()) {
+    api.BoosterFree(booster->handle_);
+    booster->handle_ = booster->small_handle_ = nullptr;
+  }
   return booster;
 }
 
@@ -106,7 +114,7 @@ XGBoostBooster::XGBoostBooster(const XGBoostApi& api, void* batch, void* small, 
 
 XGBoostBooster::~XGBoostBooster() {
   if (small_handle_ != handle_) api_.BoosterFree(small_handle_);
-  api_.BoosterFree(handle_);
+  if (handle_ != nullptr) api_.BoosterFree(handle_);
 }
 
 
@@ -135,6 +143,7 @@ void XGBoostBooster::PredictPrechecked(const DenseMatrix& x, OutputKind kind, do
 }
 
 void XGBoostBooster::LibraryPredict(const DenseMatrix& x, OutputKind kind, double* out) const {
+  if (handle_ == nullptr) throw Error(ErrorCode::kInternal, "XGBoost's handle was freed");
   // The numpy-style array interface XGBoost reads the matrix through; formatted on the stack so
   // the single-row path allocates nothing.
   char array_interface[200];

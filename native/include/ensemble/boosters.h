@@ -147,7 +147,7 @@ class XGBoostBooster {
   }
 
   const XGBoostApi& api_;
-  void* handle_;        // nthread = the load-time count
+  void* handle_;        // nthread = the load-time count; null once the engine scores
   void* small_handle_;  // nthread = 1, for small batches; == handle_ when that count is 1 or
                         // when the engine scores
   BoosterInfo info_;
