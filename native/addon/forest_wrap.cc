@@ -53,6 +53,12 @@ static Napi::Value LoadForest(const Napi::CallbackInfo& info) {
       [=]() -> Result {
         auto model = std::make_shared<ForestModel>();
         model->threads = threads;
+        // The header against the file's size first: a hostile size is refused unread.
+        if (!source.path.empty()) {
+          core::FileReadLimits limits;
+          limits.max_bytes = source.max_bytes;
+          core::Forest::CheckFile(source.path, limits);
+        }
         const std::vector<uint8_t> bytes = source.Read();
         model->forest = std::make_shared<core::Forest>(
             core::Forest::FromBytes(bytes.data(), bytes.size(), source.name));

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "ensemble/error.h"
+#include "ensemble/threads.h"
 
 namespace ensemble::core {
 namespace {
@@ -58,7 +59,7 @@ Ensemble::Ensemble(std::shared_ptr<const LightGBMBooster> lightgbm,
       forest_(std::move(forest)),
       weights_(weights),
       feature_names_(std::move(feature_names)),
-      threads_(std::max(1, threads)) {
+      threads_(std::max(1, CapThreads(threads))) {
   if (!lightgbm_ || !xgboost_ || !forest_) {
     throw Error(ErrorCode::kInvalidArgument, "the ensemble needs all three models");
   }
@@ -109,7 +110,7 @@ void Ensemble::PredictProba(const DenseMatrix& x, double* out, const EnsemblePar
   CheckFeatureCount(x, num_features());
   if (x.rows == 0) return;
   CheckValues(x, policy_, &feature_names_);
-  const int n_threads = ThreadsFor(x.rows, threads > 0 ? threads : threads_);
+  const int n_threads = ThreadsFor(x.rows, threads > 0 ? CapThreads(threads) : threads_);
 
   std::vector<double> lgb_own, xgb_own;
   double* lgb = parts.lightgbm;

@@ -15,6 +15,7 @@
 
 #include "ensemble/error.h"
 #include "ensemble/forest.h"
+#include "ensemble/threads.h"
 #include "tree_walk.h"
 
 namespace ensemble::core {
@@ -198,10 +199,7 @@ void Forest::PredictRange(const T* x, size_t begin, size_t end, double* out) con
 
 template <typename T>
 void Forest::Predict(const T* x, size_t rows, double* out, int threads) const {
-  if (threads < 0) {
-    throw Error(ErrorCode::kInvalidArgument,
-                "thread count must be >= 0, got " + std::to_string(threads));
-  }
+  threads = CapThreads(threads);
   if (rows == 0) return;
   if (out == nullptr) throw Error(ErrorCode::kInvalidArgument, "output buffer is null");
   CheckInput(x, rows);

@@ -5,6 +5,7 @@
 #include "ensemble/boosters.h"
 #include "ensemble/error.h"
 #include "ensemble/lightgbm_model.h"
+#include "ensemble/threads.h"
 
 namespace ensemble::core {
 namespace {
@@ -19,9 +20,11 @@ int LightGBMDtype(DType d) { return d == DType::kFloat32 ? kDtypeFloat32 : kDtyp
 std::shared_ptr<LightGBMBooster> LightGBMBooster::Load(const LightGBMApi& api,
                                                        const std::string& text,
                                                        const std::string& source, int threads,
-                                                       ScorerChoice scorer) {
+                                                       ScorerChoice scorer,
+                                                       const ExpectedFeatures& expected) {
+  threads = std::max(1, CapThreads(threads));  // before LightGBM's OpenMP team sees it
   // Our parser first: LightGBM aborts or crashes the process on some inconsistent files.
-  const LightGBMModel model = ParseLightGBMText(text, source);
+  const LightGBMModel model = ParseLightGBMText(text, source, expected);
   BoosterInfo info;
   info.num_features = model.num_features;
   info.num_classes = model.num_class;
@@ -39,8 +42,12 @@ std::shared_ptr<LightGBMBooster> LightGBMBooster::Load(const LightGBMApi& api,
                 source + ": LightGBM could not load the model: " + api.GetLastError());
   }
   int lib_features = 0, lib_classes = 0;
-  api.BoosterGetNumFeature(handle, &lib_features);
-  api.BoosterGetNumClasses(handle, &lib_classes);
+  if (api.BoosterGetNumFeature(handle, &lib_features) != 0 ||
+      api.BoosterGetNumClasses(handle, &lib_classes) != 0) {
+    const std::string err = api.GetLastError();
+    api.BoosterFree(handle);
+    throw Error(ErrorCode::kModelFormat, source + ": LightGBM could not use the model: " + err);
+  }
   if (lib_features != info.num_features || lib_classes != info.num_classes) {
     api.BoosterFree(handle);
     throw Error(ErrorCode::kInternal,
@@ -65,7 +72,7 @@ std::shared_ptr<LightGBMBooster> LightGBMBooster::Load(const LightGBMApi& api,
 
 LightGBMBooster::LightGBMBooster(const LightGBMApi& api, void* handle, BoosterInfo info,
                                  int threads)
-    : api_(api), handle_(handle), info_(std::move(info)), threads_(std::max(1, threads)) {}
+    : api_(api), handle_(handle), info_(std::move(info)), threads_(threads) {}
 
 LightGBMBooster::~LightGBMBooster() {
   for (auto& by_dtype : fast_free_) {
@@ -86,7 +93,7 @@ void LightGBMBooster::Predict(const DenseMatrix& x, OutputKind kind, double* out
                               int threads) const {
   CheckFeatureCount(x, static_cast<size_t>(info_.num_features));
   if (x.rows == 0) return;
-  const int n_threads = threads > 0 ? threads : threads_;
+  const int n_threads = threads > 0 ? CapThreads(threads) : threads_;
   if (UseEngine(kind)) {
     engine_->Predict(x, kind, out, n_threads);
   } else {

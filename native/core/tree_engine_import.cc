@@ -64,6 +64,14 @@ std::unique_ptr<const BoosterEngine> Refused(std::string* why_not, std::string w
   return nullptr;
 }
 
+// Checked before anything sized by the width is allocated (see BoosterEngine::kMaxFeatures).
+bool TooWide(int64_t num_features, std::string* why_not) {
+  if (num_features <= BoosterEngine::kMaxFeatures) return false;
+  Refused(why_not, std::to_string(num_features) + " features (the engine takes at most " +
+                       std::to_string(BoosterEngine::kMaxFeatures) + ")");
+  return true;
+}
+
 }  // namespace
 
 // Builds one engine: the trees are appended one at a time through AddLeaf / AddSplit.
@@ -161,6 +169,7 @@ std::unique_ptr<const BoosterEngine> BoosterEngine::FromLightGBM(const LightGBMM
     return Refused(why_not, "more than one output per row");
   }
   if (model.average_output) return Refused(why_not, "average_output (random-forest mode)");
+  if (TooWide(model.num_features, why_not)) return nullptr;
   BoosterEngineBuilder b(Flavor::kLightGBM, model.num_features, kLightGBMVariants);
   BoosterEngine& e = b.engine();
 
@@ -230,6 +239,7 @@ std::unique_ptr<const BoosterEngine> BoosterEngine::FromXGBoost(const XGBoostMod
   if (model.num_outputs() != 1) return Refused(why_not, "more than one output per row");
   if (model.booster != "gbtree") return Refused(why_not, "booster '" + model.booster + "'");
   if (model.base_score_values.size() != 1) return Refused(why_not, "a vector base_score");
+  if (TooWide(model.num_feature, why_not)) return nullptr;
   BoosterEngineBuilder b(Flavor::kXGBoost, static_cast<int>(model.num_feature),
                          kXGBoostVariants);
   BoosterEngine& e = b.engine();
@@ -252,6 +262,14 @@ std::unique_ptr<const BoosterEngine> BoosterEngine::FromXGBoost(const XGBoostMod
   for (size_t t = 0; t < model.trees.size(); ++t) {
     const XGBoostTree& tree = model.trees[t];
     if (tree.size_leaf_vector > 1) return Refused(why_not, "vector leaves");
+    // ParseXGBoostModel gives every per-node array num_nodes entries; a model built by other
+    // means is declined rather than read out of bounds.
+    const auto n = static_cast<size_t>(tree.num_nodes);
+    if (tree.num_nodes < 1 || tree.left_children.size() != n || tree.right_children.size() != n ||
+        tree.split_indices.size() != n || tree.split_conditions.size() != n ||
+        tree.default_left.size() != n || tree.split_type.size() != n) {
+      return Refused(why_not, "tree " + std::to_string(t) + " has per-node arrays of unequal length");
+    }
     const std::string why = b.CopyTree(0, [&](int32_t id, ImportedNode* n) {
       const auto i = static_cast<size_t>(id);
       const float c = tree.split_conditions[i];

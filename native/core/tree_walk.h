@@ -10,6 +10,8 @@
 #include <thread>
 #include <vector>
 
+#include "ensemble/threads.h"
+
 namespace ensemble::core::walk {
 
 /// Walks scored side by side. A walk is a chain of dependent loads; sixteen independent chains
@@ -77,8 +79,10 @@ inline void AdjacentLanesUntilLeaves(const Node* nodes, int32_t min_steps, int32
 /// exception thrown by any share is rethrown after all have finished.
 template <typename Fn>
 void ParallelRows(size_t rows, int threads, size_t min_rows_per_thread, Fn&& fn) {
-  size_t workers = threads <= 0 ? std::max(1u, std::thread::hardware_concurrency())
-                                : static_cast<size_t>(threads);
+  // Never more workers than the hardware has (threads.h): callers cap their counts, and this
+  // is the one place std::threads are made.
+  const int hardware = HardwareThreads();
+  size_t workers = static_cast<size_t>(threads <= 0 ? hardware : std::min(threads, hardware));
   workers = std::min(workers, std::max<size_t>(1, rows / min_rows_per_thread));
   if (workers <= 1) {
     fn(size_t{0}, rows);

@@ -6,6 +6,7 @@
 
 #include "ensemble/boosters.h"
 #include "ensemble/error.h"
+#include "ensemble/threads.h"
 #include "ensemble/xgboost_model.h"
 
 namespace ensemble::core {
@@ -47,10 +48,12 @@ void* OpenHandle(const XGBoostApi& api, const std::vector<uint8_t>& bytes,
 std::shared_ptr<XGBoostBooster> XGBoostBooster::Load(const XGBoostApi& api,
                                                      const std::vector<uint8_t>& bytes,
                                                      const std::string& source, int threads,
-                                                     ScorerChoice scorer) {
+                                                     ScorerChoice scorer,
+                                                     const ExpectedFeatures& expected) {
+  const int n_threads = std::max(1, CapThreads(threads));  // XGBoost's nthread for good
   // Our parser first: XGBoost crashes on out-of-range or cyclic child indices and silently
   // scores splits on features the input does not have.
-  const XGBoostModel model = ParseXGBoostModel(bytes.data(), bytes.size(), source);
+  const XGBoostModel model = ParseXGBoostModel(bytes.data(), bytes.size(), source, expected);
   BoosterInfo info;
   info.num_features = static_cast<int>(model.num_feature);
   info.num_classes = std::max(1, static_cast<int>(model.num_class));
@@ -61,10 +64,14 @@ std::shared_ptr<XGBoostBooster> XGBoostBooster::Load(const XGBoostApi& api,
   info.output_width = XGBoostOutputWidth(model, false);
   info.margin_width = XGBoostOutputWidth(model, true);
 
-  const int n_threads = std::max(1, threads);
   void* batch = OpenHandle(api, bytes, source, n_threads);
   uint64_t lib_features = 0;
-  api.BoosterGetNumFeature(batch, &lib_features);
+  // XGBoost configures the model on first use: a refusal shows here, not at load.
+  if (api.BoosterGetNumFeature(batch, &lib_features) != 0) {
+    const std::string err = api.GetLastError();
+    api.BoosterFree(batch);
+    throw Error(ErrorCode::kModelFormat, source + ": XGBoost could not use the model: " + err);
+  }
   if (static_cast<int>(lib_features) != info.num_features) {
     api.BoosterFree(batch);
     throw Error(ErrorCode::kInternal,
@@ -90,6 +97,14 @@ std::shared_ptr<XGBoostBooster> XGBoostBooster::Load(const XGBoostApi& api,
   if (!booster->engine_ && n_threads > 1) {
     booster->small_handle_ = OpenHandle(api, bytes, source, 1);  // the destructor frees handle_
   }
+  // An XGBoost engine scores both output kinds, so the library's copy of the model is freed
+  // now, on the thread that ran the self-check: XGBoost keeps a per-thread prediction buffer
+  // for each booster and erases only the freeing thread's, so freed later on another thread,
+  // this thread's would stay for good (one per load).
+  if (booster->engine_ && booster->engine_->has_value_output()) {
+    api.BoosterFree(booster->handle_);
+    booster->handle_ = booster->small_handle_ = nullptr;
+  }
   return booster;
 }
 
@@ -99,7 +114,7 @@ XGBoostBooster::XGBoostBooster(const XGBoostApi& api, void* batch, void* small, 
 
 XGBoostBooster::~XGBoostBooster() {
   if (small_handle_ != handle_) api_.BoosterFree(small_handle_);
-  api_.BoosterFree(handle_);
+  if (handle_ != nullptr) api_.BoosterFree(handle_);
 }
 
 
@@ -128,6 +143,7 @@ void XGBoostBooster::PredictPrechecked(const DenseMatrix& x, OutputKind kind, do
 }
 
 void XGBoostBooster::LibraryPredict(const DenseMatrix& x, OutputKind kind, double* out) const {
+  if (handle_ == nullptr) throw Error(ErrorCode::kInternal, "XGBoost's handle was freed");
   // The numpy-style array interface XGBoost reads the matrix through; formatted on the stack so
   // the single-row path allocates nothing.
   char array_interface[200];

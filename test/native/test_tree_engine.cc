@@ -115,6 +115,57 @@ INSTANTIATE_TEST_SUITE_P(
       return name;
     });
 
+// XGBoost 1.0-1.2 wrote no split_type: every split is numerical. The import read split_type[i]
+// of an empty array and crashed the process (issue 9, item 3).
+TEST(EngineImport, XGBoostTreesWithoutSplitType) {
+  std::string json = ReadParserFixture("xgb_binary.json");
+  std::string why_not;
+  const auto with = Import("xgb_binary.json", &why_not);
+  ASSERT_NE(with, nullptr) << why_not;
+  for (std::size_t at; (at = json.find("\"split_type\":[")) != std::string::npos;) {
+    json.erase(at, json.find(']', at) + 2 - at);  // the member and its comma
+  }
+  const auto model = ensemble::core::ParseXGBoostModel(
+      reinterpret_cast<const uint8_t*>(json.data()), json.size(), "old.json");
+  const auto without = BoosterEngine::FromXGBoost(model, &why_not);
+  ASSERT_NE(without, nullptr) << why_not;
+  const auto expected = ReadExpected("xgb_binary.json");
+  for (const auto& row : expected.rows) {
+    double a = 0, b = 0;
+    with->PredictRow(row.data(), DType::kFloat64, OutputKind::kRawMargin, &a);
+    without->PredictRow(row.data(), DType::kFloat64, OutputKind::kRawMargin, &b);
+    EXPECT_TRUE(SameBits(a, b));
+  }
+  // A hand-built model whose arrays disagree is declined, not read out of bounds.
+  auto broken = model;
+  broken.trees[0].split_type.clear();
+  EXPECT_EQ(BoosterEngine::FromXGBoost(broken, &why_not), nullptr);
+  EXPECT_NE(why_not.find("tree 0 has per-node arrays of unequal length"), std::string::npos)
+      << why_not;
+}
+
+// A width is only a number in the file; the self-check's probe rows are that wide, so the
+// engine declines a model wider than kMaxFeatures before allocating anything for it.
+TEST(EngineImport, DeclinesModelsWiderThanItsMaximum) {
+  std::string why_not;
+  std::string json = ReadParserFixture("xgb_binary.json");
+  const std::string seven = "\"num_class\":\"0\",\"num_feature\":\"7\"";
+  const auto width = [&](int n) {
+    std::string text = json;
+    text.replace(text.find(seven), seven.size(),
+                 "\"num_class\":\"0\",\"num_feature\":\"" + std::to_string(n) + "\"");
+    return ensemble::core::ParseXGBoostModel(reinterpret_cast<const uint8_t*>(text.data()),
+                                             text.size(), "wide.json");
+  };
+  EXPECT_NE(BoosterEngine::FromXGBoost(width(BoosterEngine::kMaxFeatures), &why_not), nullptr);
+  EXPECT_EQ(BoosterEngine::FromXGBoost(width(1000000), &why_not), nullptr);
+  EXPECT_EQ(why_not, "1000000 features (the engine takes at most 4096)");
+  auto lgb = ensemble::core::ParseLightGBMText(ReadParserFixture("lgb_binary.txt"), "lgb");
+  lgb.num_features = BoosterEngine::kMaxFeatures + 1;
+  EXPECT_EQ(BoosterEngine::FromLightGBM(lgb, &why_not), nullptr);
+  EXPECT_EQ(why_not, "4097 features (the engine takes at most 4096)");
+}
+
 TEST(EngineSelfCheck, ReportsTheFirstDifferenceFromTheLibrary) {
   std::string why_not;
   const auto engine = Import("lgb_binary.txt", &why_not);

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "ensemble/expected_features.h"
 #include "ensemble/matrix.h"
 #include "ensemble/native_libraries.h"
 #include "ensemble/tree_engine.h"
@@ -62,10 +63,13 @@ class LightGBMBooster {
  public:
   /// Validates `text` with the package's parser, then hands the same bytes to
   /// LGBM_BoosterLoadModelFromString. Throws kModelFormat naming `source` on a bad model.
-  /// `scorer`: see ScorerChoice; info().scorer says which one is in use.
+  /// `threads`: see threads.h (kInvalidArgument above kMaxThreads). `scorer`: see ScorerChoice;
+  /// info().scorer says which one is in use. `expected`: the width the caller will score (e.g.
+  /// the metadata's feature count), compared with the file's before anything else (kMetadata).
   static std::shared_ptr<LightGBMBooster> Load(const LightGBMApi& api, const std::string& text,
                                                const std::string& source, int threads,
-                                               ScorerChoice scorer = ScorerChoice::kAuto);
+                                               ScorerChoice scorer = ScorerChoice::kAuto,
+                                               const ExpectedFeatures& expected = {});
   ~LightGBMBooster();
   LightGBMBooster(const LightGBMBooster&) = delete;
   LightGBMBooster& operator=(const LightGBMBooster&) = delete;
@@ -110,11 +114,12 @@ class XGBoostBooster {
  public:
   /// Validates `bytes` (JSON or UBJ) with the package's parser, then hands the same bytes to
   /// XGBoosterLoadModelFromBuffer. Throws kModelFormat naming `source` on a bad model.
-  /// `scorer`: see ScorerChoice; info().scorer says which one is in use.
+  /// `threads`, `scorer`, `expected`: as LightGBMBooster::Load.
   static std::shared_ptr<XGBoostBooster> Load(const XGBoostApi& api,
                                               const std::vector<uint8_t>& bytes,
                                               const std::string& source, int threads,
-                                              ScorerChoice scorer = ScorerChoice::kAuto);
+                                              ScorerChoice scorer = ScorerChoice::kAuto,
+                                              const ExpectedFeatures& expected = {});
   ~XGBoostBooster();
   XGBoostBooster(const XGBoostBooster&) = delete;
   XGBoostBooster& operator=(const XGBoostBooster&) = delete;
@@ -142,7 +147,7 @@ class XGBoostBooster {
   }
 
   const XGBoostApi& api_;
-  void* handle_;        // nthread = the load-time count
+  void* handle_;        // nthread = the load-time count; null once the engine scores
   void* small_handle_;  // nthread = 1, for small batches; == handle_ when that count is 1 or
                         // when the engine scores
   BoosterInfo info_;

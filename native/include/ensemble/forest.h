@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "ensemble/file_io.h"
+
 namespace ensemble::core {
 
 /// Which scikit-learn estimator a forest file was exported from (header field `estimator kind`).
@@ -29,8 +31,20 @@ class Forest {
   /// Throws kModelFormat naming `source` on any malformed, inconsistent or corrupt input,
   /// e.g. "<source>: checksum mismatch (file corrupt or truncated)".
   static Forest FromBytes(const uint8_t* data, size_t size, const std::string& source);
-  /// Reads and validates a forest file; kModelNotFound if it cannot be opened or read.
+  /// Reads and validates a forest file; kModelNotFound if it cannot be opened or read. The file
+  /// is checked with CheckFile before it is read.
   static Forest FromFile(const std::string& path);
+  /// Checks what the first 48 bytes of a forest file (`head`, `head_size` of them: all of them
+  /// for a shorter file) say against the file's size: magic, version, `file_size`, the header's
+  /// counts and the sections they need, and at most 64 MiB of metadata records, so the counts
+  /// fix the size. Throws kModelFormat as FromBytes does. Cheap: for a caller that has not read
+  /// the file yet.
+  static void CheckHead(const uint8_t* head, size_t head_size, uint64_t file_size,
+                        const std::string& source);
+  /// CheckHead on the file at `path` (which must be a regular file, else kModelNotFound), and
+  /// its end magic: 52 bytes read, whatever the file's size. A caller that reads or hashes the
+  /// whole file calls this first.
+  static void CheckFile(const std::string& path, const FileReadLimits& limits = {});
 
   /// Number of input columns the forest expects.
   int num_features() const { return num_features_; }

@@ -36,14 +36,21 @@ class BoosterEngine {
   /// Whose rules the engine follows.
   enum class Flavor { kLightGBM, kXGBoost };
 
+  /// The widest model the engine imports. The load-time self-check scores probe rows of the
+  /// full width through both scorers (192 rows x 12 bytes per feature, plus the library's own
+  /// work), and a width is only a number in the file: 1,000,000 declared features cost 3 GB and
+  /// 8 s there. Wider models are scored by their library, which reads them in a fraction of that.
+  static constexpr int kMaxFeatures = 4096;
+
   /// Imports a validated LightGBM model. Returns null and sets `why_not` (e.g. "categorical
   /// splits") when the model uses something the engine does not score: categorical splits,
-  /// linear trees, average_output, more than one output, a NaN threshold.
+  /// linear trees, average_output, more than one output, a NaN threshold, more than
+  /// kMaxFeatures features.
   static std::unique_ptr<const BoosterEngine> FromLightGBM(const LightGBMModel& model,
                                                            std::string* why_not);
   /// Imports a validated XGBoost model; null with `why_not` for dart, categorical splits,
-  /// vector leaves, more than one output, a NaN split condition or an objective whose
-  /// base margin the engine does not derive.
+  /// vector leaves, more than one output, a NaN split condition, more than kMaxFeatures
+  /// features or an objective whose base margin the engine does not derive.
   static std::unique_ptr<const BoosterEngine> FromXGBoost(const XGBoostModel& model,
                                                           std::string* why_not);
 
