@@ -3,11 +3,10 @@
  * loaded from a model directory (docs/metadata.md) and scored in one native call per batch.
  */
 import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { type Binding, binding, packageRoot } from './binding.js';
 import { ClosedError, MetadataError, withCallerStack } from './errors.js';
-import { INLINE_ROWS, LightGBMModel, type ModelLoadOptions, RandomForestModel, XGBoostModel, deepFreeze, nativeOptions } from './models.js';
+import { INLINE_ROWS, LightGBMModel, type ModelLoadOptions, RandomForestModel, XGBoostModel, checkThreads, deepFreeze, nativeOptions } from './models.js';
 import { type MatrixInput, type RowInput, toMatrix, toRow } from './validate.js';
 
 /** The weight of each model in P(up). */
@@ -211,11 +210,12 @@ export class ProductionEnsemble {
     checkFeatureNames(options);
     const weights = checkWeights(options.weights ?? { lightgbm: 0.4, xgboost: 0.4, random_forest: 0.2 });
     const threshold = checkThreshold(options.threshold ?? 0.5);
+    checkThreads(options.threads);
     const native = binding().addon.makeEnsemble(
       models.lightgbm.native as Binding.LightGBMBooster,
       models.xgboost.native as Binding.XGBoostBooster,
       models.randomForest.native as Binding.Forest,
-      { featureNames: [...options.featureNames], weights, threads: options.threads ?? availableParallelism() },
+      { featureNames: [...options.featureNames], weights, threads: options.threads ?? 0 },
     );
     return new ProductionEnsemble(native, models, threshold, false);
   }

@@ -19,7 +19,7 @@ export {
   type FeatureOptions,
   type WarmupPolicy,
 } from './features.js';
-export { LightGBMModel, RandomForestModel, XGBoostModel, type ModelLoadOptions, type ModelSource } from './models.js';
+export { LightGBMModel, MAX_THREADS, RandomForestModel, XGBoostModel, type ModelLoadOptions, type ModelSource } from './models.js';
 export type { Cell, FeatureRecord, MatrixInput, RowInput } from './validate.js';
 export {
   ClosedError,

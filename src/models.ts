@@ -17,9 +17,19 @@ export const INLINE_ROWS = 1;
 /** Where a model comes from: a file path, or the bytes of a model file. */
 export type ModelSource = string | Uint8Array;
 
+/**
+ * The largest `threads` accepted. Larger values are refused as a mistake; accepted values are
+ * capped at the machine's hardware threads (scoring is CPU-bound, and the libraries' OpenMP
+ * runtimes abort the process when the system refuses a thread).
+ */
+export const MAX_THREADS = 1024;
+
 /** Options shared by every loader. */
 export interface ModelLoadOptions {
-  /** Threads for batch scoring; default: all cores. Single rows always use one. */
+  /**
+   * Threads for batch scoring: an integer in [0, MAX_THREADS]; 0 or absent = all cores, and
+   * more than the machine has is capped at that. Single rows always use one.
+   */
   threads?: number;
   /** Path of lib_lightgbm.so to use (default: LIGHTGBM_LIB, then the bundled one, then the system's). */
   lightgbmLib?: string;
@@ -40,12 +50,17 @@ export interface ModelLoadOptions {
   maxFileBytes?: number;
 }
 
+/** @internal Throws a RangeError unless `threads` is undefined or an integer in [0, MAX_THREADS]. */
+export function checkThreads(threads: unknown): void {
+  if (threads !== undefined && (!Number.isInteger(threads) || (threads as number) < 0 || (threads as number) > MAX_THREADS)) {
+    throw new RangeError(`threads must be an integer in [0, ${MAX_THREADS}], got ${String(threads)}`);
+  }
+}
+
 /** @internal */
 export function nativeOptions(options: ModelLoadOptions | undefined): Binding.NativeOptions {
   const threads = options?.threads;
-  if (threads !== undefined && (!Number.isInteger(threads) || threads < 0)) {
-    throw new RangeError(`threads must be a non-negative integer, got ${threads}`);
-  }
+  checkThreads(threads);
   const out: Binding.NativeOptions = { libraryDirs: binding().libraryDirs };
   if (threads !== undefined) out.threads = threads;
   if (options?.lightgbmLib !== undefined) out.lightgbmLib = options.lightgbmLib;

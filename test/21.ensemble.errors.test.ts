@@ -12,7 +12,7 @@ import {
   ProductionEnsemble,
   TechnicalFeatures,
 } from '../dist/index.js';
-import { productionDir } from './helpers.js';
+import { productionDir, root, runChild } from './helpers.js';
 
 let model: ProductionEnsemble;
 const row = () => [101.5, 2400, 0.001, 55, 0.2, 0.1, 1.3, 0.6, 100.9, 100.2, 0.4, 1.1];
@@ -372,5 +372,55 @@ describe('model directory', () => {
     unlinkSync(join(d, 'production_model_metadata.json'));
     unlinkSync(join(d, 'model_metadata.json'));
     await expect(ProductionEnsemble.load(d)).rejects.toThrow(/has no production_model_metadata\.json \(nor the legacy model_metadata\.json\)/);
+  });
+});
+
+describe('thread counts', () => {
+  // LightGBM's and XGBoost's OpenMP runtimes abort (20,000) or crash (100,000) the process when
+  // the system refuses a thread: such counts must never reach them (issue 9, item 6).
+  it('beyond 1024 is refused by every loader and by the addon itself; the rest is capped', () => {
+    const dist = (f: string) => JSON.stringify(join(root, 'dist', f));
+    const file = (f: string) => JSON.stringify(join(productionDir, f));
+    const r = runChild(`
+      import * as pe from ${dist('index.js')};
+      import { binding } from ${dist('binding.js')};
+      const x = new Float64Array(12 * 5000).map((_, i) => (i % 97) / 7);
+      const library = { scorer: 'library' };
+      const loaders = {
+        lightgbm: (o) => pe.LightGBMModel.load(${file('lightgbm.txt')}, { ...library, ...o }),
+        xgboost: (o) => pe.XGBoostModel.load(${file('xgboost.json')}, { ...library, ...o }),
+        forest: (o) => pe.RandomForestModel.load(${file('random_forest.forest')}, o),
+        ensemble: (o) => pe.ProductionEnsemble.load(${JSON.stringify(productionDir)}, { ...library, ...o }),
+        addon: (o) => binding().addon.loadLightGBM({ path: ${file('lightgbm.txt')} },
+          { ...library, libraryDirs: binding().libraryDirs, ...o }, true),
+      };
+      const refused = {};
+      for (const threads of [20000, 100000, 1025, -1, 2.5]) {
+        for (const [name, load] of Object.entries(loaders)) {
+          try {
+            const m = await load({ threads });
+            await m.predictProbaAsync(x);
+            refused[name + ' ' + threads] = 'loaded and scored';
+          } catch (e) {
+            refused[name + ' ' + threads] = e.name + ': ' + e.message;
+          }
+        }
+      }
+      const one = (await loaders.lightgbm({ threads: 1 })).predictProba(x);
+      const many = await loaders.lightgbm({ threads: 1024 });
+      const all = await Promise.all([0, 1, 2, 3].map(() => many.predictProbaAsync(x)));
+      const ens1 = (await loaders.ensemble({ threads: 1 })).predictProba(x);
+      const ens = await loaders.ensemble({ threads: 1024 });
+      const ensAll = await Promise.all([0, 1, 2, 3].map(() => ens.predictProbaAsync(x)));
+      const same = (list, want) => list.every((p) => p.every((v, i) => v === want[i]));
+      console.log(JSON.stringify({ refused, same: same(all, one) && same(ensAll, ens1) }));`);
+    expect(r.signal, r.stderr).toBe(null);
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop() ?? '');
+    for (const [what, result] of Object.entries(out.refused)) {
+      expect(result, what).toMatch(/^RangeError: threads must be an integer in \[0, 1024\], got /);
+    }
+    expect(Object.keys(out.refused)).toHaveLength(25);
+    expect(out.same).toBe(true);
   });
 });

@@ -2,10 +2,9 @@
 #include "convert.h"
 
 #include <cmath>
-#include <thread>
 
 #include "ensemble/file_io.h"
-#include "ensemble/thread_pool.h"
+#include "ensemble/threads.h"
 
 namespace ensemble::addon {
 
@@ -184,13 +183,16 @@ Napi::Value JsonToValue(Napi::Env env, const core::JsonValue& v) {
 
 int ToThreads(const Napi::Object& options) {
   Napi::Value v = options.Get("threads");
-  if (v.IsUndefined()) return 0;
+  if (v.IsUndefined()) return core::HardwareThreads();
   if (!v.IsNumber()) throw Napi::TypeError::New(options.Env(), "threads must be a number");
-  // The core's one thread policy (thread_pool.h) checks the range and names it; a value too
-  // large for an int is passed as one it refuses.
+  // Checked as a double: Int32Value would wrap 2^32 + 4 to 4.
   const double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d >= 0) || d != static_cast<double>(static_cast<int64_t>(d))) return -1;
-  return d > core::kMaxThreads ? core::kMaxThreads + 1 : static_cast<int>(d);
+  if (!(d >= 0 && d <= core::kMaxThreads) || std::trunc(d) != d) {
+    throw Napi::RangeError::New(options.Env(), "threads must be an integer in [0, " +
+                                                   std::to_string(core::kMaxThreads) +
+                                                   "], got " + v.ToString().Utf8Value());
+  }
+  return core::ResolveThreads(static_cast<int>(d));
 }
 
 }  // namespace ensemble::addon

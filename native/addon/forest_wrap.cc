@@ -38,6 +38,12 @@ static Napi::Value LoadForest(const Napi::CallbackInfo& info) {
   return RunLoad<Result>(
       info.Env(), info[2].ToBoolean(),
       [=]() -> Result {
+        // The header against the file's size first: a hostile size is refused unread.
+        if (!source.path.empty()) {
+          core::FileReadLimits limits;
+          limits.max_bytes = source.max_bytes;
+          core::Forest::CheckFile(source.path, limits);
+        }
         const std::vector<uint8_t> bytes = source.Read();
         return core::Forest::FromBytes(bytes.data(), bytes.size(), source.name, threads);
       },

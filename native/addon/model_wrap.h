@@ -6,10 +6,12 @@
 #include <napi.h>
 
 #include <memory>
+#include <utility>
 
 #include "addon_data.h"
 #include "convert.h"
 #include "ensemble/error.h"
+#include "ensemble/memory.h"
 #include "errors.h"
 #include "predict_worker.h"
 
@@ -57,7 +59,9 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap<Traits>> {
       throw Napi::TypeError::New(info.Env(), std::string(Traits::kName) +
                                                  " is created by the load functions, not new");
     }
-    core_ = *info[0].As<Napi::External<std::shared_ptr<const Core>>>().Data();
+    // Moved out, not copied: the External lives until V8 collects it, and a copy left in it
+    // kept every closed model's native memory alive until then (issue 9, item 19).
+    core_ = std::move(*info[0].As<Napi::External<std::shared_ptr<const Core>>>().Data());
     bytes_ = static_cast<int64_t>(core_->memory_bytes());
     Napi::MemoryManagement::AdjustExternalMemory(info.Env(), bytes_);
   }
@@ -73,7 +77,10 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap<Traits>> {
  private:
   void Release(Napi::Env env) {
     if (!core_) return;
-    core_.reset();  // in-flight workers hold their own reference; the model lives until they end
+    // In-flight workers hold their own reference; the model lives until they end.
+    const bool last = core_.use_count() == 1;
+    core_.reset();
+    if (last) core::ReleaseFreedMemory();
     Napi::MemoryManagement::AdjustExternalMemory(env, -bytes_);
   }
 

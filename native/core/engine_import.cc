@@ -23,6 +23,14 @@ bool Refuse(std::string* why_not, std::string why) {
 }
 
 
+// Checked before anything sized by the width is allocated.
+bool TooWide(int64_t num_features, std::string* why_not) {
+  if (num_features <= kMaxEngineFeatures) return false;
+  Refuse(why_not, std::to_string(num_features) + " features (the engine takes at most " +
+                      std::to_string(kMaxEngineFeatures) + ")");
+  return true;
+}
+
 }  // namespace
 
 double EngineModel::Link(double sum) const {
@@ -46,6 +54,7 @@ bool ImportLightGBM(const LightGBMModel& model, EngineModel* out, std::string* w
     return Refuse(why_not, "more than one output per row");
   }
   if (model.average_output) return Refuse(why_not, "average_output (random-forest mode)");
+  if (TooWide(model.num_features, why_not)) return false;
   EngineModel m;
   m.library = "LightGBM";
   m.num_features = model.num_features;
@@ -150,6 +159,7 @@ bool ImportXGBoost(const XGBoostModel& model, EngineModel* out, std::string* why
     return Refuse(why_not, "booster '" + model.booster + "'");
   }
   if (model.base_score_values.size() != 1) return Refuse(why_not, "a vector base_score");
+  if (TooWide(model.num_feature, why_not)) return false;
   const bool dart = model.booster == "dart";
   if (dart && model.weight_drop.size() != model.trees.size()) {
     return Refuse(why_not, "dart without one weight per tree");
@@ -180,9 +190,13 @@ bool ImportXGBoost(const XGBoostModel& model, EngineModel* out, std::string* why
   for (size_t t = 0; t < model.trees.size(); ++t) {
     const XGBoostTree& tree = model.trees[t];
     if (tree.size_leaf_vector > 1) return Refuse(why_not, "vector leaves");
+    // ParseXGBoostModel gives every per-node array num_nodes entries; a model built by other
+    // means is declined rather than read out of bounds.
     const size_t nn = static_cast<size_t>(tree.num_nodes);
-    if (tree.split_conditions.size() != nn || tree.left_children.size() != nn) {
-      return Refuse(why_not, "tree " + std::to_string(t) + " lacks node arrays");
+    if (tree.num_nodes < 1 || tree.left_children.size() != nn || tree.right_children.size() != nn ||
+        tree.split_indices.size() != nn || tree.split_conditions.size() != nn ||
+        tree.default_left.size() != nn || tree.split_type.size() != nn) {
+      return Refuse(why_not, "tree " + std::to_string(t) + " has per-node arrays of unequal length");
     }
     // dart: XGBoost predicts each tree alone into a buffer that starts at the base margin, then
     // adds (that buffer - base margin) * weight to the sum, all in float.
@@ -213,8 +227,7 @@ bool ImportXGBoost(const XGBoostModel& model, EngineModel* out, std::string* why
         m.leaf_values.push_back(static_cast<double>(dart ? dart_value : c));
         continue;
       }
-      // Older writers omit split_type: every split is then numerical.
-      if (!tree.split_type.empty() && tree.split_type[i] != 0) {
+      if (tree.split_type[i] != 0) {
         return Refuse(why_not, "categorical splits");
       }
       // float(x) < -Inf is never true, but float(x) <= any threshold is for x = -Inf: the
@@ -223,8 +236,7 @@ bool ImportXGBoost(const XGBoostModel& model, EngineModel* out, std::string* why
         return Refuse(why_not, "tree " + std::to_string(t) + " has a split condition of -Inf");
       }
       n.feature = tree.split_indices[i];
-      n.missing = !tree.default_left.empty() && tree.default_left[i] ? MissingRule::kLeft
-                                                                      : MissingRule::kRight;
+      n.missing = tree.default_left[i] ? MissingRule::kLeft : MissingRule::kRight;
       // XGBoost: float(x) < c goes left, i.e. float(x) <= the float just below c.
       n.threshold = fold::FloatBelow(c);
       n.left = at[static_cast<size_t>(tree.left_children[i])];

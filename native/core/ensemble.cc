@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "ensemble/error.h"
+#include "ensemble/threads.h"
 
 namespace ensemble::core {
 namespace {

@@ -36,14 +36,6 @@ std::shared_ptr<const Forest> Forest::FromBytes(const uint8_t* data, size_t size
   return std::shared_ptr<const Forest>(new Forest(ParseForest(data, size, source), threads));
 }
 
-std::shared_ptr<const Forest> Forest::FromFile(const std::string& path, int threads,
-                                               uint64_t max_bytes) {
-  FileReadLimits limits;
-  limits.max_bytes = max_bytes;
-  const std::vector<uint8_t> bytes = ReadFileBytes(path, limits);
-  return FromBytes(bytes.data(), bytes.size(), path, threads);
-}
-
 size_t Forest::width(OutputKind kind) const {
   return kind == OutputKind::kValue ? static_cast<size_t>(model_.num_classes) : 0;
 }

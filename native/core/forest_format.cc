@@ -12,22 +12,28 @@
 #include <vector>
 
 #include "ensemble/crc32.h"
-#include "ensemble/file_io.h"
 #include "ensemble/error.h"
+#include "ensemble/forest.h"
 #include "ensemble/forest_model.h"
+#include "forest_internal.h"
 
 namespace ensemble::core {
 namespace {
 
-constexpr char kMagic[8] = {'P', 'E', 'F', 'O', 'R', 'E', 'S', 'T'};
-constexpr char kEndMagic[4] = {'T', 'S', 'R', 'F'};
+using forest_format::kEndMagic;
+using forest_format::kHeaderSize;
+using forest_format::kMagic;
+using forest_format::kTrailerSize;
+
 constexpr uint16_t kVersionMajor = 1;
 constexpr uint32_t kFlagAllowsNan = 1;
-constexpr size_t kHeaderSize = 48;
-constexpr size_t kTrailerSize = 8;
 constexpr size_t kNodeSize = 24;
 constexpr uint64_t kMaxIndex = static_cast<uint64_t>(std::numeric_limits<int32_t>::max());
 constexpr size_t kMaxKeyLength = 64;
+// The metadata records are provenance and feature names (kilobytes). Bounding them makes the
+// header's counts fix the file size (to within this), so a file can be refused from its first
+// 48 bytes and its size, before it is read or hashed.
+constexpr uint64_t kMaxRecordBytes = uint64_t{64} << 20;
 
 uint16_t LoadU16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | p[1] << 8); }
 uint32_t LoadU32(const uint8_t* p) {
@@ -64,13 +70,22 @@ bool MulAdd(uint64_t a, uint64_t b, uint64_t c, uint64_t* out) {
 /// Builds a ForestModel from file bytes, checking everything before use.
 class ForestBuilder {
  public:
-  ForestBuilder(const uint8_t* data, size_t size, const std::string& source)
+  /// `data` holds the file's first bytes (all `size` of them for Build, the first 48 for
+  /// CheckHead).
+  ForestBuilder(const uint8_t* data, uint64_t size, const std::string& source)
       : data_(data), size_(size), source_(source) {}
 
-  ForestModel Build() {
-    CheckEnvelope();
+  // Magic, version, file_size, the header's values and the sections they imply, all against the
+  // file's size: everything a reader needs before it trusts any count, from the first 48 bytes.
+  void CheckHead() {
+    CheckMagicAndSize();
     ReadHeader();
     ComputeLayout();
+  }
+
+  ForestModel Build() {
+    CheckHead();
+    CheckTrailer();
     ReadTreeOffsets();
     ReadNodes();
     ReadLeafValues();
@@ -84,9 +99,7 @@ class ForestBuilder {
     throw Error(ErrorCode::kModelFormat, source_ + ": " + what);
   }
 
-  // Magic, version, size, trailer and checksum: everything a reader needs before it trusts any
-  // count in the header.
-  void CheckEnvelope() {
+  void CheckMagicAndSize() {
     if (data_ == nullptr && size_ > 0) Fail("no data");
     if (size_ < sizeof kMagic || std::memcmp(data_, kMagic, sizeof kMagic) != 0) {
       Fail("not a forest file (bad magic; expected \"PEFOREST\")");
@@ -109,6 +122,10 @@ class ForestBuilder {
       Fail(std::to_string(size_) + " bytes, but the header says " + std::to_string(file_size) +
            " (trailing data)");
     }
+  }
+
+  // The end magic and the checksum of every byte.
+  void CheckTrailer() {
     if (std::memcmp(data_ + size_ - 4, kEndMagic, sizeof kEndMagic) != 0) {
       Fail("bad end magic (file truncated or corrupt)");
     }
@@ -166,11 +183,18 @@ class ForestBuilder {
     ok = ok && !__builtin_add_overflow(nodes_at_, nodes_bytes, &leaves_at_);
     ok = ok && !__builtin_add_overflow(leaves_at_, leaf_bytes, &classes_at_);
     ok = ok && !__builtin_add_overflow(classes_at_, class_bytes, &metadata_at_);
+    const std::string counts = "the header's counts (" + std::to_string(n_trees_) + " trees, " +
+                               std::to_string(n_nodes_) + " nodes, " +
+                               std::to_string(n_leaf_rows_) + " leaf rows, " +
+                               std::to_string(n_classes_) + " classes)";
     if (!ok || metadata_at_ > body_end) {
-      Fail("truncated or inconsistent: the header's counts (" + std::to_string(n_trees_) +
-           " trees, " + std::to_string(n_nodes_) + " nodes, " + std::to_string(n_leaf_rows_) +
-           " leaf rows, " + std::to_string(n_classes_) + " classes) need more than the " +
+      Fail("truncated or inconsistent: " + counts + " need more than the " +
            std::to_string(size_) + " bytes of the file");
+    }
+    if (body_end - metadata_at_ > kMaxRecordBytes) {
+      Fail("inconsistent: " + counts + " leave " + std::to_string(body_end - metadata_at_) +
+           " bytes of metadata records in the " + std::to_string(size_) +
+           " bytes of the file (at most " + std::to_string(kMaxRecordBytes) + ")");
     }
   }
 
@@ -270,9 +294,13 @@ class ForestBuilder {
     forest_.leaf_values.resize(n);
     for (size_t i = 0; i < n; ++i) {
       const double v = LoadF64(data_ + leaves_at_ + 8 * i);
-      if (!std::isfinite(v)) {
+      // Class fractions, as predict_proba returns them for the leaf (docs/forest-format.md):
+      // anything else would be averaged into "probabilities" outside [0, 1].
+      if (!(v >= 0.0 && v <= 1.0)) {
+        char value[32];
+        std::snprintf(value, sizeof value, "%.17g", v);
         Fail("leaf value row " + std::to_string(i / n_classes_) + ", class " +
-             std::to_string(i % n_classes_) + " is not finite");
+             std::to_string(i % n_classes_) + " is " + value + ", not a class fraction in [0, 1]");
       }
       forest_.leaf_values[i] = v;
     }
@@ -334,7 +362,7 @@ class ForestBuilder {
   }
 
   const uint8_t* data_;
-  size_t size_;
+  uint64_t size_;
   const std::string& source_;
   ForestModel forest_;
   uint32_t n_features_ = 0, n_classes_ = 0, n_trees_ = 0, n_nodes_ = 0, n_leaf_rows_ = 0;
@@ -359,6 +387,15 @@ std::vector<std::string> ForestFeatureNames(const ForestModel& model) {
     }
   }
   return names;
+}
+
+void Forest::CheckHead(const uint8_t* head, size_t head_size, uint64_t file_size,
+                       const std::string& source) {
+  if (head_size < std::min<uint64_t>(file_size, kHeaderSize) || (head == nullptr && head_size)) {
+    throw Error(ErrorCode::kInvalidArgument, "Forest::CheckHead needs the file's first " +
+                                                 std::to_string(kHeaderSize) + " bytes");
+  }
+  ForestBuilder(head, file_size, source).CheckHead();
 }
 
 }  // namespace ensemble::core

@@ -21,10 +21,11 @@ int LightGBMDtype(DType d) { return d == DType::kFloat32 ? kDtypeFloat32 : kDtyp
 std::shared_ptr<LightGBMBooster> LightGBMBooster::Load(const LightGBMApi& api,
                                                        const std::string& text,
                                                        const std::string& source, int threads,
-                                                       ScorerChoice scorer) {
-  threads = ResolveThreads(threads);  // before the library sees anything: it aborts on some counts
+                                                       ScorerChoice scorer,
+                                                       const ExpectedFeatures& expected) {
+  threads = ResolveThreads(threads);  // before LightGBM's OpenMP team sees it: it aborts on some
   // Our parser first: LightGBM aborts or crashes the process on some inconsistent files.
-  const LightGBMModel model = ParseLightGBMText(text, source);
+  const LightGBMModel model = ParseLightGBMText(text, source, expected);
   BoosterInfo info;
   info.num_features = model.num_features;
   info.num_classes = model.num_class;
@@ -42,8 +43,12 @@ std::shared_ptr<LightGBMBooster> LightGBMBooster::Load(const LightGBMApi& api,
                 source + ": LightGBM could not load the model: " + api.GetLastError());
   }
   int lib_features = 0, lib_classes = 0;
-  api.BoosterGetNumFeature(handle, &lib_features);
-  api.BoosterGetNumClasses(handle, &lib_classes);
+  if (api.BoosterGetNumFeature(handle, &lib_features) != 0 ||
+      api.BoosterGetNumClasses(handle, &lib_classes) != 0) {
+    const std::string err = api.GetLastError();
+    api.BoosterFree(handle);
+    throw Error(ErrorCode::kModelFormat, source + ": LightGBM could not use the model: " + err);
+  }
   if (lib_features != info.num_features || lib_classes != info.num_classes) {
     api.BoosterFree(handle);
     throw Error(ErrorCode::kInternal,

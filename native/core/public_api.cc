@@ -7,7 +7,9 @@
 #include <thread>
 
 #include "ensemble/error.h"
+#include "ensemble/memory.h"
 #include "ensemble/model_directory.h"
+#include "ensemble/threads.h"
 
 namespace production_ensemble {
 
@@ -17,6 +19,12 @@ struct Ensemble::Impl {
   std::shared_ptr<const core::Ensemble> ensemble;
   double threshold = 0.5;
   Info info;
+  // The last copy gone: the models' memory goes back to the system (see ensemble/memory.h).
+  ~Impl() {
+    const bool last = ensemble.use_count() == 1;
+    ensemble.reset();
+    if (last) core::ReleaseFreedMemory();
+  }
 };
 
 namespace {
@@ -35,8 +43,12 @@ auto Guard(F&& body) -> decltype(body()) {
   throw Error(core::CodeName(core::ErrorCode::kInvalidArgument), message);
 }
 
+// The policy of ensemble/threads.h: [0, kMaxThreads], capped at the hardware threads.
 void CheckThreads(int threads) {
-  if (threads < 0) Invalid("threads must be >= 0 (0 = the default), got " + std::to_string(threads));
+  if (threads < 0 || threads > core::kMaxThreads) {
+    Invalid("threads must be an integer in [0, " + std::to_string(core::kMaxThreads) +
+            "] (0 = the default), got " + std::to_string(threads));
+  }
 }
 
 void CheckPointers(const void* x, size_t rows, const void* out) {
@@ -117,6 +129,7 @@ Ensemble Ensemble::Load(const std::string& dir, const LoadOptions& options) {
   o.max_file_bytes = options.max_file_bytes;
   return Guard([&] {
     core::ModelDirectory d = core::LoadModelDirectory(dir, o);
+    core::ReleaseFreedMemory();  // the files' bytes and parsed documents are freed by now
     auto impl = std::make_shared<Impl>();
     impl->info = MakeInfo(d, d.ensemble->threads());
     impl->threshold = d.threshold;

@@ -107,21 +107,6 @@ class Pool {
 
 }  // namespace
 
-int ResolveThreads(int requested, const char* what) {
-  if (requested < 0 || requested > kMaxThreads) {
-    throw Error(ErrorCode::kInvalidArgument,
-                std::string(what) + " must be between 0 (every core) and " +
-                    std::to_string(kMaxThreads) + ", got " + std::to_string(requested));
-  }
-  if (requested > 0) return requested;
-  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-}
-
-int ThreadsForRows(size_t rows, int threads) {
-  const size_t by_rows = std::max<size_t>(1, rows / kMinRowsPerThread);
-  return static_cast<int>(std::min<size_t>(static_cast<size_t>(std::max(1, threads)), by_rows));
-}
-
 void ParallelFor(size_t rows, int threads, size_t grain,
                  const std::function<void(size_t, size_t)>& fn) {
   if (rows == 0) return;

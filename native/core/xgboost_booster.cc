@@ -48,10 +48,12 @@ void* OpenHandle(const XGBoostApi& api, const std::vector<uint8_t>& bytes,
 std::shared_ptr<XGBoostBooster> XGBoostBooster::Load(const XGBoostApi& api,
                                                      const std::vector<uint8_t>& bytes,
                                                      const std::string& source, int threads,
-                                                     ScorerChoice scorer) {
+                                                     ScorerChoice scorer,
+                                                     const ExpectedFeatures& expected) {
+  const int n_threads = ResolveThreads(threads);  // XGBoost's nthread for good
   // Our parser first: XGBoost crashes on out-of-range or cyclic child indices and silently
   // scores splits on features the input does not have.
-  const XGBoostModel model = ParseXGBoostModel(bytes.data(), bytes.size(), source);
+  const XGBoostModel model = ParseXGBoostModel(bytes.data(), bytes.size(), source, expected);
   BoosterInfo info;
   info.num_features = static_cast<int>(model.num_feature);
   info.num_classes = std::max(1, static_cast<int>(model.num_class));
@@ -62,10 +64,14 @@ std::shared_ptr<XGBoostBooster> XGBoostBooster::Load(const XGBoostApi& api,
   info.output_width = XGBoostOutputWidth(model, false);
   info.margin_width = XGBoostOutputWidth(model, true);
 
-  const int n_threads = ResolveThreads(threads);
   void* batch = OpenHandle(api, bytes, source, n_threads);
   uint64_t lib_features = 0;
-  api.BoosterGetNumFeature(batch, &lib_features);
+  // XGBoost configures the model on first use: a refusal shows here, not at load.
+  if (api.BoosterGetNumFeature(batch, &lib_features) != 0) {
+    const std::string err = api.GetLastError();
+    api.BoosterFree(batch);
+    throw Error(ErrorCode::kModelFormat, source + ": XGBoost could not use the model: " + err);
+  }
   if (static_cast<int>(lib_features) != info.num_features) {
     api.BoosterFree(batch);
     throw Error(ErrorCode::kInternal,
@@ -88,12 +94,22 @@ std::shared_ptr<XGBoostBooster> XGBoostBooster::Load(const XGBoostApi& api,
       [&](const DenseMatrix& x, OutputKind kind, double* out) {
         booster->LibraryScore(x, kind, out, 1);
       });
+  const bool engine_scores_all = booster->EngineScores(OutputKind::kRawMargin) &&
+                                 booster->EngineScores(OutputKind::kValue);
   // When the library scores: a second handle fixed at one thread for small batches and single
   // rows. XGBoost's nthread cannot change per call, and waking an OpenMP team costs more than
   // scoring a row (measured: ~96 us per row at nthread=1 against ~225 us at nthread=2 on 2
-  // cores). The engine needs neither handle after the self-check, so it is not opened then.
-  if (!booster->EngineScores(OutputKind::kRawMargin) && n_threads > 1) {
+  // cores).
+  if (!engine_scores_all && n_threads > 1) {
     booster->small_handle_ = OpenHandle(api, bytes, source, 1);  // the destructor frees handle_
+  }
+  // When the engine scores both output kinds, the library's copy of the model is freed now, on
+  // the thread that ran the self-check: XGBoost keeps a per-thread prediction buffer for each
+  // booster and erases only the freeing thread's, so freed later on another thread, this
+  // thread's would stay for good (one per load).
+  if (engine_scores_all) {
+    api.BoosterFree(booster->handle_);
+    booster->handle_ = booster->small_handle_ = nullptr;
   }
   return booster;
 }
@@ -106,7 +122,7 @@ XGBoostBooster::XGBoostBooster(const XGBoostApi& api, void* batch, BoosterInfo i
 
 XGBoostBooster::~XGBoostBooster() {
   if (small_handle_ != handle_) api_.BoosterFree(small_handle_);
-  api_.BoosterFree(handle_);
+  if (handle_ != nullptr) api_.BoosterFree(handle_);
 }
 
 void XGBoostBooster::Check(int rc, const char* what) const {
@@ -117,6 +133,7 @@ void XGBoostBooster::Check(int rc, const char* what) const {
 
 void XGBoostBooster::LibraryScore(const DenseMatrix& x, OutputKind kind, double* out,
                                   int) const {
+  if (handle_ == nullptr) throw Error(ErrorCode::kInternal, "XGBoost's handle was freed");
   // The numpy-style array interface XGBoost reads the matrix through; formatted on the stack so
   // the single-row path allocates nothing.
   char array_interface[200];

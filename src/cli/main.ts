@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 /** The `production-ensemble` command: score candle or feature files, info, health, validate, migrate. */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { ProductionEnsemble, defaultModelDirectory } from '../index.js';
+import { MAX_THREADS, ProductionEnsemble, defaultModelDirectory } from '../index.js';
 import { formatSummary, scoreFile } from './score.js';
 import { migrate } from './migrate.js';
 import { validateDirectory } from './validate.js';
 
 function threadsOption(v: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('threads must be a non-negative integer');
+  if (!Number.isInteger(n) || n < 0 || n > MAX_THREADS) throw new InvalidArgumentError(`threads must be an integer in [0, ${MAX_THREADS}]`);
   return n;
 }
 
@@ -26,7 +26,7 @@ program
   .argument('<input>', 'input file (.csv or .parquet)')
   .option('-o, --output <file>', 'write timestamp, each model\'s P(up), the ensemble P(up) and the label (.csv or .parquet)')
   .option('-m, --models <dir>', 'model directory', defaultModelDirectory)
-  .option('-t, --threads <n>', 'threads (0 = all cores)', threadsOption, 0)
+  .option('-t, --threads <n>', 'threads (0 = all cores; at most 1024, capped at the cores)', threadsOption, 0)
   .option('--from-features', 'the input holds ready feature rows instead of candles')
   .addOption(new Option('--warmup <policy>', 'rows without enough history for every feature').choices(['skip', 'nan']).default('skip'))
   .option('--skip-invalid', 'skip malformed lines (counted and listed in the summary) instead of stopping')

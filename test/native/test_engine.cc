@@ -155,6 +155,62 @@ INSTANTIATE_TEST_SUITE_P(
       return name;
     });
 
+// XGBoost 1.0-1.2 wrote no split_type: every split is numerical. The import read split_type[i]
+// of an empty array and crashed the process (issue 9, item 3).
+TEST(EngineImport, XGBoostTreesWithoutSplitType) {
+  std::string json = ReadParserFixture("xgb_binary.json");
+  std::string why_not;
+  const auto with = Import("xgb_binary.json", &why_not);
+  ASSERT_NE(with, nullptr) << why_not;
+  for (std::size_t at; (at = json.find("\"split_type\":[")) != std::string::npos;) {
+    json.erase(at, json.find(']', at) + 2 - at);  // the member and its comma
+  }
+  const auto model = ensemble::core::ParseXGBoostModel(
+      reinterpret_cast<const uint8_t*>(json.data()), json.size(), "old.json");
+  auto without = std::make_shared<EngineModel>();
+  ASSERT_TRUE(ImportXGBoost(model, without.get(), &why_not)) << why_not;
+  const auto expected = ReadExpected("xgb_binary.json");
+  const auto a = TreeEngine::Compile({{with, {}}}), b = TreeEngine::Compile({{without, {}}});
+  for (const auto& row : expected.rows) {
+    double va = 0, vb = 0;
+    double* oa[1] = {&va};
+    double* ob[1] = {&vb};
+    a->SumsRow(row.data(), DType::kFloat64, oa);
+    b->SumsRow(row.data(), DType::kFloat64, ob);
+    EXPECT_TRUE(SameBits(va, vb));
+  }
+  // A hand-built model whose arrays disagree is declined, not read out of bounds.
+  auto broken = model;
+  broken.trees[0].split_type.clear();
+  EngineModel m;
+  EXPECT_FALSE(ImportXGBoost(broken, &m, &why_not));
+  EXPECT_NE(why_not.find("tree 0 has per-node arrays of unequal length"), std::string::npos)
+      << why_not;
+}
+
+// A width is only a number in the file; the self-check's probe rows are that wide, so the engine
+// declines a booster wider than kMaxEngineFeatures before allocating anything for it.
+TEST(EngineImport, DeclinesModelsWiderThanItsMaximum) {
+  std::string why_not;
+  std::string json = ReadParserFixture("xgb_binary.json");
+  const std::string seven = "\"num_class\":\"0\",\"num_feature\":\"7\"";
+  const auto width = [&](int n) {
+    std::string text = json;
+    text.replace(text.find(seven), seven.size(),
+                 "\"num_class\":\"0\",\"num_feature\":\"" + std::to_string(n) + "\"");
+    return ensemble::core::ParseXGBoostModel(reinterpret_cast<const uint8_t*>(text.data()),
+                                             text.size(), "wide.json");
+  };
+  EngineModel m;
+  EXPECT_TRUE(ImportXGBoost(width(ensemble::core::kMaxEngineFeatures), &m, &why_not)) << why_not;
+  EXPECT_FALSE(ImportXGBoost(width(1000000), &m, &why_not));
+  EXPECT_EQ(why_not, "1000000 features (the engine takes at most 4096)");
+  auto lgb = ensemble::core::ParseLightGBMText(ReadParserFixture("lgb_binary.txt"), "lgb");
+  lgb.num_features = static_cast<int>(ensemble::core::kMaxEngineFeatures) + 1;
+  EXPECT_FALSE(ImportLightGBM(lgb, &m, &why_not));
+  EXPECT_EQ(why_not, "4097 features (the engine takes at most 4096)");
+}
+
 // ---- Random models against a plain reference walk -------------------------------------------
 
 // The libraries' rule, stated as plainly as possible: where row x goes at node n.

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "ensemble/engine.h"
+#include "ensemble/expected_features.h"
 #include "ensemble/matrix.h"
 #include "ensemble/native_libraries.h"
 #include "ensemble/scorer.h"
@@ -113,10 +114,14 @@ class LightGBMBooster : public Booster {
  public:
   /// Validates `text` with the package's parser, then hands the same bytes to
   /// LGBM_BoosterLoadModelFromString. Throws kModelFormat naming `source` on a bad model.
-  /// `threads`: batch threads (0 = every core). `scorer`: see ScorerChoice.
+  /// `threads`: batch threads (0 = every core; threads.h, kInvalidArgument above kMaxThreads).
+  /// `scorer`: see ScorerChoice; info().scorer says which one is in use. `expected`: the width the
+  /// caller will score (e.g. the metadata's feature count), compared with the file's before
+  /// anything else (kMetadata).
   static std::shared_ptr<LightGBMBooster> Load(const LightGBMApi& api, const std::string& text,
                                                const std::string& source, int threads,
-                                               ScorerChoice scorer = ScorerChoice::kAuto);
+                                               ScorerChoice scorer = ScorerChoice::kAuto,
+                                               const ExpectedFeatures& expected = {});
   ~LightGBMBooster() override;
   LightGBMBooster(const LightGBMBooster&) = delete;
   LightGBMBooster& operator=(const LightGBMBooster&) = delete;
@@ -143,11 +148,13 @@ class XGBoostBooster : public Booster {
  public:
   /// Validates `bytes` (JSON or UBJ) with the package's parser, then hands the same bytes to
   /// XGBoosterLoadModelFromBuffer. Throws kModelFormat naming `source` on a bad model.
-  /// `threads`: batch threads (0 = every core), fixed at load. `scorer`: see ScorerChoice.
+  /// `threads`: batch threads (0 = every core; threads.h), fixed at load. `scorer`, `expected`:
+  /// as LightGBMBooster::Load.
   static std::shared_ptr<XGBoostBooster> Load(const XGBoostApi& api,
                                               const std::vector<uint8_t>& bytes,
                                               const std::string& source, int threads,
-                                              ScorerChoice scorer = ScorerChoice::kAuto);
+                                              ScorerChoice scorer = ScorerChoice::kAuto,
+                                              const ExpectedFeatures& expected = {});
   ~XGBoostBooster() override;
   XGBoostBooster(const XGBoostBooster&) = delete;
   XGBoostBooster& operator=(const XGBoostBooster&) = delete;
@@ -164,7 +171,7 @@ class XGBoostBooster : public Booster {
                        double* out) const override;
 
   const XGBoostApi& api_;
-  void* handle_;        // nthread = the load-time count
+  void* handle_;        // nthread = the load-time count; null once the engine scores
   void* small_handle_;  // nthread = 1, for small batches; == handle_ when that count is 1 or
                         // when the engine scores
 };

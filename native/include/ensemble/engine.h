@@ -98,6 +98,10 @@ struct EngineModel {
   double Link(double sum) const;
 };
 
+/// The widest booster the engine takes: its load-time self-check scores probe rows that wide, and
+/// a width is only a number in the file; a wider model is left to its library.
+constexpr int64_t kMaxEngineFeatures = 4096;
+
 /// Imports a validated LightGBM model. Returns false and says why (e.g. "categorical splits",
 /// "linear trees", "more than one output per row") when the engine cannot score it exactly.
 bool ImportLightGBM(const LightGBMModel& model, EngineModel* out, std::string* why_not);

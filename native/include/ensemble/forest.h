@@ -28,10 +28,21 @@ class Forest : public Scorer {
   /// inconsistent or corrupt input, e.g. "<source>: checksum mismatch (file corrupt or truncated)".
   static std::shared_ptr<const Forest> FromBytes(const uint8_t* data, size_t size,
                                                  const std::string& source, int threads = 0);
-  /// Reads (at most `max_bytes`, a regular file) and validates a forest file; kModelNotFound if it
-  /// cannot be opened or read.
+  /// Reads and validates a forest file (a regular file of at most limits.max_bytes, checked with
+  /// CheckFile before it is read); kModelNotFound if it cannot be opened or read.
   static std::shared_ptr<const Forest> FromFile(const std::string& path, int threads = 0,
-                                                uint64_t max_bytes = kDefaultMaxFileBytes);
+                                                const FileReadLimits& limits = {});
+  /// Checks what the first 48 bytes of a forest file (`head`, `head_size` of them: all of them
+  /// for a shorter file) say against the file's size: magic, version, `file_size`, the header's
+  /// counts and the sections they need, and at most 64 MiB of metadata records, so the counts
+  /// fix the size. Throws kModelFormat as FromBytes does. Cheap: for a caller that has not read
+  /// the file yet.
+  static void CheckHead(const uint8_t* head, size_t head_size, uint64_t file_size,
+                        const std::string& source);
+  /// CheckHead on the file at `path` (a regular file under limits.max_bytes, else
+  /// kModelNotFound / kModelFormat), and its end magic: 52 bytes read, whatever the file's size.
+  /// A caller that reads or hashes the whole file calls this first.
+  static void CheckFile(const std::string& path, const FileReadLimits& limits = {});
 
   /// Number of classes, i.e. of probabilities per row.
   int num_classes() const { return model_.num_classes; }
