@@ -190,33 +190,43 @@ void TreeEngine::SumsRow(const void* row, DType dtype, double* const* out) const
   const Program& prog = *program_;
   size_t widest = 1;
   for (const PartProgram& p : prog.parts) widest = std::max(widest, p.width);
-  Scratch& s = ThreadScratch(prog.rank_bytes, kBlock * widest);
+  Scratch& s = ThreadScratch(prog.rank_bytes, kBlock * widest, kBlock * 4);
   uint8_t* ranks = Aligned(s.ranks);
   const size_t nf = prog.num_features;
+  const bool simd = UseAvx512();
+  // Parts with row tables go through the AVX-512 VBMI kernel together, the others one by one.
+  const PartProgram* together[4];
+  const uint8_t* together_ranks[4];
+  BlockSums together_sums[4];
+  size_t n = 0;
   for (size_t i = 0; i < prog.parts.size(); ++i) {
     const PartProgram& p = prog.parts[i];
-    const bool simd = UseAvx512();
+    uint8_t* r = ranks + p.rank_offset;
     if (dtype == DType::kFloat32) {
-      const auto* r = static_cast<const float*>(row);
-      simd ? engine::RankBlockAvx512(p, r, nf, 1, ranks + p.rank_offset)
-           : engine::RankBlock(p, r, nf, 1, ranks + p.rank_offset);
+      const auto* x = static_cast<const float*>(row);
+      simd ? engine::RankBlockAvx512(p, x, nf, 1, r) : engine::RankBlock(p, x, nf, 1, r);
     } else {
-      const auto* r = static_cast<const double*>(row);
-      simd ? engine::RankBlockAvx512(p, r, nf, 1, ranks + p.rank_offset)
-           : engine::RankBlock(p, r, nf, 1, ranks + p.rank_offset);
+      const auto* x = static_cast<const double*>(row);
+      simd ? engine::RankBlockAvx512(p, x, nf, 1, r) : engine::RankBlock(p, x, nf, 1, r);
     }
-    BlockSums sums{out[i], s.sums_f.data()};
+    // A float sum lives in its own slot of sums_f until the end.
+    BlockSums sums{out[i], s.sums_f.data() + i};
     if (p.float_sum) {
-      s.sums_f[0] = p.base_f;
+      sums.f[0] = p.base_f;
     } else {
       std::fill(out[i], out[i] + p.width, 0.0);
     }
-    if (p.row_tables && UseAvx512Vbmi()) {
-      engine::SumRowAvx512(p, ranks + p.rank_offset, sums);
+    if (p.row_tables && n < 4 && UseAvx512Vbmi()) {
+      together[n] = &p;
+      together_ranks[n] = r;
+      together_sums[n++] = sums;
     } else {
-      engine::SumRow(p, ranks + p.rank_offset, sums);
+      engine::SumRow(p, r, sums);
     }
-    if (p.float_sum) out[i][0] = static_cast<double>(s.sums_f[0]);
+  }
+  if (n > 0) engine::SumRowsAvx512(together, together_ranks, together_sums, n);
+  for (size_t i = 0; i < prog.parts.size(); ++i) {
+    if (prog.parts[i].float_sum) out[i][0] = static_cast<double>(s.sums_f[i]);
   }
 }
 

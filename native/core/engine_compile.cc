@@ -226,7 +226,7 @@ struct Builder {
       queue.push_back(e.left);
     }
     code->exit_count = static_cast<uint32_t>(exits.size());
-    RowTables(t, queue, exits, depth, top_depth, walk_of);
+    RowTables(t, queue, depth, top_depth, walk_of);
     bool all_leaves = true;
     for (const int32_t i : exits) {
       p.exit_slot.push_back(static_cast<uint8_t>(slot[static_cast<size_t>(i)]));
@@ -271,20 +271,77 @@ struct Builder {
 
   // The single-row form of the top (engine_program.h): `queue` holds the top's internal nodes in
   // their order, then its exits.
-  void RowTables(const EngineTree& t, const std::vector<int32_t>& queue,
-                 const std::vector<int32_t>& exits, const std::vector<int32_t>& depth,
+  void RowTables(const EngineTree& t, const std::vector<int32_t>& queue, const std::vector<int32_t>& depth,
                  int32_t top_depth, const std::vector<int32_t>& walk_of) {
     if (!p.row_tables) return;
     const size_t e = p.wide_ranks ? 2 : 1;
-    const size_t at = p.row_narrow.size();
+    const size_t at = p.row_mode.size();
     p.row_cols.resize((at + 1) * 64 * e, 0);
     p.row_k.resize((at + 1) * 64 * e, 0);
-    p.row_mask.resize((at + 1) * 64, ~uint64_t{0});
-    p.row_exit.resize((at + 1) * 64, -1);
+    p.row_exit.resize((at + 1) * 64, walk_of[0]);
+    // The row's top: the block top when it is a complete-able tree (depth <= 6) or small enough
+    // for 32-bit masks; else its first 6 levels, walked as a complete tree, the rest below.
+    uint32_t splits = 0;
+    for (const int32_t i : queue) splits += t.nodes[static_cast<size_t>(i)].feature >= 0 &&
+                                            depth[static_cast<size_t>(i)] < top_depth;
+    const bool narrow = top_depth > kRowDepth && splits <= 31;
+    const int32_t row_depth = narrow ? top_depth : std::min(top_depth, kRowDepth);
     auto in_top = [&](int32_t i) {
       const EngineNode& n = t.nodes[static_cast<size_t>(i)];
-      return n.feature >= 0 && depth[static_cast<size_t>(i)] < top_depth;
+      return n.feature >= 0 && depth[static_cast<size_t>(i)] < row_depth;
     };
+    // The longest and shortest paths below the row top's exits (for the walk that follows).
+    int32_t below = 0, below_min = INT32_MAX;
+    auto note_exit = [&](int32_t i) {
+      std::vector<std::pair<int32_t, int32_t>> stack{{i, 0}};
+      while (!stack.empty()) {
+        const auto [j, d] = stack.back();
+        stack.pop_back();
+        const EngineNode& n = t.nodes[static_cast<size_t>(j)];
+        if (n.feature < 0) {
+          below = std::max(below, d);
+          below_min = std::min(below_min, d);
+          continue;
+        }
+        stack.push_back({n.left, d + 1});
+        stack.push_back({n.right, d + 1});
+      }
+    };
+    auto put = [&](uint32_t j, uint16_t col, uint16_t k) {
+      if (p.wide_ranks) {
+        reinterpret_cast<uint16_t*>(&p.row_cols[at * 128])[j] = col;
+        reinterpret_cast<uint16_t*>(&p.row_k[at * 128])[j] = k;
+      } else {
+        p.row_cols[at * 64 + j] = static_cast<uint8_t>(col);
+        p.row_k[at * 64 + j] = static_cast<uint8_t>(k);
+      }
+    };
+    if (!narrow) {
+      // A complete tree of depth 6: node j's children are 2j+1 (v <= threshold) and 2j+2; the
+      // top's splits keep their places, every other node always answers "left" (rank <= top), so
+      // an exit shallower than 6 is reached through its leftmost leaf.
+      for (uint32_t j = 0; j < 63; ++j) put(j, 0, p.top_rank);
+      std::vector<std::pair<int32_t, uint32_t>> stack{{0, 0}};
+      while (!stack.empty()) {
+        const auto [i, j] = stack.back();
+        stack.pop_back();
+        if (!in_top(i)) {
+          uint32_t leaf = j;
+          while (leaf < 63) leaf = 2 * leaf + 1;
+          p.row_exit[at * 64 + (leaf - 63)] = walk_of[static_cast<size_t>(i)];
+          note_exit(i);
+          continue;
+        }
+        const EngineNode& n = t.nodes[static_cast<size_t>(i)];
+        put(j, static_cast<uint16_t>(Column(n)), K(n));
+        stack.push_back({n.left, 2 * j + 1});
+        stack.push_back({n.right, 2 * j + 2});
+      }
+      p.row_mode.push_back(kRowComplete);
+      p.row_mask_at.push_back(0);
+      p.row_below.push_back({below, below_min});
+      return;
+    }
     // Exits numbered left to right; each top split's left subtree covers a range of them.
     std::vector<int32_t> order_of(t.nodes.size(), -1), first(t.nodes.size(), 0), last(t.nodes.size(), 0);
     int32_t next_exit = 0;
@@ -309,32 +366,26 @@ struct Builder {
       stack.push_back({n.right, false});
       stack.push_back({n.left, false});
     }
-    (void)exits;
+    std::vector<uint64_t> masks(64, ~uint64_t{0});
     uint32_t j = 0;
     for (const int32_t i : queue) {
       if (!in_top(i)) {
         p.row_exit[at * 64 + static_cast<size_t>(order_of[static_cast<size_t>(i)])] =
             walk_of[static_cast<size_t>(i)];
+        note_exit(i);
         continue;
       }
       const EngineNode& n = t.nodes[static_cast<size_t>(i)];
-      const auto col = static_cast<uint16_t>(Column(n));
-      const uint16_t k = K(n);
-      if (p.wide_ranks) {
-        reinterpret_cast<uint16_t*>(&p.row_cols[at * 128])[j] = col;
-        reinterpret_cast<uint16_t*>(&p.row_k[at * 128])[j] = k;
-      } else {
-        p.row_cols[at * 64 + j] = static_cast<uint8_t>(col);
-        p.row_k[at * 64 + j] = static_cast<uint8_t>(k);
-      }
-      uint64_t mask = ~uint64_t{0};
+      put(j, static_cast<uint16_t>(Column(n)), K(n));
       for (int32_t x = first[static_cast<size_t>(n.left)]; x < last[static_cast<size_t>(n.left)]; ++x) {
-        mask &= ~(uint64_t{1} << x);
+        masks[j] &= ~(uint64_t{1} << x);
       }
-      p.row_mask[at * 64 + j] = mask;
       ++j;
     }
-    p.row_narrow.push_back(j <= 32 && next_exit <= 32);
+    p.row_mode.push_back(kRowNarrow);  // at most 31 splits, so at most 32 exits
+    p.row_mask_at.push_back(static_cast<uint32_t>(p.row_mask32.size()));
+    for (uint32_t k = 0; k < 32; ++k) p.row_mask32.push_back(static_cast<uint32_t>(masks[k]));
+    p.row_below.push_back({below, below_min});
   }
 
   void Build() {
@@ -354,6 +405,49 @@ struct Builder {
       Walk(t, &code, &walk_of);
       Top(t, walk_of, &code);
       p.trees.push_back(code);
+    }
+    for (size_t t0 = 0; t0 < p.trees.size(); t0 += kLanes) {
+      const size_t t1 = std::min(p.trees.size(), t0 + kLanes);
+      RowGroup g{0, INT32_MAX, kRowComplete, 0, 0};
+      for (size_t k = 0; k < kLanes; ++k) {
+        const size_t t = std::min(t0 + k, t1 - 1);  // spare lanes repeat the last tree
+        if (!p.row_tables) continue;
+        g.below = std::max(g.below, p.row_below[t].first);
+        g.below_min = std::min(g.below_min, p.row_below[t].second);
+        if (p.row_mode[t] == kRowComplete) {
+          g.complete = static_cast<uint16_t>(g.complete | (1u << k));
+        } else {
+          g.masks = std::max<uint8_t>(g.masks, p.row_mode[t]);  // wide wins over narrow
+        }
+      }
+      if (g.masks == kRowNarrow) {
+        g.mask_at = static_cast<uint32_t>(p.row_gmask32.size());
+        p.row_gmask32.resize(p.row_gmask32.size() + 32 * kLanes, ~uint32_t{0});
+        for (size_t k = 0; k < kLanes; ++k) {
+          const size_t t = std::min(t0 + k, t1 - 1);
+          if (p.row_mode[t] != kRowNarrow) continue;
+          for (size_t j = 0; j < 32; ++j) {
+            p.row_gmask32[g.mask_at + j * kLanes + k] = p.row_mask32[p.row_mask_at[t] + j];
+          }
+        }
+      } else if (g.masks == kRowWide) {
+        g.mask_at = static_cast<uint32_t>(p.row_gmask.size());
+        p.row_gmask.resize(p.row_gmask.size() + 64 * kLanes, ~uint64_t{0});
+        for (size_t k = 0; k < kLanes; ++k) {
+          const size_t t = std::min(t0 + k, t1 - 1);
+          for (size_t j = 0; j < 64; ++j) {
+            uint64_t mk = ~uint64_t{0};
+            if (p.row_mode[t] == kRowNarrow) {
+              // A narrow tree's 32-bit mask, widened: its exits stop at 32.
+              mk = j < 32 ? (p.row_mask32[p.row_mask_at[t] + j] | ~uint64_t{0xFFFFFFFFu}) : mk;
+            } else if (p.row_mode[t] == kRowWide) {
+              mk = p.row_mask[p.row_mask_at[t] + j];
+            }
+            p.row_gmask[g.mask_at + j * kLanes + k] = mk;
+          }
+        }
+      }
+      p.row_groups.push_back(g);
     }
   }
 };

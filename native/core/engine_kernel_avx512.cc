@@ -204,7 +204,7 @@ ENGINE_AVX512 void SumBlocksSliced(const PartProgram& p, const Blocks& blocks) {
 }
 
 #define ENGINE_AVX512_VBMI \
-  __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi,bmi,bmi2")))
+  __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512cd,avx512vbmi,bmi,bmi2")))
 
 // The answers of a tree's top splits for one row: bit j = rank(cols[j]) <= k[j].
 template <typename R>
@@ -222,71 +222,190 @@ ENGINE_AVX512_VBMI inline uint64_t RowAnswers(const uint8_t* cols, const uint8_t
   }
 }
 
-// The exit (numbered left to right) a row reaches in a tree's top, from its split answers:
-// the lowest exit left by the masks of the splits answered 0 (QuickScorer's rule).
-ENGINE_AVX512_VBMI inline uint32_t ExitOf(const uint64_t* masks, uint64_t answers, bool narrow) {
-  const __m512i ones = _mm512_set1_epi64(-1);
-  if (narrow) {
-    // At most 32 splits and exits: the low halves of the stored masks, in two registers.
-    const __m512i idx = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-    const __m512i a = _mm512_permutex2var_epi32(_mm512_loadu_si512(masks), idx,
-                                                _mm512_loadu_si512(masks + 8));
-    const __m512i b = _mm512_permutex2var_epi32(_mm512_loadu_si512(masks + 16), idx,
-                                                _mm512_loadu_si512(masks + 24));
-    const __m512i ka = _mm512_mask_mov_epi32(a, static_cast<__mmask16>(answers), ones);
-    const __m512i kb = _mm512_mask_mov_epi32(b, static_cast<__mmask16>(answers >> 16), ones);
-    const uint32_t left = static_cast<uint32_t>(_mm512_reduce_and_epi32(_mm512_and_si512(ka, kb)));
-    return static_cast<uint32_t>(__builtin_ctz(left));
+// The leaves' values of trees t0..t0+m of one row, added to the row's sum in tree order.
+inline void AddRowLeaves(const PartProgram& p, const int32_t* at, size_t m, BlockSums sums) {
+  if (p.width == 1 && p.float_sum) {
+    float s = sums.f[0];
+    for (size_t k = 0; k < m; ++k) s += p.value_f[static_cast<size_t>(at[k])];
+    sums.f[0] = s;
+  } else if (p.width == 1) {
+    double s = sums.d[0];
+    for (size_t k = 0; k < m; ++k) s += p.value[static_cast<size_t>(at[k])];
+    sums.d[0] = s;
+  } else {
+    for (size_t k = 0; k < m; ++k) AddLanes(p, at + k, 1, 0, sums);
   }
-  __m512i acc = ones;
-  for (int g = 0; g < 8; ++g) {
-    const __m512i m = _mm512_loadu_si512(masks + 8 * g);
-    acc = _mm512_and_si512(acc, _mm512_mask_mov_epi64(m, static_cast<__mmask8>(answers >> (8 * g)), ones));
+}
+
+// The split answers of trees t0..t0+15 (spare lanes repeat the last tree) into ans[16].
+template <typename R>
+ENGINE_AVX512_VBMI inline void GroupAnswers(const PartProgram& p, size_t t0, size_t nt,
+                                            __m512i lo, __m512i hi, uint64_t* ans) {
+  const size_t bytes = 64 * sizeof(R);
+  const size_t last = nt - 1;
+  for (size_t k = 0; k < kLanes; ++k) {
+    const size_t t = std::min(t0 + k, last);
+    ans[k] = RowAnswers<R>(&p.row_cols[t * bytes], &p.row_k[t * bytes], lo, hi);
   }
-  return static_cast<uint32_t>(__builtin_ctzll(static_cast<uint64_t>(_mm512_reduce_and_epi64(acc))));
+}
+
+// Leaf numbers (63 + exit) of 16 trees from their answers, two registers of 8: complete trees
+// walked 6 steps down (j = 2j + 2 - bit j), the others by QuickScorer's masks.
+ENGINE_AVX512_VBMI inline void GroupExits(const PartProgram& p, const RowGroup& rg, __m512i a0,
+                                          __m512i a1, __m512i* n0, __m512i* n1) {
+  const __m512i one = _mm512_set1_epi64(1), two = _mm512_set1_epi64(2);
+  __m512i j0 = _mm512_setzero_si512(), j1 = _mm512_setzero_si512();
+  if (rg.complete != 0) {
+    for (int32_t s = 0; s < kRowDepth; ++s) {
+      const __m512i b0 = _mm512_and_si512(_mm512_srlv_epi64(a0, j0), one);
+      const __m512i b1 = _mm512_and_si512(_mm512_srlv_epi64(a1, j1), one);
+      j0 = _mm512_sub_epi64(_mm512_add_epi64(_mm512_add_epi64(j0, j0), two), b0);
+      j1 = _mm512_sub_epi64(_mm512_add_epi64(_mm512_add_epi64(j1, j1), two), b1);
+    }
+  }
+  if (rg.masks != kRowComplete) {
+    __m512i e0, e1;
+    const __m512i base = _mm512_set1_epi64(63);
+    if (rg.masks == kRowNarrow) {
+      __m512i ans = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi64_epi32(a0)),
+                                       _mm512_cvtepi64_epi32(a1), 1);
+      // Two accumulators halve the chain of ANDs.
+      __m512i acc_a = _mm512_set1_epi32(-1), acc_b = acc_a;
+      const __m512i bit = _mm512_set1_epi32(1), bit2 = _mm512_set1_epi32(2);
+      const uint32_t* mk = &p.row_gmask32[rg.mask_at];
+      for (int jj = 0; jj < 32; jj += 2) {
+        acc_a = _mm512_mask_and_epi32(acc_a, _mm512_testn_epi32_mask(ans, bit), acc_a,
+                                      _mm512_loadu_si512(mk + jj * kLanes));
+        acc_b = _mm512_mask_and_epi32(acc_b, _mm512_testn_epi32_mask(ans, bit2), acc_b,
+                                      _mm512_loadu_si512(mk + (jj + 1) * kLanes));
+        ans = _mm512_srli_epi32(ans, 2);
+      }
+      const __m512i acc = _mm512_and_si512(acc_a, acc_b);
+      // The lowest set bit of each lane: 31 - lzcnt(x & -x).
+      const __m512i low = _mm512_and_si512(acc, _mm512_sub_epi32(_mm512_setzero_si512(), acc));
+      const __m512i e = _mm512_sub_epi32(_mm512_set1_epi32(31), _mm512_lzcnt_epi32(low));
+      e0 = _mm512_cvtepu32_epi64(_mm512_castsi512_si256(e));
+      e1 = _mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64(e, 1));
+    } else {
+      __m512i acc[2];
+      const __m512i a[2] = {a0, a1};
+      for (int h = 0; h < 2; ++h) {
+        __m512i ans = a[h];
+        __m512i acc_a = _mm512_set1_epi64(-1), acc_b = acc_a;
+        const __m512i bit = _mm512_set1_epi64(1), bit2 = _mm512_set1_epi64(2);
+        const uint64_t* mk = &p.row_gmask[rg.mask_at + 8 * static_cast<size_t>(h)];
+        for (int jj = 0; jj < 64; jj += 2) {
+          acc_a = _mm512_mask_and_epi64(acc_a, _mm512_testn_epi64_mask(ans, bit), acc_a,
+                                        _mm512_loadu_si512(mk + jj * kLanes));
+          acc_b = _mm512_mask_and_epi64(acc_b, _mm512_testn_epi64_mask(ans, bit2), acc_b,
+                                        _mm512_loadu_si512(mk + (jj + 1) * kLanes));
+          ans = _mm512_srli_epi64(ans, 2);
+        }
+        const __m512i x = _mm512_and_si512(acc_a, acc_b);
+        const __m512i low = _mm512_and_si512(x, _mm512_sub_epi64(_mm512_setzero_si512(), x));
+        acc[h] = _mm512_sub_epi64(_mm512_set1_epi64(63), _mm512_lzcnt_epi64(low));
+      }
+      e0 = acc[0];
+      e1 = acc[1];
+    }
+    // Complete lanes keep their walk, the others take their masks' exit.
+    j0 = _mm512_mask_blend_epi64(static_cast<__mmask8>(rg.complete), _mm512_add_epi64(e0, base), j0);
+    j1 = _mm512_mask_blend_epi64(static_cast<__mmask8>(rg.complete >> 8), _mm512_add_epi64(e1, base), j1);
+  }
+  *n0 = j0;
+  *n1 = j1;
+}
+
+// One part of a row being scored group by group: the row's ranks in two registers, the answers
+// of the next group computed one group ahead (the masks stored one by one are read back as
+// vectors long after: a store-to-load forward that fails stalls the core).
+struct RowPart {
+  const PartProgram* p;
+  const uint8_t* ranks;
+  BlockSums sums;
+  __m512i lo, hi;
+  alignas(64) uint64_t answers[2][kLanes];
+  size_t groups;
+  bool wide;
+};
+
+template <typename R>
+ENGINE_AVX512_VBMI void StartRow(RowPart& rp) {
+  const PartProgram& p = *rp.p;
+  const R* ranks = reinterpret_cast<const R*>(rp.ranks);
+  alignas(64) R row[128 / sizeof(R)] = {};
+  for (size_t c = 0; c < p.num_columns; ++c) row[c] = ranks[c * kBlock];
+  rp.lo = _mm512_load_si512(row);
+  rp.hi = _mm512_load_si512(reinterpret_cast<const uint8_t*>(row) + 64);
+  rp.groups = p.row_groups.size();
+  GroupAnswers<R>(p, 0, p.trees.size(), rp.lo, rp.hi, rp.answers[0]);
 }
 
 template <typename R>
-ENGINE_AVX512_VBMI void SumRowTop(const PartProgram& p, const R* ranks, BlockSums sums) {
-  // The row's ranks, contiguous, in two registers (column c at lane c).
-  alignas(64) R row[128 / sizeof(R)] = {};
-  for (size_t c = 0; c < p.num_columns; ++c) row[c] = ranks[c * kBlock];
-  const __m512i lo = _mm512_load_si512(row);
-  const __m512i hi = _mm512_load_si512(reinterpret_cast<const uint8_t*>(row) + 64);
+ENGINE_AVX512_VBMI void RowGroupStep(RowPart& rp, size_t g) {
+  const PartProgram& p = *rp.p;
   const size_t nt = p.trees.size();
-  const size_t bytes = 64 * sizeof(R);
-  int32_t at[kLanes];
-  for (size_t t0 = 0; t0 < nt; t0 += kLanes) {
-    const size_t m = std::min(kLanes, nt - t0);
-    int32_t below = 0, below_min = INT32_MAX;
-    for (size_t k = 0; k < kLanes; ++k) {
-      const size_t t = t0 + std::min(k, m - 1);  // spare lanes repeat the last tree
-      const uint64_t answers = RowAnswers<R>(&p.row_cols[t * bytes], &p.row_k[t * bytes], lo, hi);
-      at[k] = p.row_exit[t * 64 + ExitOf(&p.row_mask[t * 64], answers, p.row_narrow[t] != 0)];
-      below = std::max(below, p.trees[t].below);
-      below_min = std::min(below_min, p.trees[t].below_min);
-    }
-    // Below deeper exits: the walk on the ranks (lanes = trees of the row).
-    if (below > 0) Walk<R, 0>(p.walk.data(), ranks, below_min, below, at);
-    for (size_t k = 0; k < m; ++k) AddLanes(p, at + k, 1, 0, sums);
+  const size_t t0 = g * kLanes;
+  const size_t m = std::min(kLanes, nt - t0);
+  if (t0 + kLanes < nt) GroupAnswers<R>(p, t0 + kLanes, nt, rp.lo, rp.hi, rp.answers[(g + 1) & 1]);
+  const RowGroup& rg = p.row_groups[g];
+  __m512i n0, n1;
+  GroupExits(p, rg, _mm512_load_si512(rp.answers[g & 1]), _mm512_load_si512(rp.answers[g & 1] + 8),
+             &n0, &n1);
+  // Each lane's exit: row_exit[t * 64 + leaf], leaf = node - 63 (spare lanes: the last tree).
+  const __m512i lane_base = _mm512_set_epi64(7 * 64, 6 * 64, 5 * 64, 4 * 64, 3 * 64, 2 * 64, 64, 0);
+  __m512i t64_0 = _mm512_add_epi64(_mm512_set1_epi64(static_cast<int64_t>(t0 * 64)), lane_base);
+  __m512i t64_1 = _mm512_add_epi64(t64_0, _mm512_set1_epi64(8 * 64));
+  const __m512i last = _mm512_set1_epi64(static_cast<int64_t>((nt - 1) * 64));
+  t64_0 = _mm512_min_epi64(t64_0, last);
+  t64_1 = _mm512_min_epi64(t64_1, last);
+  const __m512i minus = _mm512_set1_epi64(-63);
+  alignas(64) int32_t at[kLanes];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(at),
+                     _mm512_i64gather_epi32(_mm512_add_epi64(_mm512_add_epi64(n0, minus), t64_0),
+                                            p.row_exit.data(), 4));
+  _mm256_store_si256(reinterpret_cast<__m256i*>(at + 8),
+                     _mm512_i64gather_epi32(_mm512_add_epi64(_mm512_add_epi64(n1, minus), t64_1),
+                                            p.row_exit.data(), 4));
+  // Below deeper exits: the walk on the ranks (lanes = trees of the row).
+  if (rg.below > 0) {
+    Walk<R, 0>(p.walk.data(), reinterpret_cast<const R*>(rp.ranks), rg.below_min, rg.below, at);
   }
+  AddRowLeaves(p, at, m, rp.sums);
 }
 
 }  // namespace
 
 bool CpuHasAvx512Vbmi() {
 #if defined(__x86_64__) || defined(__i386__)
-  return CpuHasAvx512() && __builtin_cpu_supports("avx512vbmi");
+  return CpuHasAvx512() && __builtin_cpu_supports("avx512vbmi") &&
+         __builtin_cpu_supports("avx512cd");
 #else
   return false;
 #endif
 }
 
-void SumRowAvx512(const PartProgram& p, const uint8_t* ranks, BlockSums sums) {
-  if (p.wide_ranks) {
-    SumRowTop(p, reinterpret_cast<const uint16_t*>(ranks), sums);
-  } else {
-    SumRowTop(p, ranks, sums);
+void SumRowsAvx512(const PartProgram* const* parts, const uint8_t* const* ranks,
+                   const BlockSums* sums, size_t n) {
+  // The parts' groups taken in turn (group g of every part, then g + 1): each part's sum is a
+  // chain of dependent adds in tree order, and the other parts' work runs under it.
+  RowPart state[4];
+  size_t most = 0;
+  for (size_t i = 0; i < n; ++i) {
+    RowPart& rp = state[i];
+    rp.p = parts[i];
+    rp.ranks = ranks[i];
+    rp.sums = sums[i];
+    rp.wide = parts[i]->wide_ranks;
+    rp.wide ? StartRow<uint16_t>(rp) : StartRow<uint8_t>(rp);
+    most = std::max(most, rp.groups);
+  }
+  for (size_t g = 0; g < most; ++g) {
+    for (size_t i = 0; i < n; ++i) {
+      RowPart& rp = state[i];
+      if (g >= rp.groups) continue;
+      rp.wide ? RowGroupStep<uint16_t>(rp, g) : RowGroupStep<uint8_t>(rp, g);
+    }
   }
 }
 

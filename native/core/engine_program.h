@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "ensemble/engine.h"
@@ -23,6 +24,10 @@ constexpr size_t kBlocksPerSpan = 16;
 constexpr size_t kLanes = 16;
 /// Most internal nodes a bit-sliced top may have (mask slots fit a byte; 64 exits at most).
 constexpr uint32_t kMaxTopNodes = 63;
+/// Single-row tops (PartProgram::row_mode).
+constexpr uint8_t kRowComplete = 0, kRowNarrow = 1, kRowWide = 2;
+/// The complete tree a single-row top is laid out as: 63 splits, 64 leaves.
+constexpr int32_t kRowDepth = 6;
 
 /// A walk node: a lane at this node goes to base + (rank[col] <= k). A leaf is {kTop, 0, self-1}
 /// (every rank is <= kTop), so a walk that reached it stays there.
@@ -40,6 +45,16 @@ struct TopNode {
   uint16_t col;
   uint8_t slot;
   uint8_t child;
+};
+
+/// Trees 16g..16g+15 of a part as one row walks them side by side: the longest and shortest
+/// paths below their tops' exits.
+struct RowGroup {
+  int32_t below;
+  int32_t below_min;
+  uint8_t masks;      ///< kRowComplete: every tree is complete; else kRowNarrow / kRowWide masks
+  uint16_t complete;  ///< lane k's tree is complete (walked), else QuickScorer's masks
+  uint32_t mask_at;   ///< the group's masks in row_gmask32 / row_gmask: [split][16 trees]
 };
 
 /// One tree of a part.
@@ -103,17 +118,30 @@ struct PartProgram {
   std::vector<double> table;       ///< TreeCode::table, double sums
   std::vector<float> table_f;      ///< TreeCode::table, float sums
 
-  // The single-row form of each tree's top (AVX-512 VBMI), QuickScorer-style: per tree, 64
-  // entries each of the top splits' columns and k (rank type), so that one permute of the row's
-  // ranks and one compare give every top split's answer as a bit (1: v <= threshold); per split a
-  // mask over the top's exits numbered left to right, clearing the exits of its left subtree; the
-  // row's exit is the lowest bit left after AND-ing the masks of the splits answered 0.
-  bool row_tables = false;          ///< built (the columns fit one permute of two registers)
-  std::vector<uint8_t> row_cols;    ///< trees x 64 column indices (uint8_t, or uint16_t x 64)
-  std::vector<uint8_t> row_k;       ///< trees x 64 k (uint8_t, or uint16_t x 64)
-  std::vector<uint64_t> row_mask;   ///< trees x 64 exit masks (all ones for unused splits)
-  std::vector<int32_t> row_exit;    ///< trees x 64: the walk node of each exit, left to right
-  std::vector<uint8_t> row_narrow;  ///< per tree: at most 32 splits and 32 exits (32-bit masks)
+  // The single-row form of each tree's top (AVX-512 VBMI): per tree, 64 entries each of the top
+  // splits' columns and k (rank type), so that one permute of the row's ranks and one compare give
+  // every top split's answer as a bit (1: v <= threshold). Then, row_mode per tree:
+  // - kRowComplete: the top laid out as a complete tree of depth 6 (node j's children 2j+1 and
+  //   2j+2; nodes the top lacks always answer 1), walked in 6 steps of shifts and adds;
+  // - kRowNarrow / kRowWide: QuickScorer's rule: per split a mask over the top's exits numbered
+  //   left to right clearing its left subtree's; the exit is the lowest bit left after AND-ing
+  //   the masks of the splits answered 0 (32-bit masks for at most 32 splits and exits).
+  // row_exit[t * 64 + x]: the walk node where exit x (leaf x of the complete tree, or exit x left
+  // to right) continues.
+  bool row_tables = false;           ///< built (the columns fit one permute of two registers)
+  std::vector<uint8_t> row_cols;     ///< trees x 64 column indices (uint8_t, or uint16_t x 64)
+  std::vector<uint8_t> row_k;        ///< trees x 64 k (uint8_t, or uint16_t x 64)
+  std::vector<uint8_t> row_mode;     ///< per tree: kRowComplete, kRowNarrow or kRowWide
+  std::vector<uint32_t> row_mask_at; ///< per tree: its masks' first index in row_mask32 / row_mask
+  std::vector<uint32_t> row_mask32;  ///< narrow trees: 32 masks each
+  std::vector<uint64_t> row_mask;    ///< wide trees: 64 masks each
+  std::vector<int32_t> row_exit;     ///< trees x 64
+  std::vector<RowGroup> row_groups;  ///< per 16 trees
+  std::vector<std::pair<int32_t, int32_t>> row_below;  ///< per tree: longest, shortest path below
+  /// The masks of a group's non-complete trees, transposed for 16 trees at once: split j of tree k
+  /// at [mask_at + j * 16 + k] (32 splits of 32-bit masks, or 64 of 64-bit); all ones elsewhere.
+  std::vector<uint32_t> row_gmask32;
+  std::vector<uint64_t> row_gmask;
 
   size_t rank_bytes() const { return num_columns * kBlock * (wide_ranks ? 2 : 1); }
 };
@@ -149,8 +177,10 @@ void SumBlocksPortable(const PartProgram& p, const Blocks& blocks);
 void SumBlocksAvx512(const PartProgram& p, const Blocks& blocks);
 /// One row (block row 0 of `ranks`): 16 trees walked side by side.
 void SumRow(const PartProgram& p, const uint8_t* ranks, BlockSums sums);
-/// One row with AVX-512 VBMI and the row tables (p.row_tables); ranks as for SumRow.
-void SumRowAvx512(const PartProgram& p, const uint8_t* ranks, BlockSums sums);
+/// One row with AVX-512 VBMI through n <= 4 parts that all have row tables (p.row_tables), their
+/// groups of 16 trees taken in turn; ranks[i], sums[i] as for SumRow.
+void SumRowsAvx512(const PartProgram* const* parts, const uint8_t* const* ranks,
+                   const BlockSums* sums, size_t n);
 /// Lab switch: the AVX-512 block kernel walks below the tops with gathers.
 void SetGatherWalk(bool on);
 /// True when this CPU runs SumBlockAvx512.
