@@ -241,9 +241,9 @@ uint64_t TreeEngine::NodesVisited(const double* row, size_t part) const {
     for (int32_t at = t.root;;) {
       const engine::WalkNode& n = p.walk[static_cast<size_t>(at)];
       if (n.base == at - 1) break;  // a leaf loops onto itself
-      const uint32_t rank = p.wide_ranks
-                                ? reinterpret_cast<const uint16_t*>(ranks)[size_t{n.col} * kBlock]
-                                : ranks[size_t{n.col} * kBlock];
+      const size_t at_col = p.scaled_cols ? size_t{n.col} : size_t{n.col} * kBlock;
+      const uint32_t rank = p.wide_ranks ? reinterpret_cast<const uint16_t*>(ranks)[at_col]
+                                         : ranks[at_col];
       at = n.base + (rank <= n.k);
       ++visited;
     }

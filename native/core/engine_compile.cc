@@ -57,6 +57,11 @@ struct Builder {
   int Column(const EngineNode& n) const {
     return column_of.at({n.feature, static_cast<int>(n.missing), Index(n) / p.window});
   }
+  // The column as walk and top nodes hold it (WalkNode::col).
+  uint16_t NodeColumn(const EngineNode& n) const {
+    const int c = Column(n);
+    return static_cast<uint16_t>(p.scaled_cols ? c * static_cast<int>(kBlock) : c);
+  }
   uint16_t K(const EngineNode& n) const { return static_cast<uint16_t>(Index(n) % p.window); }
 
   void Quantiser() {
@@ -167,7 +172,7 @@ struct Builder {
         continue;
       }
       const int32_t children = NewWalk(2);  // children: v > threshold, then v <= threshold
-      p.walk[static_cast<size_t>(q.at)] = {K(n), static_cast<uint16_t>(Column(n)), children};
+      p.walk[static_cast<size_t>(q.at)] = {K(n), NodeColumn(n), children};
       stack.push_back({n.right, children, q.depth + 1});
       stack.push_back({n.left, children + 1, q.depth + 1});
     }
@@ -218,7 +223,7 @@ struct Builder {
       slot[static_cast<size_t>(e.left)] = next + 1;
       const uint32_t k = K(e);
       const uint32_t k4 = p.wide_ranks ? (k | (k << 16)) : k * 0x01010101u;
-      p.top.push_back({k4, static_cast<uint16_t>(Column(e)), static_cast<uint8_t>(slot[i]),
+      p.top.push_back({k4, NodeColumn(e), static_cast<uint8_t>(slot[i]),
                        static_cast<uint8_t>(next)});
       next += 2;
       code->top_count++;
@@ -390,6 +395,7 @@ struct Builder {
 
   void Build() {
     Quantiser();
+    p.scaled_cols = p.num_columns * kBlock <= 65535;
     // One permute of two registers reaches 128 byte columns or 64 word columns.
     p.row_tables = p.num_columns <= (p.wide_ranks ? 64u : 128u);
     if (p.width > 1) {

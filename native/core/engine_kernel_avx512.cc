@@ -103,7 +103,7 @@ ENGINE_AVX512 void RankBlockSimd(const PartProgram& p, const T* x, size_t stride
 
 // Walk with gathers: the 16 lanes' node indices in one register; each step gathers the 16 nodes
 // and the 16 ranks they compare. Lane k reads its rank of column c at ranks[c * kBlock + k].
-template <typename R>
+template <typename R, bool kScaled>
 ENGINE_AVX512 inline void WalkGather(const WalkNode* nodes, const R* ranks, int32_t min_steps,
                                      int32_t max_steps, int32_t* at) {
   static_assert(sizeof(WalkNode) == 8, "a walk node is one 64-bit word: k, col, base");
@@ -120,7 +120,8 @@ ENGINE_AVX512 inline void WalkGather(const WalkNode* nodes, const R* ranks, int3
     const __m512i kc = _mm512_permutex2var_epi32(n0, even, n1);
     const __m512i base = _mm512_permutex2var_epi32(n0, odd, n1);
     const __m512i k = _mm512_and_si512(kc, low16);
-    const __m512i off = _mm512_add_epi32(_mm512_slli_epi32(_mm512_srli_epi32(kc, 16), 6), lane);
+    const __m512i col = _mm512_srli_epi32(kc, 16);
+    const __m512i off = _mm512_add_epi32(kScaled ? col : _mm512_slli_epi32(col, 6), lane);
     const __m512i rk = _mm512_and_si512(
         _mm512_i32gather_epi32(off, reinterpret_cast<const int*>(ranks), sizeof(R)), rank_mask);
     const __mmask16 left = _mm512_cmple_epu32_mask(rk, k);
@@ -137,7 +138,7 @@ bool g_gather_walk = false;
 
 // The exit number (a byte per row) of every row of every block: splits outer, blocks inner, so a
 // split's fields are read once for all blocks. M[b][slot] holds the rows of block b at a slot.
-template <typename R>
+template <typename R, bool kScaled>
 ENGINE_AVX512 inline void SpanTop(const TopNode* nodes, uint32_t count, const uint8_t* exit_slot,
                                   uint32_t exits, const Blocks& blocks, uint64_t (*M)[128],
                                   uint8_t (*ids)[kBlock]) {
@@ -146,7 +147,7 @@ ENGINE_AVX512 inline void SpanTop(const TopNode* nodes, uint32_t count, const ui
   for (uint32_t i = 0; i < count; ++i) {
     const TopNode& n = nodes[i];
     const __m512i k = _mm512_set1_epi32(static_cast<int>(n.k4));
-    const size_t col = static_cast<size_t>(n.col) * kBlock * sizeof(R);
+    const size_t col = static_cast<size_t>(n.col) * (kScaled ? 1 : kBlock) * sizeof(R);
     const uint8_t* c = blocks.ranks + col;
     for (size_t b = 0; b < nb; ++b, c += blocks.stride) {
       uint64_t left;
@@ -169,13 +170,13 @@ ENGINE_AVX512 inline void SpanTop(const TopNode* nodes, uint32_t count, const ui
   }
 }
 
-template <typename R>
+template <typename R, bool kScaled>
 ENGINE_AVX512 void SumBlocksSliced(const PartProgram& p, const Blocks& blocks) {
   alignas(64) uint64_t M[kBlocksPerSpan][128];
   alignas(64) uint8_t ids[kBlocksPerSpan][kBlock];
   int32_t at[kLanes];
   for (const TreeCode& t : p.trees) {
-    SpanTop<R>(p.top.data() + t.top_first, t.top_count, p.exit_slot.data() + t.exit_first,
+    SpanTop<R, kScaled>(p.top.data() + t.top_first, t.top_count, p.exit_slot.data() + t.exit_first,
                t.exit_count, blocks, M, ids);
     for (size_t b = 0; b < blocks.count; ++b) {
       const BlockSums sums{blocks.d + b * kBlock * p.width, blocks.f + b * kBlock};
@@ -193,9 +194,9 @@ ENGINE_AVX512 void SumBlocksSliced(const PartProgram& p, const Blocks& blocks) {
       for (size_t r = 0; r < kBlock; r += kLanes) {
         for (size_t k = 0; k < kLanes; ++k) at[k] = exit_node[ids[b][r + k]];
         if (g_gather_walk) {
-          WalkGather(p.walk.data(), ranks + r, t.below_min, t.below, at);
+          WalkGather<R, kScaled>(p.walk.data(), ranks + r, t.below_min, t.below, at);
         } else {
-          Walk<R, 1>(p.walk.data(), ranks + r, t.below_min, t.below, at);
+          Walk<R, 1, kScaled>(p.walk.data(), ranks + r, t.below_min, t.below, at);
         }
         AddLanes(p, at, kLanes, r, sums);
       }
@@ -369,7 +370,9 @@ ENGINE_AVX512_VBMI void RowGroupStep(RowPart& rp, size_t g) {
                                             p.row_exit.data(), 4));
   // Below deeper exits: the walk on the ranks (lanes = trees of the row).
   if (rg.below > 0) {
-    Walk<R, 0>(p.walk.data(), reinterpret_cast<const R*>(rp.ranks), rg.below_min, rg.below, at);
+    const R* r = reinterpret_cast<const R*>(rp.ranks);
+    p.scaled_cols ? Walk<R, 0, true>(p.walk.data(), r, rg.below_min, rg.below, at)
+                  : Walk<R, 0, false>(p.walk.data(), r, rg.below_min, rg.below, at);
   }
   AddRowLeaves(p, at, m, rp.sums);
 }
@@ -431,9 +434,9 @@ template void RankBlockAvx512<double>(const PartProgram&, const double*, size_t,
 
 void SumBlocksAvx512(const PartProgram& p, const Blocks& blocks) {
   if (p.wide_ranks) {
-    SumBlocksSliced<uint16_t>(p, blocks);
+    p.scaled_cols ? SumBlocksSliced<uint16_t, true>(p, blocks) : SumBlocksSliced<uint16_t, false>(p, blocks);
   } else {
-    SumBlocksSliced<uint8_t>(p, blocks);
+    p.scaled_cols ? SumBlocksSliced<uint8_t, true>(p, blocks) : SumBlocksSliced<uint8_t, false>(p, blocks);
   }
 }
 

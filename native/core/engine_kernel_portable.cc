@@ -9,7 +9,7 @@
 namespace ensemble::core::engine {
 namespace {
 
-template <typename R>
+template <typename R, bool kScaled>
 void SumBlocksWalk(const PartProgram& p, const Blocks& blocks) {
   int32_t at[kLanes];
   for (const TreeCode& t : p.trees) {
@@ -18,14 +18,14 @@ void SumBlocksWalk(const PartProgram& p, const Blocks& blocks) {
       const BlockSums sums{blocks.d + b * kBlock * p.width, blocks.f + b * kBlock};
       for (size_t r = 0; r < kBlock; r += kLanes) {
         std::fill(at, at + kLanes, t.root);
-        Walk<R, 1>(p.walk.data(), ranks + r, t.min_depth, t.depth, at);
+        Walk<R, 1, kScaled>(p.walk.data(), ranks + r, t.min_depth, t.depth, at);
         AddLanes(p, at, kLanes, r, sums);
       }
     }
   }
 }
 
-template <typename R>
+template <typename R, bool kScaled>
 void SumRowWalk(const PartProgram& p, const R* ranks, BlockSums sums) {
   int32_t at[kLanes];
   const size_t nt = p.trees.size();
@@ -38,7 +38,7 @@ void SumRowWalk(const PartProgram& p, const R* ranks, BlockSums sums) {
       steps = std::max(steps, tree.depth);
       min_steps = std::min(min_steps, tree.min_depth);
     }
-    Walk<R, 0>(p.walk.data(), ranks, min_steps, steps, at);
+    Walk<R, 0, kScaled>(p.walk.data(), ranks, min_steps, steps, at);
     // One row: lane k's value goes to row 0, in tree order.
     for (size_t k = 0; k < m; ++k) AddLanes(p, at + k, 1, 0, sums);
   }
@@ -48,17 +48,18 @@ void SumRowWalk(const PartProgram& p, const R* ranks, BlockSums sums) {
 
 void SumBlocksPortable(const PartProgram& p, const Blocks& blocks) {
   if (p.wide_ranks) {
-    SumBlocksWalk<uint16_t>(p, blocks);
+    p.scaled_cols ? SumBlocksWalk<uint16_t, true>(p, blocks) : SumBlocksWalk<uint16_t, false>(p, blocks);
   } else {
-    SumBlocksWalk<uint8_t>(p, blocks);
+    p.scaled_cols ? SumBlocksWalk<uint8_t, true>(p, blocks) : SumBlocksWalk<uint8_t, false>(p, blocks);
   }
 }
 
 void SumRow(const PartProgram& p, const uint8_t* ranks, BlockSums sums) {
   if (p.wide_ranks) {
-    SumRowWalk(p, reinterpret_cast<const uint16_t*>(ranks), sums);
+    const auto* r = reinterpret_cast<const uint16_t*>(ranks);
+    p.scaled_cols ? SumRowWalk<uint16_t, true>(p, r, sums) : SumRowWalk<uint16_t, false>(p, r, sums);
   } else {
-    SumRowWalk(p, ranks, sums);
+    p.scaled_cols ? SumRowWalk<uint8_t, true>(p, ranks, sums) : SumRowWalk<uint8_t, false>(p, ranks, sums);
   }
 }
 

@@ -33,7 +33,9 @@ constexpr int32_t kRowDepth = 6;
 /// (every rank is <= kTop), so a walk that reached it stays there.
 struct WalkNode {
   uint16_t k;
-  uint16_t col;  ///< column index; the rank of block row r is ranks[col * kBlock + r]
+  /// The column: its index c (the rank of block row r is ranks[c * kBlock + r]), or c * kBlock
+  /// when the part's columns are few enough (PartProgram::scaled_cols).
+  uint16_t col;
   int32_t base;
 };
 
@@ -42,7 +44,7 @@ struct WalkNode {
 /// slot `slot` splits into slots child (v > threshold) and child + 1 (v <= threshold).
 struct TopNode {
   uint32_t k4;
-  uint16_t col;
+  uint16_t col;  ///< as WalkNode::col
   uint8_t slot;
   uint8_t child;
 };
@@ -80,6 +82,7 @@ struct PartProgram {
   bool float_sum = false;
   float base_f = 0;            ///< the float sum's start
   bool wide_ranks = false;     ///< uint16_t ranks (else uint8_t)
+  bool scaled_cols = false;    ///< nodes hold column * kBlock (at most 1023 columns)
   uint32_t window = 0;         ///< thresholds per rank column (254 or 65534)
   uint16_t top_rank = 0;       ///< the rank every value is <= (255 or 65535)
 

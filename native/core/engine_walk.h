@@ -10,11 +10,18 @@
 
 namespace ensemble::core::engine {
 
+/// Where a node's column starts in a block's ranks (in ranks, not bytes).
+template <bool kScaled>
+inline size_t ColumnOffset(const WalkNode& n) {
+  return kScaled ? static_cast<size_t>(n.col) : static_cast<size_t>(n.col) * kBlock;
+}
+
 /// Advances lanes at[0..kLanes) over `nodes`. Lane k reads its rank of column c at
 /// ranks[c * kBlock + stride * k] (stride 1: lanes are consecutive rows of a block; stride 0:
-/// all lanes read block row 0, i.e. trees of one row). After `min_steps` steps it stops at the
+/// all lanes read block row 0, i.e. trees of one row). kScaled: the nodes hold c * kBlock (one
+/// multiply less a step; PartProgram::scaled_cols). After `min_steps` steps it stops at the
 /// first step that moves no lane (every lane is then at a leaf), at most `max_steps` in all.
-template <typename R, size_t kStride>
+template <typename R, size_t kStride, bool kScaled>
 inline void Walk(const WalkNode* nodes, const R* ranks, int32_t min_steps, int32_t max_steps,
                  int32_t* at) {
   int32_t a[kLanes];
@@ -23,7 +30,7 @@ inline void Walk(const WalkNode* nodes, const R* ranks, int32_t min_steps, int32
 #pragma GCC unroll 16
     for (size_t k = 0; k < kLanes; ++k) {
       const WalkNode n = nodes[a[k]];
-      a[k] = n.base + (ranks[static_cast<size_t>(n.col) * kBlock + kStride * k] <= n.k);
+      a[k] = n.base + (ranks[ColumnOffset<kScaled>(n) + kStride * k] <= n.k);
     }
   }
   for (int32_t s = min_steps; s < max_steps; ++s) {
@@ -32,7 +39,7 @@ inline void Walk(const WalkNode* nodes, const R* ranks, int32_t min_steps, int32
     for (size_t k = 0; k < kLanes; ++k) {
       const WalkNode n = nodes[a[k]];
       const int32_t next =
-          n.base + (ranks[static_cast<size_t>(n.col) * kBlock + kStride * k] <= n.k);
+          n.base + (ranks[ColumnOffset<kScaled>(n) + kStride * k] <= n.k);
       moved |= next ^ a[k];
       a[k] = next;
     }
