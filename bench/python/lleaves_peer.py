@@ -30,12 +30,21 @@ import statistics
 import sys
 import tempfile
 import time
+from importlib.metadata import version
 from pathlib import Path
 
-import numpy as np
+NOT_INSTALLED = 3  # the exit code bench/js/peers/lleaves.mjs reads as "not installed"
+try:
+    import lightgbm
+    import lleaves
+    import llvmlite
+    import llvmlite.binding as llvm
+    import numpy as np
+except ImportError as e:
+    print(f"lleaves peer: {e} (node bench/setup.mjs installs bench/python/requirements-lleaves.txt)", file=sys.stderr)
+    sys.exit(NOT_INSTALLED)
 
 N_FEATURES = 12
-NOT_INSTALLED = 3  # the exit code bench/js/peers/lleaves.mjs reads as "skip: not installed"
 LEAF_DIFF = 1e-9  # above this a row took another leaf; below it, summation order
 CLOCK = time.perf_counter
 
@@ -116,7 +125,7 @@ def tile(x: np.ndarray, rows: int) -> np.ndarray:
     return np.ascontiguousarray(np.tile(x, (reps, 1))[:rows])
 
 
-def compile_model(lleaves, model_file: Path, **options) -> tuple[object, dict]:
+def compile_model(model_file: Path, **options) -> tuple[object, dict]:
     t = CLOCK()
     model = lleaves.Model(model_file=str(model_file))
     model.compile(**options)
@@ -131,15 +140,6 @@ def main(argv=None) -> int:
     ap.add_argument("--sizes", help="comma-separated batch sizes (default 100,10000,1000000)")
     ap.add_argument("--calls", type=int, help="single-row calls (>= 300)")
     args = ap.parse_args(argv)
-    try:
-        import lightgbm
-        import lleaves
-        import llvmlite
-        import llvmlite.binding as llvm
-        from importlib.metadata import version
-    except ImportError as e:
-        log(f"lleaves peer: {e} (node bench/setup.mjs installs bench/python/requirements-lleaves.txt)")
-        return NOT_INSTALLED
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else (
         [100, 10_000] if args.quick else [100, 10_000, 1_000_000])
     calls = max(300, args.calls or (300 if args.quick else 1000))
@@ -157,12 +157,12 @@ def main(argv=None) -> int:
         # compile); the second model loads that file instead of compiling.
         cache = Path(tmp) / "lightgbm.lleaves.o"
         log(f"lleaves peer: compiling {args.model} ...")
-        model, compiled = compile_model(lleaves, args.model, cache=str(cache))
+        model, compiled = compile_model(args.model, cache=str(cache))
         compiled["cacheFileBytes"] = cache.stat().st_size
         rss_compiled = rss_mib()
-        _, cached = compile_model(lleaves, args.model, cache=str(cache))
+        _, cached = compile_model(args.model, cache=str(cache))
     log(f"lleaves peer: compiled in {compiled['seconds']} s (from its cache file {cached['seconds']} s)")
-    raw_model, raw_compiled = compile_model(lleaves, args.model, raw_score=True)
+    raw_model, raw_compiled = compile_model(args.model, raw_score=True)
 
     exactness = {}
     for what, m in (("probability", model), ("rawScore", raw_model)):
