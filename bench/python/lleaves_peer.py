@@ -7,10 +7,10 @@ the same float64 rows as the package's LightGBMModel. Prints one JSON object on 
 
 Measured: the compile (lleaves.Model + compile() with its defaults, uncached; the same model again
 from the object file that compile wrote, to show what a cached deployment pays at start-up; and the
-raw-score model used for the raw exactness check), single-row latency of predict(row, n_jobs=1),
-and batch rows/s at each size (the inputs tiled) with n_jobs=1 and n_jobs=all cores, timed as
-bench/js/measure.mjs's timeBatch (one warm-up on up to 1,000 rows, at least 3 repeats, more within
-the time budget, median). Every timed batch's output is checked against LightGBM's.
+raw-score model used for the raw exactness check, compiled without inlining), single-row latency
+of predict(row, n_jobs=1), and batch rows/s at each size (the inputs tiled) with n_jobs=1 and
+n_jobs=all cores, timed as bench/js/measure.mjs's timeBatch (one warm-up on up to 1,000 rows, at
+least 3 repeats, more within the time budget, median). Every timed batch's output is checked against LightGBM's.
 
 Exactness against lightgbm.Booster.predict (probability, and raw_score=True against the raw-score
 compile), overall and on the rows holding NaN: the largest difference, the rows differing at all,
@@ -162,7 +162,9 @@ def main(argv=None) -> int:
         rss_compiled = rss_mib()
         _, cached = compile_model(args.model, cache=str(cache))
     log(f"lleaves peer: compiled in {compiled['seconds']} s (from its cache file {cached['seconds']} s)")
-    raw_model, raw_compiled = compile_model(args.model, raw_score=True)
+    # Without inlining: the same floating-point adds in the same order (LLVM reorders none without
+    # fast-math flags) at about a fifth of the compile time (inlined: ~2.5 min on the large set).
+    raw_model, raw_compiled = compile_model(args.model, raw_score=True, finline=False)
 
     exactness = {}
     for what, m in (("probability", model), ("rawScore", raw_model)):
@@ -181,7 +183,7 @@ def main(argv=None) -> int:
                      "llvm": ".".join(map(str, llvm.llvm_version_info))},
         "model": {"file": str(args.model), "trees": model.num_trees(), "features": model.num_feature()},
         "inputs": {"file": str(args.inputs), "rows": len(x), "rowsWithNaN": int(nan_rows.sum())},
-        "compile": {"uncached": compiled, "fromCacheFile": cached, "rawScoreModel": raw_compiled,
+        "compile": {"uncached": compiled, "fromCacheFile": cached, "rawScoreModel": {**raw_compiled, "finline": False},
                     "rssMiB": {"beforeCompile": rss_start, "afterCompile": rss_compiled}},
         "maxAbsDiffFromLightGBM": exactness,
         "singleRow": {"threads": 1, **latency(lambda r: model.predict(r, n_jobs=1), x, calls, 50)},
