@@ -187,7 +187,6 @@ function loadAddon(): { addon: Binding.Addon; path: string } {
         `Searched: ${tried.join('; ')}\nReason: ${reason}\n` +
         'To fix: run `npm run build:native` in the package (needs cmake and a C++17 compiler), ' +
         'or reinstall it so that its install step builds the addon.',
-      'ERR_LIBRARY_LOAD',
     );
   }
 }

@@ -238,7 +238,7 @@ export class ProductionEnsemble {
   }
 
   get #live(): Binding.Ensemble {
-    if (this.#closed) throw new ClosedError('ProductionEnsemble is closed', 'ERR_CLOSED');
+    if (this.#closed) throw new ClosedError('ProductionEnsemble is closed');
     return this.#native;
   }
 
@@ -482,7 +482,7 @@ function checkFeatureNames(options: unknown): void {
   }
   const seen = new Set<string>();
   for (const n of names as string[]) {
-    if (seen.has(n)) throw new MetadataError(`fromModels: options.featureNames lists '${n}' twice`, 'ERR_METADATA');
+    if (seen.has(n)) throw new MetadataError(`fromModels: options.featureNames lists '${n}' twice`);
     seen.add(n);
   }
 }

@@ -110,7 +110,7 @@ export abstract class ScoringModel<Info extends { nFeatures: number; featureName
 
   /** @internal */
   get native(): Binding.Scorer<Info> {
-    if (this.#closed) throw new ClosedError(`${this.constructor.name} is closed`, 'ERR_CLOSED');
+    if (this.#closed) throw new ClosedError(`${this.constructor.name} is closed`);
     return this.#native;
   }
 

@@ -42,7 +42,7 @@ function fromArrays(x: readonly (readonly Cell[])[], nFeatures: number, names: r
     const row = x[r];
     if (!Array.isArray(row)) throw new TypeError(`row ${r}: expected an array of ${nFeatures} numbers`);
     if (row.length !== nFeatures) {
-      throw new FeatureMismatchError(`row ${r} has ${row.length} values: expected ${nFeatures} features, got ${row.length}`, 'ERR_FEATURE_MISMATCH');
+      throw new FeatureMismatchError(`row ${r} has ${row.length} values: expected ${nFeatures} features, got ${row.length}`);
     }
     const base = r * nFeatures;
     for (let c = 0; c < nFeatures; c++) data[base + c] = cellValue(row[c], r, c, names);
@@ -78,14 +78,14 @@ function writeRecord(
   for (const key of Object.keys(rec)) {
     const c = index.get(key);
     if (c === undefined) {
-      throw new FeatureMismatchError(`row ${r}: unknown feature '${key}' (expected: ${names.join(', ')})`, 'ERR_FEATURE_MISMATCH');
+      throw new FeatureMismatchError(`row ${r}: unknown feature '${key}' (expected: ${names.join(', ')})`);
     }
     out[base + c] = cellValue(rec[key], r, c, names);
     seen++;
   }
   if (seen !== names.length) {
     const missing = names.filter((n) => !Object.hasOwn(rec, n));
-    throw new FeatureMismatchError(`row ${r}: missing feature${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')}`, 'ERR_FEATURE_MISMATCH');
+    throw new FeatureMismatchError(`row ${r}: missing feature${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')}`);
   }
 }
 
@@ -96,7 +96,6 @@ export function toMatrix(x: MatrixInput, nFeatures: number, names?: readonly str
       throw new FeatureMismatchError(
         `input has ${x.length} values, which is not a whole number of rows of ${nFeatures} features` +
           (x.length < nFeatures ? `: expected ${nFeatures} features, got ${x.length}` : ''),
-        'ERR_FEATURE_MISMATCH',
       );
     }
     return { data: x, rows: x.length / nFeatures };
@@ -124,13 +123,13 @@ export function toMatrix(x: MatrixInput, nFeatures: number, names?: readonly str
 export function toRow(row: RowInput, nFeatures: number, names: readonly string[] | undefined, scratch: Float64Array): Float32Array | Float64Array {
   if (row instanceof Float64Array || row instanceof Float32Array) {
     if (row.length !== nFeatures) {
-      throw new FeatureMismatchError(`expected ${nFeatures} features, got ${row.length}`, 'ERR_FEATURE_MISMATCH');
+      throw new FeatureMismatchError(`expected ${nFeatures} features, got ${row.length}`);
     }
     return row;
   }
   if (Array.isArray(row)) {
     if (row.length !== nFeatures) {
-      throw new FeatureMismatchError(`expected ${nFeatures} features, got ${row.length}`, 'ERR_FEATURE_MISMATCH');
+      throw new FeatureMismatchError(`expected ${nFeatures} features, got ${row.length}`);
     }
     for (let c = 0; c < nFeatures; c++) scratch[c] = cellValue(row[c], 0, c, names);
     return scratch;
