@@ -16,10 +16,20 @@ export {
   type Candle,
   type CandleColumns,
   type FeatureBatch,
+  type FeatureName,
   type FeatureOptions,
   type WarmupPolicy,
 } from './features.js';
-export { LightGBMModel, RandomForestModel, XGBoostModel, type ModelLoadOptions, type ModelSource } from './models.js';
+export {
+  BoosterModel,
+  LightGBMModel,
+  RandomForestModel,
+  ScoringModel,
+  XGBoostModel,
+  type ModelLoadOptions,
+  type ModelSource,
+} from './models.js';
+export type { BoosterInfo, ForestInfo, LibraryInfo, ModelDescription } from './model-types.js';
 export type { Cell, FeatureRecord, MatrixInput, RowInput } from './validate.js';
 export {
   ClosedError,
