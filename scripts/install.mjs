@@ -27,7 +27,7 @@ if (process.env.PRODUCTION_ENSEMBLE_SKIP_LIBS === '1' || bundled) {
   } catch (e) {
     // Not fatal: LIGHTGBM_LIB / XGBOOST_LIB or a system install can still provide them, and
     // loading a model reports exactly what is missing and how to get it.
-    log(`could not fetch the native libraries (${e.message}); see docs/troubleshooting.md`);
+    log(`could not fetch the native libraries (${e.message}); see docs/troubleshooting.md in the package`);
   }
 }
 

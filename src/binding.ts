@@ -159,8 +159,9 @@ function loadAddon(): { addon: Binding.Addon; path: string } {
     throw new LibraryLoadError(
       `could not load the production-ensemble native addon for ${process.platform}-${process.arch} (Node ${process.versions.node}).\n` +
         `Searched: ${tried.join('; ')}\nReason: ${reason}\n` +
-        'To fix: run `npm run build:native` in the package (needs cmake and a C++17 compiler), ' +
-        'or reinstall it so that its install step builds the addon.',
+        'To fix: no prebuilt addon matches this platform, so build it from source as docs/install.md in the package says ' +
+        '(cmake, a C++17 compiler and three build packages, then `npm rebuild production-ensemble`); ' +
+        'in a clone of the repository, `npm run build:native`.',
     );
   }
 }
