@@ -6,7 +6,9 @@
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ErrorCode } from './error-codes.js';
 import { LibraryLoadError, createError } from './errors.js';
+import type { BoosterInfo as PublicBoosterInfo, ForestInfo as PublicForestInfo, LibraryInfo as PublicLibraryInfo } from './model-types.js';
 
 /** @internal */
 export namespace Binding {
@@ -25,37 +27,9 @@ export namespace Binding {
     isClosed(): boolean;
   }
 
-  export interface LibraryInfo {
-    path: string;
-    version: string;
-  }
-
-  export interface BoosterInfo {
-    nFeatures: number;
-    nClasses: number;
-    outputWidth: number;
-    marginWidth: number;
-    numTrees: number;
-    objective: string;
-    featureNames: string[];
-    format: string;
-    library: LibraryInfo;
-    scorer: 'engine' | 'library';
-    scorerNote: string;
-  }
-
-  export interface ForestInfo {
-    nFeatures: number;
-    nClasses: number;
-    numTrees: number;
-    numNodes: number;
-    allowsNaN: boolean;
-    estimator: string;
-    classes: number[];
-    featureNames: string[];
-    metadata: Record<string, string>;
-    format: string;
-  }
+  export type LibraryInfo = PublicLibraryInfo;
+  export type BoosterInfo = PublicBoosterInfo;
+  export type ForestInfo = PublicForestInfo;
 
   export interface EnsembleInfo {
     nFeatures: number;
@@ -105,7 +79,7 @@ export namespace Binding {
   }
   /** One problem of a model directory: the code and message load would throw, the file and field. */
   export interface DirectoryProblem {
-    code: string;
+    code: ErrorCode;
     file: string;
     field: string;
     message: string;
@@ -185,9 +159,9 @@ function loadAddon(): { addon: Binding.Addon; path: string } {
     throw new LibraryLoadError(
       `could not load the production-ensemble native addon for ${process.platform}-${process.arch} (Node ${process.versions.node}).\n` +
         `Searched: ${tried.join('; ')}\nReason: ${reason}\n` +
-        'To fix: run `npm run build:native` in the package (needs cmake and a C++17 compiler), ' +
-        'or reinstall it so that its install step builds the addon.',
-      'ERR_LIBRARY_LOAD',
+        'To fix: no prebuilt addon matches this platform, so build it from source as docs/install.md in the package says ' +
+        '(cmake, a C++17 compiler and three build packages, then `npm rebuild production-ensemble`); ' +
+        'in a clone of the repository, `npm run build:native`.',
     );
   }
 }

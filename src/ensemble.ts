@@ -5,18 +5,28 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Binding, binding, packageRoot } from './binding.js';
-import { ClosedError, MetadataError, withCallerStack } from './errors.js';
+import type { ErrorCode } from './error-codes.js';
+import { ClosedError, EnsembleError, MetadataError, withCallerStack } from './errors.js';
+import type { FeatureName } from './features.js';
 import { INLINE_ROWS, LightGBMModel, type ModelLoadOptions, RandomForestModel, XGBoostModel, checkThreads, deepFreeze, nativeOptions } from './models.js';
 import { type MatrixInput, type RowInput, toMatrix, toRow } from './validate.js';
 
-/** The weight of each model in P(up). */
+/**
+ * The weight of each model in P(up).
+ * @example
+ * const weights: EnsembleWeights = { lightgbm: 0.4, xgboost: 0.4, random_forest: 0.2 };
+ */
 export interface EnsembleWeights {
   lightgbm: number;
   xgboost: number;
   random_forest: number;
 }
 
-/** Options of {@link ProductionEnsemble.load}. */
+/**
+ * Options of {@link ProductionEnsemble.load}.
+ * @example
+ * await ProductionEnsemble.load(dir, { threshold: 0.55, verifyChecksums: true });
+ */
 export interface EnsembleLoadOptions extends ModelLoadOptions {
   /**
    * Overrides the metadata's `model_weights`. The metadata's rules apply: each finite and >= 0,
@@ -29,7 +39,11 @@ export interface EnsembleLoadOptions extends ModelLoadOptions {
   verifyChecksums?: boolean;
 }
 
-/** Per-model probabilities of a batch, each one value per row. */
+/**
+ * Per-model probabilities of a batch, each one value per row.
+ * @example
+ * const { lightgbm, xgboost, randomForest, ensemble } = model.predictModels(rows);
+ */
 export interface ModelProbabilities {
   lightgbm: Float64Array;
   xgboost: Float64Array;
@@ -38,7 +52,11 @@ export interface ModelProbabilities {
   ensemble: Float64Array;
 }
 
-/** What {@link ProductionEnsemble.getModelInfo} reports (the seed's get_model_info, in JS casing). */
+/**
+ * What {@link ProductionEnsemble.getModelInfo} reports (the seed's get_model_info, in JS casing).
+ * @example
+ * const { versions, weights, featureNames } = model.getModelInfo();
+ */
 export interface ModelInfo {
   type: 'ProductionEnsemble';
   nFeatures: number;
@@ -67,20 +85,30 @@ export interface ModelInfo {
   performanceMetrics?: Record<string, unknown>;
 }
 
-/** The seed's health-check result. */
+/**
+ * The seed's health-check result.
+ * @example
+ * const h = await ProductionEnsemble.healthCheck(dir);
+ * if (h.status === 'unhealthy') console.error(h.errorCode, h.error);
+ */
 export interface HealthReport {
   status: 'healthy' | 'unhealthy';
   timestamp: string;
   /** Present when unhealthy: what went wrong. */
   error?: string;
-  errorCode?: string;
+  /** Present when unhealthy because of one of the package's errors: its code. */
+  errorCode?: ErrorCode;
   /** Present when healthy: the probe row's P(up) and how long the check took. */
   probe?: number;
   elapsedMs?: number;
   info?: ModelInfo;
 }
 
-/** The bundled default model directory (models/production inside the package). */
+/**
+ * The bundled default model directory (models/production inside the package).
+ * @example
+ * const model = await ProductionEnsemble.load(defaultModelDirectory); // same as load()
+ */
 export const defaultModelDirectory = join(packageRoot, 'models', 'production');
 
 let version: string | undefined;
@@ -114,7 +142,9 @@ interface DirectoryFacts {
 }
 
 /**
- * The production ensemble.
+ * The production ensemble. `Name` types the keys of rows given as records: by default the 12
+ * production features ({@link FeatureName}); a model directory with other features is loaded as
+ * `ProductionEnsemble.load<string>(dir)` (any names, checked at run time) or with its own names.
  * @example
  * import { ProductionEnsemble } from 'production-ensemble';
  * const model = await ProductionEnsemble.load(); // the bundled models/production
@@ -123,9 +153,9 @@ interface DirectoryFacts {
  * const one = model.predictOne({ close: 101.2, volume: 5400, ... }); // number
  * model.close();
  */
-export class ProductionEnsemble {
+export class ProductionEnsemble<Name extends string = FeatureName> {
   readonly #native: Binding.Ensemble;
-  readonly #featureNames: string[];
+  readonly #featureNames: Name[];
   readonly #weights: EnsembleWeights;
   readonly #threshold: number;
   readonly #models: { lightgbm: LightGBMModel; xgboost: XGBoostModel; randomForest: RandomForestModel };
@@ -145,7 +175,7 @@ export class ProductionEnsemble {
     // Frozen: the feature names route record rows to columns, and the getters hand these out.
     const info = deepFreeze(native.info());
     this.#native = native;
-    this.#featureNames = info.featureNames;
+    this.#featureNames = info.featureNames as Name[];
     this.#weights = info.weights;
     this.#threshold = threshold;
     this.#models = Object.freeze({ ...models });
@@ -154,14 +184,14 @@ export class ProductionEnsemble {
     this.#scratch = new Float64Array(info.nFeatures);
   }
 
-  static #fromDirectory(loaded: Binding.LoadedDirectory, dir: string): ProductionEnsemble {
+  static #fromDirectory<Name extends string>(loaded: Binding.LoadedDirectory, dir: string): ProductionEnsemble<Name> {
     const m = loaded.ensemble.models();
     const models = {
-      lightgbm: new LightGBMModel(m.lightgbm),
-      xgboost: new XGBoostModel(m.xgboost),
-      randomForest: new RandomForestModel(m.forest),
+      lightgbm: LightGBMModel.fromNative(m.lightgbm),
+      xgboost: XGBoostModel.fromNative(m.xgboost),
+      randomForest: RandomForestModel.fromNative(m.forest),
     };
-    return new ProductionEnsemble(loaded.ensemble, models, loaded.threshold, true, {
+    return new ProductionEnsemble<Name>(loaded.ensemble, models, loaded.threshold, true, {
       dir,
       metadataPath: loaded.metadataPath,
       metadata: deepFreeze(loaded.metadata),
@@ -181,31 +211,41 @@ export class ProductionEnsemble {
   /**
    * Loads a model directory (default: the bundled `models/production`), checks its metadata
    * against the three models, and returns the ensemble. Runs off the event loop.
+   * @example
+   * const model = await ProductionEnsemble.load();                       // the 12 production features
+   * const other = await ProductionEnsemble.load<'a' | 'b'>('models/ab');  // records keyed 'a', 'b'
    */
-  static async load(dir: string = defaultModelDirectory, options?: EnsembleLoadOptions): Promise<ProductionEnsemble> {
+  static async load<Name extends string = FeatureName>(dir: string = defaultModelDirectory, options?: EnsembleLoadOptions): Promise<ProductionEnsemble<Name>> {
     const callSite = new Error();
     try {
       const loaded = await binding().addon.loadModelDirectory(dir, ProductionEnsemble.#options(options), true);
-      return ProductionEnsemble.#fromDirectory(loaded, dir);
+      return ProductionEnsemble.#fromDirectory<Name>(loaded, dir);
     } catch (e) {
       throw withCallerStack(e, callSite);
     }
   }
 
-  /** Same as `load`, blocking. */
-  static loadSync(dir: string = defaultModelDirectory, options?: EnsembleLoadOptions): ProductionEnsemble {
-    return ProductionEnsemble.#fromDirectory(binding().addon.loadModelDirectory(dir, ProductionEnsemble.#options(options), false), dir);
+  /**
+   * Same as `load`, blocking.
+   * @example
+   * const model = ProductionEnsemble.loadSync(); // at start-up, before serving
+   */
+  static loadSync<Name extends string = FeatureName>(dir: string = defaultModelDirectory, options?: EnsembleLoadOptions): ProductionEnsemble<Name> {
+    return ProductionEnsemble.#fromDirectory<Name>(binding().addon.loadModelDirectory(dir, ProductionEnsemble.#options(options), false), dir);
   }
 
   /**
    * Builds an ensemble from models loaded one by one (they stay usable on their own and share
    * their native memory with the ensemble). `options.featureNames` (required) is the column
-   * order of every row; the names must be distinct strings (`MetadataError` otherwise).
+   * order of every row; the names must be distinct strings (`MetadataError` otherwise), and type
+   * the keys of record rows.
+   * @example
+   * const model = ProductionEnsemble.fromModels({ lightgbm, xgboost, randomForest }, { featureNames: FEATURE_NAMES });
    */
-  static fromModels(
+  static fromModels<Name extends string>(
     models: { lightgbm: LightGBMModel; xgboost: XGBoostModel; randomForest: RandomForestModel },
-    options: { featureNames: string[]; weights?: EnsembleWeights; threshold?: number; threads?: number },
-  ): ProductionEnsemble {
+    options: { featureNames: readonly Name[]; weights?: EnsembleWeights; threshold?: number; threads?: number },
+  ): ProductionEnsemble<Name> {
     checkModels(models);
     checkFeatureNames(options);
     const weights = checkWeights(options.weights ?? { lightgbm: 0.4, xgboost: 0.4, random_forest: 0.2 });
@@ -217,12 +257,14 @@ export class ProductionEnsemble {
       models.randomForest.native as Binding.Forest,
       { featureNames: [...options.featureNames], weights, threads: options.threads ?? 0 },
     );
-    return new ProductionEnsemble(native, models, threshold, false);
+    return new ProductionEnsemble<Name>(native, models, threshold, false);
   }
 
   /**
    * The seed's health check: load the directory, score a probe row, check the model info.
    * Never throws: failures are reported as `{ status: 'unhealthy', error }`.
+   * @example
+   * const h = await ProductionEnsemble.healthCheck(); // { status: 'healthy', probe, elapsedMs, info, ... }
    */
   static async healthCheck(dir: string = defaultModelDirectory, options?: EnsembleLoadOptions): Promise<HealthReport> {
     const started = performance.now();
@@ -238,7 +280,7 @@ export class ProductionEnsemble {
   }
 
   get #live(): Binding.Ensemble {
-    if (this.#closed) throw new ClosedError('ProductionEnsemble is closed', 'ERR_CLOSED');
+    if (this.#closed) throw new ClosedError('ProductionEnsemble is closed');
     return this.#native;
   }
 
@@ -248,7 +290,7 @@ export class ProductionEnsemble {
   }
 
   /** Feature names in column order; a frozen array. */
-  get featureNames(): readonly string[] {
+  get featureNames(): readonly Name[] {
     return this.#featureNames;
   }
 
@@ -276,7 +318,7 @@ export class ProductionEnsemble {
   }
 
   /** P(up) per row: 0.4·LightGBM + 0.4·XGBoost + 0.2·RandomForest (the metadata's weights). */
-  predictProba(x: MatrixInput): Float64Array {
+  predictProba(x: MatrixInput<Name>): Float64Array {
     const native = this.#live;
     const m = toMatrix(x, this.nFeatures, this.#featureNames);
     const out = new Float64Array(m.rows);
@@ -285,7 +327,7 @@ export class ProductionEnsemble {
   }
 
   /** Class labels (1 = up) at the decision threshold: `predictProba(x) >= threshold`. */
-  predict(x: MatrixInput): Uint8Array {
+  predict(x: MatrixInput<Name>): Uint8Array {
     return this.#labels(this.predictProba(x));
   }
 
@@ -295,7 +337,7 @@ export class ProductionEnsemble {
    * promise is already settled. The input is copied when the call is made: you may reuse, refill
    * or transfer its buffer at once (docs/threads.md).
    */
-  async predictProbaAsync(x: MatrixInput): Promise<Float64Array> {
+  async predictProbaAsync(x: MatrixInput<Name>): Promise<Float64Array> {
     const callSite = new Error();
     const native = this.#live;
     const m = toMatrix(x, this.nFeatures, this.#featureNames);
@@ -311,7 +353,7 @@ export class ProductionEnsemble {
   }
 
   /** `predict` off the event loop. */
-  async predictAsync(x: MatrixInput): Promise<Uint8Array> {
+  async predictAsync(x: MatrixInput<Name>): Promise<Uint8Array> {
     return this.#labels(await this.predictProbaAsync(x));
   }
 
@@ -320,7 +362,7 @@ export class ProductionEnsemble {
    * models and every row: the work no exact scorer can avoid (the benchmarks' lower bound).
    * `null` when a booster is scored by its library (see `getModelInfo().models`).
    */
-  nodesVisited(x: MatrixInput): number | null {
+  nodesVisited(x: MatrixInput<Name>): number | null {
     const native = this.#live;
     const m = toMatrix(x, this.nFeatures, this.#featureNames);
     const data = m.data instanceof Float64Array ? m.data : Float64Array.from(m.data);
@@ -328,7 +370,7 @@ export class ProductionEnsemble {
   }
 
   /** Each model's P(up) and the ensemble's, in one native call (for diagnosis and A/B checks). */
-  predictModels(x: MatrixInput): ModelProbabilities {
+  predictModels(x: MatrixInput<Name>): ModelProbabilities {
     const native = this.#live;
     const m = toMatrix(x, this.nFeatures, this.#featureNames);
     const ensemble = new Float64Array(m.rows);
@@ -338,7 +380,7 @@ export class ProductionEnsemble {
   }
 
   /** `predictModels` off the event loop; the input is copied when the call is made. */
-  async predictModelsAsync(x: MatrixInput): Promise<ModelProbabilities> {
+  async predictModelsAsync(x: MatrixInput<Name>): Promise<ModelProbabilities> {
     const callSite = new Error();
     const native = this.#live;
     const m = toMatrix(x, this.nFeatures, this.#featureNames);
@@ -359,7 +401,7 @@ export class ProductionEnsemble {
    * P(up) of one row: the latency path (one thread, no allocation for typed-array and array
    * rows). `row`: nFeatures numbers, or a record keyed by feature name.
    */
-  predictOne(row: RowInput): number {
+  predictOne(row: RowInput<Name>): number {
     const native = this.#live;
     native.predictRow(toRow(row, this.nFeatures, this.#featureNames, this.#scratch), 0, this.#rowOut);
     return this.#rowOut[0] as number;
@@ -482,7 +524,7 @@ function checkFeatureNames(options: unknown): void {
   }
   const seen = new Set<string>();
   for (const n of names as string[]) {
-    if (seen.has(n)) throw new MetadataError(`fromModels: options.featureNames lists '${n}' twice`, 'ERR_METADATA');
+    if (seen.has(n)) throw new MetadataError(`fromModels: options.featureNames lists '${n}' twice`);
     seen.add(n);
   }
 }
@@ -506,8 +548,7 @@ function unhealthy(e: unknown): HealthReport {
     timestamp: new Date().toISOString(),
     error: e instanceof Error ? e.message : String(e),
   };
-  const code = (e as { code?: unknown } | null)?.code;
-  if (typeof code === 'string') report.errorCode = code;
+  if (e instanceof EnsembleError) report.errorCode = e.code;
   return report;
 }
 

@@ -16,20 +16,40 @@ export {
   type Candle,
   type CandleColumns,
   type FeatureBatch,
+  type FeatureName,
   type FeatureOptions,
   type WarmupPolicy,
 } from './features.js';
-export { LightGBMModel, MAX_THREADS, RandomForestModel, XGBoostModel, type ModelLoadOptions, type ModelSource } from './models.js';
+export {
+  BoosterModel,
+  LightGBMModel,
+  MAX_THREADS,
+  RandomForestModel,
+  ScoringModel,
+  XGBoostModel,
+  type ModelLoadOptions,
+  type ModelSource,
+} from './models.js';
+export type { BoosterInfo, ForestInfo, LibraryInfo, ModelDescription } from './model-types.js';
 export type { Cell, FeatureRecord, MatrixInput, RowInput } from './validate.js';
 export {
   ClosedError,
   EnsembleError,
   FeatureMismatchError,
+  InternalError,
+  InvalidArgumentError,
   InvalidInputError,
+  InvalidInputFileError,
   LibraryCallError,
   LibraryLoadError,
   MetadataError,
+  MigrateError,
+  MissingDependencyError,
   ModelFormatError,
   ModelNotFoundError,
+  OutOfMemoryError,
+  OutputFileError,
+  PythonNotFoundError,
   UnsafePickleError,
+  type ErrorCode,
 } from './errors.js';

@@ -5,6 +5,7 @@
  */
 import { type Binding, binding } from './binding.js';
 import { ClosedError, withCallerStack } from './errors.js';
+import type { BoosterInfo, ForestInfo, LibraryInfo, ModelDescription } from './model-types.js';
 import { type MatrixInput, type RowInput, toMatrix, toRow } from './validate.js';
 
 /**
@@ -14,7 +15,11 @@ import { type MatrixInput, type RowInput, toMatrix, toRow } from './validate.js'
  */
 export const INLINE_ROWS = 1;
 
-/** Where a model comes from: a file path, or the bytes of a model file. */
+/**
+ * Where a model comes from: a file path, or the bytes of a model file.
+ * @example
+ * await XGBoostModel.load(readFileSync('model.ubj')); // same as XGBoostModel.load('model.ubj')
+ */
 export type ModelSource = string | Uint8Array;
 
 /**
@@ -24,7 +29,11 @@ export type ModelSource = string | Uint8Array;
  */
 export const MAX_THREADS = 1024;
 
-/** Options shared by every loader. */
+/**
+ * Options shared by every loader.
+ * @example
+ * await LightGBMModel.load('model.txt', { threads: 2, scorer: 'library' });
+ */
 export interface ModelLoadOptions {
   /**
    * Threads for batch scoring: an integer in [0, MAX_THREADS]; 0 or absent = all cores, and
@@ -105,10 +114,13 @@ export function toSource(source: ModelSource, what: string): Binding.Source {
 }
 
 /**
- * What every model offers: batch scoring (sync and async), a single-row path, close().
- * @internal
+ * What every model offers: its feature count and names, `close()` / `using`, and (in each
+ * subclass) batch scoring sync and async and a single-row path. Rows given as records are keyed
+ * by the model's own feature names.
+ * @example
+ * function describe(m: ScoringModel): string { return `${m.nFeatures} features, closed: ${m.closed}`; }
  */
-export abstract class ScoringModel<Info extends { nFeatures: number; featureNames: string[] }> {
+export abstract class ScoringModel<Info extends ModelDescription = ModelDescription> {
   readonly #native: Binding.Scorer<Info>;
   readonly #info: Info;
   readonly #scratch: Float64Array;
@@ -116,7 +128,7 @@ export abstract class ScoringModel<Info extends { nFeatures: number; featureName
   #closed = false;
 
   /** @internal */
-  constructor(native: Binding.Scorer<Info>) {
+  protected constructor(native: Binding.Scorer<Info>) {
     this.#native = native;
     this.#info = deepFreeze(native.info());
     this.#scratch = new Float64Array(this.#info.nFeatures);
@@ -125,7 +137,7 @@ export abstract class ScoringModel<Info extends { nFeatures: number; featureName
 
   /** @internal */
   get native(): Binding.Scorer<Info> {
-    if (this.#closed) throw new ClosedError(`${this.constructor.name} is closed`, 'ERR_CLOSED');
+    if (this.#closed) throw new ClosedError(`${this.constructor.name} is closed`);
     return this.#native;
   }
 
@@ -134,17 +146,29 @@ export abstract class ScoringModel<Info extends { nFeatures: number; featureName
     return this.#info;
   }
 
-  /** Number of input features per row. */
+  /**
+   * Number of input features per row.
+   * @example
+   * new Float64Array(rows * model.nFeatures)
+   */
   get nFeatures(): number {
     return this.#info.nFeatures;
   }
 
-  /** Feature names stored in the model (may be empty); a frozen array. */
+  /**
+   * Feature names stored in the model (may be empty); a frozen array.
+   * @example
+   * model.featureNames.indexOf('rsi_14')
+   */
   get featureNames(): readonly string[] {
     return this.#info.featureNames;
   }
 
-  /** True after `close()`. */
+  /**
+   * True after `close()`.
+   * @example
+   * if (!model.closed) model.close();
+   */
   get closed(): boolean {
     return this.#closed;
   }
@@ -153,7 +177,7 @@ export abstract class ScoringModel<Info extends { nFeatures: number; featureName
   protected abstract width(kind: Binding.Kind): number;
 
   /** @internal */
-  protected runSync(x: MatrixInput, kind: Binding.Kind): Float64Array {
+  protected runSync(x: MatrixInput<string>, kind: Binding.Kind): Float64Array {
     const native = this.native;
     const m = toMatrix(x, this.#info.nFeatures, this.#info.featureNames);
     const out = new Float64Array(m.rows * this.width(kind));
@@ -162,7 +186,7 @@ export abstract class ScoringModel<Info extends { nFeatures: number; featureName
   }
 
   /** @internal */
-  protected async runAsync(x: MatrixInput, kind: Binding.Kind): Promise<Float64Array> {
+  protected async runAsync(x: MatrixInput<string>, kind: Binding.Kind): Promise<Float64Array> {
     const callSite = new Error();
     const native = this.native;
     const m = toMatrix(x, this.#info.nFeatures, this.#info.featureNames);
@@ -181,15 +205,17 @@ export abstract class ScoringModel<Info extends { nFeatures: number; featureName
    * The split nodes the rows pass on their way to a leaf, summed over every tree and row: the
    * work no exact scorer of these trees can avoid. `null` when the library scores the model
    * (see `scorer`).
+   * @example
+   * const perRow = (model.nodesVisited(rows) ?? 0) / rows.length;
    */
-  nodesVisited(x: MatrixInput): number | null {
+  nodesVisited(x: MatrixInput<string>): number | null {
     const m = toMatrix(x, this.#info.nFeatures, this.#info.featureNames);
     const data = m.data instanceof Float64Array ? m.data : Float64Array.from(m.data);
     return this.native.nodesVisited(data, m.rows);
   }
 
   /** @internal */
-  protected runRow(row: RowInput, kind: Binding.Kind): Float64Array {
+  protected runRow(row: RowInput<string>, kind: Binding.Kind): Float64Array {
     const native = this.native;
     const data = toRow(row, this.#info.nFeatures, this.#info.featureNames, this.#scratch);
     native.predictRow(data, kind, this.#rowOut);
@@ -199,6 +225,9 @@ export abstract class ScoringModel<Info extends { nFeatures: number; featureName
   /**
    * Frees the native model. Idempotent; later calls to any method throw `ClosedError`. Async
    * calls already running finish first (they hold their own reference).
+   * @example
+   * const lgb = await LightGBMModel.load('model.txt');
+   * try { lgb.predictProba(x); } finally { lgb.close(); }
    */
   close(): void {
     if (this.#closed) return;
@@ -206,14 +235,22 @@ export abstract class ScoringModel<Info extends { nFeatures: number; featureName
     this.#native.close();
   }
 
-  /** Same as `close()`, for `using model = ...`. */
+  /**
+   * Same as `close()`, for `using model = ...`.
+   * @example
+   * using rf = await RandomForestModel.load('model.forest'); // closed at the end of the block
+   */
   [Symbol.dispose](): void {
     this.close();
   }
 }
 
-/** A gradient-boosted model (LightGBM or XGBoost) with its library's outputs. */
-abstract class BoosterModel extends ScoringModel<Binding.BoosterInfo> {
+/**
+ * A gradient-boosted model (LightGBM or XGBoost) with its library's outputs.
+ * @example
+ * function trees(m: BoosterModel): number { return m.numTrees; }
+ */
+export abstract class BoosterModel extends ScoringModel<BoosterInfo> {
   /** Classes as the library counts them: 1 for binary and regression, K for multiclass. */
   get nClasses(): number {
     return this.info.nClasses;
@@ -243,7 +280,7 @@ abstract class BoosterModel extends ScoringModel<Binding.BoosterInfo> {
   }
 
   /** The native library that scores this model: `{ path, version }`. */
-  get library(): Readonly<Binding.LibraryInfo> {
+  get library(): Readonly<LibraryInfo> {
     return this.info.library;
   }
 
@@ -261,7 +298,7 @@ abstract class BoosterModel extends ScoringModel<Binding.BoosterInfo> {
    * The library's normal output, row-major: P(class 1) per row for a binary model, the class
    * probabilities (rows × nClasses) for a multiclass one, the prediction for a regression.
    */
-  predictProba(x: MatrixInput): Float64Array {
+  predictProba(x: MatrixInput<string>): Float64Array {
     return this.runSync(x, 0);
   }
 
@@ -269,17 +306,17 @@ abstract class BoosterModel extends ScoringModel<Binding.BoosterInfo> {
    * `predictProba` on the libuv thread pool; the event loop stays free. The input is copied when
    * the call is made: you may reuse, refill or transfer its buffer at once (docs/threads.md).
    */
-  predictProbaAsync(x: MatrixInput): Promise<Float64Array> {
+  predictProbaAsync(x: MatrixInput<string>): Promise<Float64Array> {
     return this.runAsync(x, 0);
   }
 
   /** Raw margins (before the sigmoid / softmax), row-major rows × marginWidth. */
-  predictRaw(x: MatrixInput): Float64Array {
+  predictRaw(x: MatrixInput<string>): Float64Array {
     return this.runSync(x, 1);
   }
 
   /** `predictRaw` off the event loop; the input is copied when the call is made. */
-  predictRawAsync(x: MatrixInput): Promise<Float64Array> {
+  predictRawAsync(x: MatrixInput<string>): Promise<Float64Array> {
     return this.runAsync(x, 1);
   }
 
@@ -287,7 +324,7 @@ abstract class BoosterModel extends ScoringModel<Binding.BoosterInfo> {
    * The single-row path for a model with one output per row: returns that value.
    * Allocates nothing when `row` is a typed array or a plain array.
    */
-  predictOne(row: RowInput): number {
+  predictOne(row: RowInput<string>): number {
     if (this.info.outputWidth !== 1) {
       throw new TypeError(`predictOne returns one number; this model has ${this.info.outputWidth} outputs per row: use predictProba([row])`);
     }
@@ -302,6 +339,15 @@ abstract class BoosterModel extends ScoringModel<Binding.BoosterInfo> {
  * const p = lgb.predictProba([[...twelveNumbers]]); // Float64Array of P(class 1)
  */
 export class LightGBMModel extends BoosterModel {
+  private constructor(native: Binding.LightGBMBooster) {
+    super(native);
+  }
+
+  /** @internal Wraps a model the addon loaded (the ensemble hands out its models this way). */
+  static fromNative(native: Binding.LightGBMBooster): LightGBMModel {
+    return new LightGBMModel(native);
+  }
+
   /** Loads and validates a LightGBM text model (file path or bytes), off the event loop. */
   static async load(source: ModelSource, options?: ModelLoadOptions): Promise<LightGBMModel> {
     const native = await binding().addon.loadLightGBM(toSource(source, 'LightGBM'), nativeOptions(options), true);
@@ -333,6 +379,15 @@ export class LightGBMModel extends BoosterModel {
  * const margins = xgb.predictRaw(new Float64Array(12 * 100));
  */
 export class XGBoostModel extends BoosterModel {
+  private constructor(native: Binding.XGBoostBooster) {
+    super(native);
+  }
+
+  /** @internal Wraps a model the addon loaded (the ensemble hands out its models this way). */
+  static fromNative(native: Binding.XGBoostBooster): XGBoostModel {
+    return new XGBoostModel(native);
+  }
+
   /** Loads and validates an XGBoost JSON/UBJ model (file path or bytes), off the event loop. */
   static async load(source: ModelSource, options?: ModelLoadOptions): Promise<XGBoostModel> {
     const native = await binding().addon.loadXGBoost(toSource(source, 'XGBoost'), nativeOptions(options), true);
@@ -352,7 +407,16 @@ export class XGBoostModel extends BoosterModel {
  * const rf = await RandomForestModel.load('models/production/random_forest.forest');
  * const proba = rf.predictProba(rows); // rows × nClasses, as sklearn's predict_proba
  */
-export class RandomForestModel extends ScoringModel<Binding.ForestInfo> {
+export class RandomForestModel extends ScoringModel<ForestInfo> {
+  private constructor(native: Binding.Forest) {
+    super(native);
+  }
+
+  /** @internal Wraps a model the addon loaded (the ensemble hands out its models this way). */
+  static fromNative(native: Binding.Forest): RandomForestModel {
+    return new RandomForestModel(native);
+  }
+
   /** Loads and validates a forest file (path or bytes), off the event loop. */
   static async load(source: ModelSource, options?: ModelLoadOptions): Promise<RandomForestModel> {
     const native = await binding().addon.loadForest(toSource(source, 'forest'), nativeOptions(options), true);
@@ -390,7 +454,7 @@ export class RandomForestModel extends ScoringModel<Binding.ForestInfo> {
   }
 
   /** Class probabilities, row-major rows × nClasses, exactly as scikit-learn's predict_proba. */
-  predictProba(x: MatrixInput): Float64Array {
+  predictProba(x: MatrixInput<string>): Float64Array {
     return this.runSync(x, 0);
   }
 
@@ -398,12 +462,12 @@ export class RandomForestModel extends ScoringModel<Binding.ForestInfo> {
    * `predictProba` off the event loop. The input is copied when the call is made: you may reuse
    * its buffer at once.
    */
-  predictProbaAsync(x: MatrixInput): Promise<Float64Array> {
+  predictProbaAsync(x: MatrixInput<string>): Promise<Float64Array> {
     return this.runAsync(x, 0);
   }
 
   /** Class probabilities of one row (nClasses values). */
-  predictOne(row: RowInput): Float64Array {
+  predictOne(row: RowInput<string>): Float64Array {
     return this.runRow(row, 0).slice();
   }
 }

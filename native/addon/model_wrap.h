@@ -70,7 +70,7 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap<Traits>> {
 
   /// The core object, or ClosedError.
   const std::shared_ptr<const Core>& Get(Napi::Env env) const {
-    if (!core_) throw MakeError(env, "ERR_CLOSED", std::string(Traits::kName) + " is closed");
+    if (!core_) throw MakeError(env, core::ErrorCode::kClosed, std::string(Traits::kName) + " is closed");
     return core_;
   }
 

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
-import { EnsembleError } from '../errors.js';
+import { InvalidArgumentError, InvalidInputFileError } from '../errors.js';
 import { ProductionEnsemble } from '../ensemble.js';
 import { TechnicalFeatures } from '../features.js';
 import { OutputFile } from './output-file.js';
@@ -52,7 +52,7 @@ export interface ScoreSummary {
 }
 
 export async function scoreFile(input: string, opts: ScoreOptions): Promise<ScoreSummary> {
-  if (!existsSync(input)) throw new EnsembleError(`input file ${input} does not exist`, 'ERR_INVALID_ARGUMENT');
+  if (!existsSync(input)) throw new InvalidArgumentError(`input file ${input} does not exist`);
   const inFormat = formatOf(input, opts.format);
   const outFormat = opts.output ? formatOf(opts.output, opts.outputFormat) : undefined;
   // Checked (and the temporary file created) before any work; removed on any failure or signal.
@@ -192,10 +192,9 @@ async function score(
         const o = chunk.order[r] as number;
         if (o <= lastOrder) {
           if (!fromFeatures) {
-            throw new EnsembleError(
+            throw new InvalidInputFileError(
               `${input}: row ${base + r + 1} (timestamp ${chunk.timestamps[r]}) is not after the previous row (${chunk.timestamps[r - 1] ?? 'previous chunk'}): ` +
                 'candles must be in increasing time order to compute features',
-              'ERR_INVALID_INPUT_FILE',
             );
           }
           s.nonIncreasingTimestamps++;

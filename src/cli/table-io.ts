@@ -17,7 +17,7 @@ import {
   UTINYINT,
   VARCHAR,
 } from '@duckdb/node-api';
-import { FeatureMismatchError, EnsembleError } from '../errors.js';
+import { FeatureMismatchError, InvalidArgumentError, InvalidInputFileError } from '../errors.js';
 import { type LongLine, MAX_LINE_BYTES, findLongLines, readCsvHeader } from './csv-scan.js';
 
 export type TableFormat = 'csv' | 'parquet';
@@ -26,7 +26,7 @@ export function formatOf(path: string, explicit?: string): TableFormat {
   const f = (explicit ?? extname(path).slice(1)).toLowerCase();
   if (f === 'csv' || f === 'txt' || f === 'tsv') return 'csv';
   if (f === 'parquet' || f === 'pq') return 'parquet';
-  throw new EnsembleError(`${path}: unknown table format '${f}' (use .csv or .parquet, or --format)`, 'ERR_INVALID_ARGUMENT');
+  throw new InvalidArgumentError(`${path}: unknown table format '${f}' (use .csv or .parquet, or --format)`);
 }
 
 const sqlString = (s: string) => `'${s.replace(/'/g, "''")}'`;
@@ -76,14 +76,13 @@ export async function openTable(path: string, format: TableFormat, numeric: read
     longLines = findLongLines(path, h.newline);
     const first = longLines[0];
     if (first && !skipInvalid) {
-      throw new EnsembleError(`${path}: line ${first.line}: ${tooLong(first)} (use --skip-invalid to skip such lines)`, 'ERR_INVALID_INPUT_FILE');
+      throw new InvalidInputFileError(`${path}: line ${first.line}: ${tooLong(first)} (use --skip-invalid to skip such lines)`);
     }
     const longest = longLines.reduce((m, l) => (l.bytes > m.bytes ? l : m), first ?? { line: 0, offset: 0, bytes: 0 });
     if (longest.bytes > MAX_SKIPPABLE_LINE_BYTES) {
-      throw new EnsembleError(
+      throw new InvalidInputFileError(
         `${path}: line ${longest.line}: ${tooLong(longest)}, too long even to be skipped (--skip-invalid skips lines of up to ` +
           `${bytes(MAX_SKIPPABLE_LINE_BYTES)}): remove it`,
-        'ERR_INVALID_INPUT_FILE',
       );
     }
     // DuckDB refuses a line of max_line_size bytes or more, but its parallel reader drops a line
@@ -117,7 +116,7 @@ export async function openTable(path: string, format: TableFormat, numeric: read
   if (missing.length > 0) {
     close();
     const has = header.length > 30 ? `${header.slice(0, 30).join(', ')}, ... (${header.length} columns)` : header.join(', ');
-    throw new FeatureMismatchError(`${path}: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (it has: ${has})`, 'ERR_FEATURE_MISMATCH');
+    throw new FeatureMismatchError(`${path}: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (it has: ${has})`);
   }
   const ts = header.find((h) => TIMESTAMP_NAMES.includes(h.toLowerCase()));
   const tsText = ts ? `CAST(${sqlIdent(ts)} AS VARCHAR)` : "''";
@@ -190,9 +189,9 @@ function readError(path: string, e: unknown): Error {
   if (line) {
     // DuckDB quotes the offending value, which can be a whole long line.
     const why = (reason ?? msg.split('\n')[0] ?? '').replace(/"([^"]{60})[^"]{20,}"/g, '"$1..."');
-    return new EnsembleError(`${path}: line ${line}: ${why} (use --skip-invalid to skip such lines)`, 'ERR_INVALID_INPUT_FILE');
+    return new InvalidInputFileError(`${path}: line ${line}: ${why} (use --skip-invalid to skip such lines)`);
   }
-  return new EnsembleError(`${path}: ${msg.split('\n')[0]}`, 'ERR_INVALID_INPUT_FILE');
+  return new InvalidInputFileError(`${path}: ${msg.split('\n')[0]}`);
 }
 
 /** Output rows: a timestamp and numeric columns. */
