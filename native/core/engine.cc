@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "engine_program.h"
@@ -24,18 +25,19 @@ using engine::BlockSums;
 using engine::kBlock;
 using engine::PartProgram;
 
-// 0: detect, 1: portable, 2: avx512.
-std::atomic<int> g_forced{0};
+// The kernels chosen by ForceEngineKernel (null: the best this CPU runs).
+std::atomic<const engine::Kernels*> g_forced{nullptr};
 
-bool UseAvx512() {
-  static const bool has = engine::CpuHasAvx512();
-  const int forced = g_forced.load(std::memory_order_relaxed);
-  return forced == 0 ? has : forced == 2;
+const engine::Kernels* Best() {
+  static const engine::Kernels* best = engine::Avx512Kernels()   ? engine::Avx512Kernels()
+                                       : engine::Avx2Kernels() ? engine::Avx2Kernels()
+                                                               : engine::PortableKernels();
+  return best;
 }
 
-bool UseAvx512Vbmi() {
-  static const bool has = engine::CpuHasAvx512Vbmi();
-  return has && UseAvx512();
+const engine::Kernels& Current() {
+  const engine::Kernels* forced = g_forced.load(std::memory_order_relaxed);
+  return forced != nullptr ? *forced : *Best();
 }
 
 // One thread's scratch: a block's ranks of every part and every part's sums.
@@ -75,7 +77,7 @@ void ScoreRange(const TreeEngine::Program& prog, const T* x, size_t begin, size_
   Scratch& s = ThreadScratch(prog.rank_bytes * engine::kBlocksPerSpan, kSpan * widest, kSpan,
                              kSpan * total);
   uint8_t* ranks = Aligned(s.ranks);
-  const bool avx512 = UseAvx512();
+  const engine::Kernels& kernels = Current();
   const size_t nf = prog.num_features;
   double* part_sums[8];
   std::vector<double*> many;
@@ -92,10 +94,10 @@ void ScoreRange(const TreeEngine::Program& prog, const T* x, size_t begin, size_
       const size_t m = std::min(kBlock, n - k * kBlock);
       for (const PartProgram& p : prog.parts) {
         uint8_t* r = ranks + k * prog.rank_bytes + p.rank_offset;
-        if (avx512) {
-          engine::RankBlockAvx512(p, rows, nf, m, r);
+        if constexpr (std::is_same_v<T, float>) {
+          kernels.rank_f(p, rows, nf, m, r);
         } else {
-          engine::RankBlock(p, rows, nf, m, r);
+          kernels.rank_d(p, rows, nf, m, r);
         }
       }
     }
@@ -109,11 +111,7 @@ void ScoreRange(const TreeEngine::Program& prog, const T* x, size_t begin, size_
         std::fill(d, d + blocks * kBlock * p.width, 0.0);
       }
       const engine::Blocks span{ranks + p.rank_offset, prog.rank_bytes, blocks, d, s.sums_f.data()};
-      if (avx512) {
-        engine::SumBlocksAvx512(p, span);
-      } else {
-        engine::SumBlocksPortable(p, span);
-      }
+      kernels.sum_blocks(p, span);
       double* o = s.out.data() + offset;
       offset += kSpan * p.width;
       if (p.float_sum) {
@@ -155,7 +153,7 @@ size_t TreeEngine::num_parts() const { return program_->parts.size(); }
 size_t TreeEngine::num_features() const { return program_->num_features; }
 size_t TreeEngine::width(size_t p) const { return program_->parts.at(p).width; }
 const EngineModel& TreeEngine::model(size_t p) const { return *program_->parts.at(p).model; }
-const char* TreeEngine::kernel() const { return UseAvx512() ? "avx512" : "portable"; }
+const char* TreeEngine::kernel() const { return Current().name; }
 
 size_t TreeEngine::memory_bytes() const {
   size_t n = 0;
@@ -193,8 +191,9 @@ void TreeEngine::SumsRow(const void* row, DType dtype, double* const* out) const
   Scratch& s = ThreadScratch(prog.rank_bytes, kBlock * widest, kBlock * 4);
   uint8_t* ranks = Aligned(s.ranks);
   const size_t nf = prog.num_features;
-  const bool simd = UseAvx512();
-  // Parts with row tables go through the AVX-512 VBMI kernel together, the others one by one.
+  const engine::Kernels& kernels = Current();
+  // Parts with row tables go through the kernels' single-row path together (AVX-512 VBMI), the
+  // others one by one.
   const PartProgram* together[4];
   const uint8_t* together_ranks[4];
   BlockSums together_sums[4];
@@ -204,10 +203,9 @@ void TreeEngine::SumsRow(const void* row, DType dtype, double* const* out) const
     uint8_t* r = ranks + p.rank_offset;
     if (dtype == DType::kFloat32) {
       const auto* x = static_cast<const float*>(row);
-      simd ? engine::RankBlockAvx512(p, x, nf, 1, r) : engine::RankBlock(p, x, nf, 1, r);
+      kernels.rank_f(p, x, nf, 1, r);
     } else {
-      const auto* x = static_cast<const double*>(row);
-      simd ? engine::RankBlockAvx512(p, x, nf, 1, r) : engine::RankBlock(p, x, nf, 1, r);
+      kernels.rank_d(p, static_cast<const double*>(row), nf, 1, r);
     }
     // A float sum lives in its own slot of sums_f until the end.
     BlockSums sums{out[i], s.sums_f.data() + i};
@@ -216,7 +214,7 @@ void TreeEngine::SumsRow(const void* row, DType dtype, double* const* out) const
     } else {
       std::fill(out[i], out[i] + p.width, 0.0);
     }
-    if (p.row_tables && n < 4 && UseAvx512Vbmi()) {
+    if (p.row_tables && n < 4 && kernels.sum_rows != nullptr) {
       together[n] = &p;
       together_ranks[n] = r;
       together_sums[n++] = sums;
@@ -224,7 +222,7 @@ void TreeEngine::SumsRow(const void* row, DType dtype, double* const* out) const
       engine::SumRow(p, r, sums);
     }
   }
-  if (n > 0) engine::SumRowsAvx512(together, together_ranks, together_sums, n);
+  if (n > 0) kernels.sum_rows(together, together_ranks, together_sums, n);
   for (size_t i = 0; i < prog.parts.size(); ++i) {
     if (prog.parts[i].float_sum) out[i][0] = static_cast<double>(s.sums_f[i]);
   }
@@ -252,21 +250,19 @@ uint64_t TreeEngine::NodesVisited(const double* row, size_t part) const {
 }
 
 bool ForceEngineKernel(const std::string& name) {
-  if (name == "avx512-gather") {
-    engine::SetGatherWalk(true);
-    g_forced = 2;
-    return engine::CpuHasAvx512();
-  }
-  engine::SetGatherWalk(false);
-  if (name.empty()) {
-    g_forced = 0;
-  } else if (name == "portable") {
-    g_forced = 1;
-  } else if (name == "avx512" && engine::CpuHasAvx512()) {
-    g_forced = 2;
-  } else {
+  const engine::Kernels* k = nullptr;
+  if (name == "portable") {
+    k = engine::PortableKernels();
+  } else if (name == "avx2") {
+    k = engine::Avx2Kernels();
+  } else if (name == "avx512" || name == "avx512-gather") {
+    k = engine::Avx512Kernels();
+  } else if (!name.empty()) {
     return false;
   }
+  if (!name.empty() && k == nullptr) return false;
+  engine::SetGatherWalk(name == "avx512-gather");
+  g_forced = k;
   return true;
 }
 

@@ -41,6 +41,7 @@ bool SameBits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 // The kernels this machine can run ("portable" always).
 std::vector<std::string> Kernels() {
   std::vector<std::string> k{"portable"};
+  if (ForceEngineKernel("avx2")) k.push_back("avx2");
   if (ForceEngineKernel("avx512")) k.push_back("avx512");
   ForceEngineKernel("");
   return k;

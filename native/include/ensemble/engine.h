@@ -158,9 +158,11 @@ class TreeEngine {
   std::unique_ptr<Program> program_;
 };
 
-/// Overrides the run-time CPU dispatch ("portable" forces the portable kernels, "" restores the
-/// detection); used by tests and benchmarks to compare the two on one machine. Returns false for
-/// an unknown name or kernels this CPU cannot run.
+/// Overrides the run-time CPU dispatch: "portable", "avx2", "avx512" (or "avx512-gather", the
+/// AVX-512 kernel walking with gathers, for the engine's design measurements); "" restores the
+/// detection (the best of AVX-512, AVX2, portable this CPU runs). Used by tests and benchmarks to
+/// compare the kernels on one machine. Returns false for an unknown name or kernels this CPU (or
+/// build) cannot run.
 bool ForceEngineKernel(const std::string& name);
 
 }  // namespace ensemble::core
