@@ -76,7 +76,11 @@ export interface ModelProbabilities {
   ensemble: Float64Array;
 }
 
-/** What `getModelInfo` says of a booster of the ensemble. */
+/**
+ * What `getModelInfo` says of a booster of the ensemble.
+ * @example
+ * const { scorer, scorerNote }: BoosterFacts = model.getModelInfo().models.lightgbm;
+ */
 export interface BoosterFacts {
   numTrees: number;
   objective: string;
@@ -89,7 +93,11 @@ export interface BoosterFacts {
   sha256?: string;
 }
 
-/** What `getModelInfo` says of the ensemble's forest. */
+/**
+ * What `getModelInfo` says of the ensemble's forest.
+ * @example
+ * const { numTrees, allowsNaN }: ForestFacts = model.getModelInfo().models.randomForest;
+ */
 export interface ForestFacts {
   numTrees: number;
   numNodes: number;
