@@ -25,6 +25,10 @@ using engine::BlockSums;
 using engine::kBlock;
 using engine::PartProgram;
 
+// At most this many rows after the last full block are scored one by one (SumsRow): below it a
+// row costs less alone than its share of a block (measured crossover ~15-35 rows, by model).
+constexpr size_t kRowPathRows = 16;
+
 // The kernels chosen by ForceEngineKernel (null: the best this CPU runs).
 std::atomic<const engine::Kernels*> g_forced{nullptr};
 
@@ -70,9 +74,9 @@ void ScoreRange(const TreeEngine::Program& prog, const T* x, size_t begin, size_
                 const TreeEngine::SpanSink& sink) {
   constexpr size_t kSpan = kBlock * engine::kBlocksPerSpan;
   size_t widest = 1, total = 0;
-  for (const PartProgram& p : prog.parts) {
-    widest = std::max(widest, p.width);
-    total += p.width;
+  for (const auto& p : prog.parts) {
+    widest = std::max(widest, p->width);
+    total += p->width;
   }
   Scratch& s = ThreadScratch(prog.rank_bytes * engine::kBlocksPerSpan, kSpan * widest, kSpan,
                              kSpan * total);
@@ -92,8 +96,9 @@ void ScoreRange(const TreeEngine::Program& prog, const T* x, size_t begin, size_
     for (size_t k = 0; k < blocks; ++k) {
       const T* rows = x + (b + k * kBlock) * nf;
       const size_t m = std::min(kBlock, n - k * kBlock);
-      for (const PartProgram& p : prog.parts) {
-        uint8_t* r = ranks + k * prog.rank_bytes + p.rank_offset;
+      for (size_t i = 0; i < prog.parts.size(); ++i) {
+        const PartProgram& p = *prog.parts[i];
+        uint8_t* r = ranks + k * prog.rank_bytes + prog.rank_offset[i];
         if constexpr (std::is_same_v<T, float>) {
           kernels.rank_f(p, rows, nf, m, r);
         } else {
@@ -103,14 +108,14 @@ void ScoreRange(const TreeEngine::Program& prog, const T* x, size_t begin, size_
     }
     size_t offset = 0;
     for (size_t i = 0; i < prog.parts.size(); ++i) {
-      const PartProgram& p = prog.parts[i];
+      const PartProgram& p = *prog.parts[i];
       double* d = s.sums_d.data();
       if (p.float_sum) {
         std::fill(s.sums_f.begin(), s.sums_f.begin() + blocks * kBlock, p.base_f);
       } else {
         std::fill(d, d + blocks * kBlock * p.width, 0.0);
       }
-      const engine::Blocks span{ranks + p.rank_offset, prog.rank_bytes, blocks, d, s.sums_f.data()};
+      const engine::Blocks span{ranks + prog.rank_offset[i], prog.rank_bytes, blocks, d, s.sums_f.data()};
       kernels.sum_blocks(p, span);
       double* o = s.out.data() + offset;
       offset += kSpan * p.width;
@@ -135,15 +140,28 @@ std::shared_ptr<const TreeEngine> TreeEngine::Compile(std::vector<Part> parts) {
   std::shared_ptr<TreeEngine> e(new TreeEngine());
   Program& prog = *e->program_;
   prog.num_features = static_cast<size_t>(parts[0].model->num_features);
-  prog.parts.resize(parts.size());
   size_t offset = 0;
-  for (size_t i = 0; i < parts.size(); ++i) {
-    if (!parts[i].model || static_cast<size_t>(parts[i].model->num_features) != prog.num_features) {
+  for (Part& part : parts) {
+    if (!part.model || static_cast<size_t>(part.model->num_features) != prog.num_features) {
       throw Error(ErrorCode::kInvalidArgument, "the engine's models must share one feature count");
     }
-    engine::CompilePart(parts[i].model, std::move(parts[i].columns), &prog.parts[i]);
-    prog.parts[i].rank_offset = offset;
-    offset += prog.parts[i].rank_bytes();
+    std::shared_ptr<const PartProgram> compiled;
+    if (part.compiled && part.compiled->program_->parts.size() == 1) {
+      const auto& other = part.compiled->program_->parts[0];
+      std::vector<int> columns = part.columns;
+      if (columns.empty()) {
+        for (int c = 0; c < part.model->outputs; ++c) columns.push_back(c);
+      }
+      if (other->model == part.model && other->columns == columns) compiled = other;
+    }
+    if (!compiled) {
+      auto p = std::make_shared<PartProgram>();
+      engine::CompilePart(part.model, std::move(part.columns), p.get());
+      compiled = std::move(p);
+    }
+    prog.rank_offset.push_back(offset);
+    offset += compiled->rank_bytes();
+    prog.parts.push_back(std::move(compiled));
   }
   prog.rank_bytes = offset;
   return e;
@@ -151,13 +169,14 @@ std::shared_ptr<const TreeEngine> TreeEngine::Compile(std::vector<Part> parts) {
 
 size_t TreeEngine::num_parts() const { return program_->parts.size(); }
 size_t TreeEngine::num_features() const { return program_->num_features; }
-size_t TreeEngine::width(size_t p) const { return program_->parts.at(p).width; }
-const EngineModel& TreeEngine::model(size_t p) const { return *program_->parts.at(p).model; }
+size_t TreeEngine::width(size_t p) const { return program_->parts.at(p)->width; }
+const EngineModel& TreeEngine::model(size_t p) const { return *program_->parts.at(p)->model; }
 const char* TreeEngine::kernel() const { return Current().name; }
 
 size_t TreeEngine::memory_bytes() const {
   size_t n = 0;
-  for (const PartProgram& p : program_->parts) {
+  for (const auto& part : program_->parts) {
+    const PartProgram& p = *part;
     n += p.walk.size() * sizeof(engine::WalkNode) + p.value.size() * 8 + p.value_f.size() * 4 +
          p.leaf_row.size() * 4 + p.leaf_table.size() * 8 + p.top.size() * sizeof(engine::TopNode) +
          p.exit_slot.size() + p.exit_node.size() * 4 + p.table.size() * 8 + p.table_f.size() * 4 +
@@ -174,20 +193,37 @@ void TreeEngine::Sums(const DenseMatrix& x, int threads, const SpanSink& sink) c
                                                  " features, got " + std::to_string(x.cols));
   }
   if (x.rows == 0) return;
+  // The block kernels do a whole block's work however few of its 64 rows are real: a few rows
+  // past the last full block (or a batch of a few rows) go through the single-row path instead.
+  const size_t tail = x.rows % kBlock;
+  const size_t one_by_one = tail <= kRowPathRows ? tail : 0;
+  const size_t blocked = x.rows - one_by_one;
   // Blocks of 64 rows never straddle two threads' shares.
-  ParallelFor(x.rows, threads, kBlock, [&](size_t begin, size_t end) {
+  ParallelFor(blocked, threads, kBlock, [&](size_t begin, size_t end) {
     if (x.dtype == DType::kFloat32) {
       ScoreRange(prog, static_cast<const float*>(x.data), begin, end, sink);
     } else {
       ScoreRange(prog, static_cast<const double*>(x.data), begin, end, sink);
     }
   });
+  if (one_by_one == 0) return;
+  const size_t np = prog.parts.size(), elem = x.dtype == DType::kFloat32 ? 4 : 8;
+  std::vector<size_t> offset(np + 1, 0);
+  for (size_t i = 0; i < np; ++i) offset[i + 1] = offset[i] + one_by_one * prog.parts[i]->width;
+  std::vector<double> sums(offset[np]);
+  std::vector<double*> at(np), first(np);
+  for (size_t r = 0; r < one_by_one; ++r) {
+    for (size_t i = 0; i < np; ++i) at[i] = sums.data() + offset[i] + r * prog.parts[i]->width;
+    SumsRow(static_cast<const uint8_t*>(x.data) + (blocked + r) * x.cols * elem, x.dtype, at.data());
+  }
+  for (size_t i = 0; i < np; ++i) first[i] = sums.data() + offset[i];
+  sink(blocked, x.rows, first.data());
 }
 
 void TreeEngine::SumsRow(const void* row, DType dtype, double* const* out) const {
   const Program& prog = *program_;
   size_t widest = 1;
-  for (const PartProgram& p : prog.parts) widest = std::max(widest, p.width);
+  for (const auto& p : prog.parts) widest = std::max(widest, p->width);
   Scratch& s = ThreadScratch(prog.rank_bytes, kBlock * widest, kBlock * 4);
   uint8_t* ranks = Aligned(s.ranks);
   const size_t nf = prog.num_features;
@@ -199,8 +235,8 @@ void TreeEngine::SumsRow(const void* row, DType dtype, double* const* out) const
   BlockSums together_sums[4];
   size_t n = 0;
   for (size_t i = 0; i < prog.parts.size(); ++i) {
-    const PartProgram& p = prog.parts[i];
-    uint8_t* r = ranks + p.rank_offset;
+    const PartProgram& p = *prog.parts[i];
+    uint8_t* r = ranks + prog.rank_offset[i];
     if (dtype == DType::kFloat32) {
       const auto* x = static_cast<const float*>(row);
       kernels.rank_f(p, x, nf, 1, r);
@@ -224,15 +260,15 @@ void TreeEngine::SumsRow(const void* row, DType dtype, double* const* out) const
   }
   if (n > 0) kernels.sum_rows(together, together_ranks, together_sums, n);
   for (size_t i = 0; i < prog.parts.size(); ++i) {
-    if (prog.parts[i].float_sum) out[i][0] = static_cast<double>(s.sums_f[i]);
+    if (prog.parts[i]->float_sum) out[i][0] = static_cast<double>(s.sums_f[i]);
   }
 }
 
 uint64_t TreeEngine::NodesVisited(const double* row, size_t part) const {
   const Program& prog = *program_;
-  const PartProgram& p = prog.parts.at(part);
+  const PartProgram& p = *prog.parts.at(part);
   Scratch& s = ThreadScratch(prog.rank_bytes, kBlock);
-  uint8_t* ranks = Aligned(s.ranks) + p.rank_offset;
+  uint8_t* ranks = Aligned(s.ranks) + prog.rank_offset[part];
   engine::RankBlock(p, row, prog.num_features, 1, ranks);
   uint64_t visited = 0;
   for (const engine::TreeCode& t : p.trees) {

@@ -106,7 +106,6 @@ struct PartProgram {
   std::vector<uint8_t> col_rule;
   std::vector<uint32_t> col_window;
   size_t num_columns = 0;
-  size_t rank_offset = 0;      ///< where this part's ranks start in a block's rank buffer (bytes)
 
   // The trees.
   std::vector<TreeCode> trees;
@@ -201,7 +200,9 @@ void SetGatherWalk(bool on);
 }  // namespace engine
 
 struct TreeEngine::Program {
-  std::vector<engine::PartProgram> parts;
+  /// Shared with other engines compiled from the same model and columns (TreeEngine::Part).
+  std::vector<std::shared_ptr<const engine::PartProgram>> parts;
+  std::vector<size_t> rank_offset;  ///< where each part's ranks start in a block's rank buffer
   size_t num_features = 0;
   size_t rank_bytes = 0;  ///< all parts' ranks of one block
 };

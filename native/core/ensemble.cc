@@ -106,14 +106,14 @@ Ensemble::Ensemble(std::shared_ptr<const LightGBMBooster> lightgbm,
   std::vector<TreeEngine::Part> parts;
   if (lightgbm_->EngineScores(OutputKind::kValue)) {
     part_[0] = static_cast<int>(parts.size());
-    parts.push_back({lightgbm_->engine_model(), {}});
+    parts.push_back({lightgbm_->engine_model(), {}, lightgbm_->engine()});
   }
   if (xgboost_->EngineScores(OutputKind::kValue)) {
     part_[1] = static_cast<int>(parts.size());
-    parts.push_back({xgboost_->engine_model(), {}});
+    parts.push_back({xgboost_->engine_model(), {}, xgboost_->engine()});
   }
   part_[2] = static_cast<int>(parts.size());
-  parts.push_back({forest_->engine_model(), {kForestUpColumn}});
+  parts.push_back({forest_->engine_model(), {kForestUpColumn}, nullptr});
   engine_ = TreeEngine::Compile(std::move(parts));
 }
 

@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -116,8 +117,14 @@ class TreeEngine {
   /// A model and the output columns to sum (empty: all of `outputs`; the ensemble asks only for
   /// the forest's "up" column).
   struct Part {
+    Part(std::shared_ptr<const EngineModel> m, std::vector<int> c = {},
+         std::shared_ptr<const TreeEngine> e = nullptr)
+        : model(std::move(m)), columns(std::move(c)), compiled(std::move(e)) {}
     std::shared_ptr<const EngineModel> model;
     std::vector<int> columns;
+    /// Optional: an engine already compiled from this model alone with the same columns; its
+    /// compiled form is shared instead of compiled again (an ensemble reuses its boosters').
+    std::shared_ptr<const TreeEngine> compiled;
   };
 
   /// Compiles the parts (all with the same feature count). Throws kInvalidArgument otherwise.
