@@ -10,7 +10,12 @@ export type {
   HealthReport,
   ModelInfo,
   ModelProbabilities,
+  ReloadCandidate,
+  ReloadOptions,
+  ReloadOutcome,
+  WatchOptions,
 } from './ensemble-types.js';
+export { ModelStore, type PromoteResult, type StoreVersion } from './model-store.js';
 export {
   FEATURE_NAMES,
   TechnicalFeatures,
@@ -44,9 +49,11 @@ export {
   MissingDependencyError,
   ModelFormatError,
   ModelNotFoundError,
+  ModelStoreError,
   OutOfMemoryError,
   OutputFileError,
   PythonNotFoundError,
+  SelfCheckError,
   UnsafePickleError,
   type ErrorCode,
 } from './errors.js';
