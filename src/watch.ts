@@ -63,8 +63,9 @@ export class Watcher {
   #watchers = new Map<string, FSWatcher>();
   /** The signature last acted on (reloaded, or reported): nothing happens until it changes. */
   #done: string | undefined;
-  /** The signature of a check that failed, waiting one poll period to settle. */
+  /** The signature of a check that failed, waiting `pollMs` unchanged to settle, and since when. */
   #pending: string | undefined;
+  #pendingAt = 0;
   #busy = false;
   #again = false;
   #closed = false;
@@ -140,7 +141,19 @@ export class Watcher {
     } catch (e) {
       sig = `error:${(e as Error).message}`;
     }
-    if (sig !== this.#done) this.#schedule(this.#pending === sig ? 0 : this.#debounceMs);
+    if (sig === this.#done) return;
+    if (sig !== this.#pending) this.#schedule(this.#debounceMs);
+    else if (this.#settled(sig)) this.#schedule(0);
+  }
+
+  #settled(sig: string): boolean {
+    return sig === this.#pending && Date.now() - this.#pendingAt >= this.#pollMs;
+  }
+
+  #wait(sig: string): void {
+    if (sig === this.#pending) return;
+    this.#pending = sig;
+    this.#pendingAt = Date.now();
   }
 
   #schedule(ms: number): void {
@@ -178,8 +191,8 @@ export class Watcher {
       // A store whose current names no version, a directory gone: reported once it settles.
       const sig = `error:${(e as Error).message}`;
       if (sig === this.#done) return;
-      if (sig !== this.#pending) {
-        this.#pending = sig;
+      if (!this.#settled(sig)) {
+        this.#wait(sig);
         return;
       }
       this.#done = sig;
@@ -200,11 +213,11 @@ export class Watcher {
       this.#again = true; // it changed while being checked: not settled
       return;
     }
-    const settled = now.sig === this.#pending;
+    const settled = this.#settled(now.sig);
     if (!report.ok || (report.unverified.length > 0 && !settled)) {
       if (!settled) {
-        this.#pending = now.sig;
-        return; // the poll checks it again after pollMs
+        this.#wait(now.sig);
+        return; // the poll checks it again once it has stayed so for pollMs
       }
       this.#done = now.sig;
       const p = report.problems[0];
