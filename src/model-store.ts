@@ -139,6 +139,7 @@ function processAlive(pid: number): boolean {
 // the other, and two writers interleaving would leave `previous` naming the wrong version. A lock
 // left by a process that died is taken over.
 async function withLock<T>(store: string, what: string, fn: () => Promise<T>): Promise<T> {
+  if (!existsSync(store)) throw new ModelStoreError(`${store}: the model store does not exist`);
   const lock = join(store, '.lock');
   for (let attempt = 0; ; attempt++) {
     try {
