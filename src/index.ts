@@ -17,6 +17,17 @@ export type {
 } from './ensemble-types.js';
 export { ModelStore, type PromoteResult, type StoreVersion } from './model-store.js';
 export {
+  EnsembleSet,
+  type EnsembleSetOptions,
+  type SetBatchOptions,
+  type SetBatchResult,
+  type SetCallOptions,
+  type SetMember,
+  type SetStats,
+} from './ensemble-set.js';
+export type { LatencySummary, VersionStats } from './set-stats.js';
+export { fnv1a32 } from './canary.js';
+export {
   FEATURE_NAMES,
   TechnicalFeatures,
   WARMUP_BARS,
