@@ -38,6 +38,11 @@ export class LogHistogram {
     return this.#count;
   }
 
+  /** The sum of the recorded values (after rounding). */
+  get sum(): number {
+    return this.#sum;
+  }
+
   get mean(): number {
     return this.#count === 0 ? Number.NaN : this.#sum / this.#count;
   }
@@ -114,12 +119,15 @@ function bounds(b: number): [number, number] {
   return [lo, lo + 2 ** shift - 1];
 }
 
-/** Bins of a probability: [0, 0.05), [0.05, 0.1), ..., [0.95, 1]. */
+/**
+ * Bins of a probability, upper ends included as Prometheus's `le` counts them: [0, 0.05],
+ * (0.05, 0.1], ..., (0.95, 1].
+ */
 export const SCORE_BINS = 20;
 
-/** The bin of probability `p` (NaN and values outside [0, 1] are clamped; NaN goes to bin 0). */
+/** The bin of probability `p` (values outside [0, 1] are clamped; NaN goes to bin 0). */
 export function scoreBin(p: number): number {
   if (!(p > 0)) return 0;
   if (p >= 1) return SCORE_BINS - 1;
-  return Math.floor(p * SCORE_BINS);
+  return Math.ceil(p * SCORE_BINS) - 1;
 }

@@ -27,6 +27,7 @@ export {
 } from './ensemble-set.js';
 export type { LatencySummary, VersionStats } from './set-stats.js';
 export { fnv1a32 } from './canary.js';
+export { Metrics, enableMetrics, type MetricsOptions, type MetricsRegistry } from './metrics.js';
 export {
   FEATURE_NAMES,
   TechnicalFeatures,

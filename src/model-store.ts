@@ -4,7 +4,7 @@
  * `load` is resolved here: a store's `current`, or a plain model directory as it always was.
  */
 import { closeSync, copyFileSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { type Binding, binding } from './binding.js';
 import { ModelStoreError } from './errors.js';
 import { type ModelLoadOptions, nativeOptions } from './load-options.js';
@@ -100,7 +100,14 @@ function pointer(store: string, name: string): string | undefined {
  * promote during the load cannot mix two versions' files), or `path` itself.
  */
 export function resolveSource(path: string): ResolvedSource {
-  if (typeof path !== 'string' || !isStore(path)) return { dir: path };
+  if (typeof path !== 'string') return { dir: path };
+  if (!isStore(path)) {
+    // A version directory of a store, loaded by its path, still goes by its name.
+    const parent = dirname(path);
+    const name = basename(path);
+    if (VERSION_NAME.test(name) && !RESERVED.has(name) && parent !== path && isStore(parent)) return { dir: path, store: parent, version: name };
+    return { dir: path };
+  }
   const version = pointer(path, CURRENT) as string;
   const dir = join(path, version);
   if (!existsSync(dir)) throw new ModelStoreError(`${path}: '${CURRENT}' names version '${version}', which does not exist`);

@@ -83,7 +83,8 @@ export type ScoringMethod = 'predict' | 'predictAsync' | 'predictOne';
  * without an observer pays one field read per call.
  */
 export interface ScoringObserver<G> {
-  scored(g: G, method: ScoringMethod, rows: number, seconds: number): void;
+  /** `values`: the outputs (rows × width, e.g. the ensemble's P(up)), or the one `predictOne` returned. */
+  scored(g: G, method: ScoringMethod, rows: number, seconds: number, values: Float64Array | number): void;
   failed(g: G, method: ScoringMethod, error: unknown): void;
 }
 
@@ -151,7 +152,7 @@ export class Scorer<Info extends ModelDescription, G extends Generation<Info> = 
   }
 
   // The observed variant of a sync call: the same work, timed, and its outcome reported.
-  #observed<T>(method: ScoringMethod, call: () => { g: G; rows: number; scored: T }): T {
+  #observed<T extends Scored | number>(method: ScoringMethod, call: () => { g: G; rows: number; scored: T }): T {
     const obs = this.observer as ScoringObserver<G>;
     const started = performance.now();
     let r: { g: G; rows: number; scored: T };
@@ -161,7 +162,7 @@ export class Scorer<Info extends ModelDescription, G extends Generation<Info> = 
       obs.failed(this.#gen, method, e);
       throw e;
     }
-    obs.scored(r.g, method, r.rows, (performance.now() - started) / 1e3);
+    obs.scored(r.g, method, r.rows, (performance.now() - started) / 1e3, typeof r.scored === 'number' ? r.scored : r.scored.out);
     return r.scored;
   }
 
@@ -183,7 +184,7 @@ export class Scorer<Info extends ModelDescription, G extends Generation<Info> = 
       } else {
         await g.native.predictAsync(p.data, p.rows, kind, p.out, p.parts);
       }
-      obs?.scored(g, 'predictAsync', p.rows, (performance.now() - started) / 1e3);
+      obs?.scored(g, 'predictAsync', p.rows, (performance.now() - started) / 1e3, p.out);
       return { out: p.out, parts: p.parts };
     } catch (e) {
       obs?.failed(g, 'predictAsync', e);

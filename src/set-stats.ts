@@ -43,7 +43,7 @@ export interface VersionStats {
   /** Latency of the calls that answered (single rows and batches alike), and of the shadow batches. */
   latency: LatencySummary;
   shadowLatency: LatencySummary;
-  /** Every P(up) this version gave, served or in shadow: count, mean, and 20 bins of 0.05. */
+  /** Every P(up) this version gave, served or in shadow: count, mean, and 20 bins [0, 0.05], (0.05, 0.1], ..., (0.95, 1]. */
   scores: { count: number; mean: number | null; bins: number[] };
   /**
    * Challengers: on rows both scored, how often its label equals the champion's (each at its own

@@ -60,6 +60,10 @@ describe('ModelStore', () => {
     expect(await store.rollback()).toEqual({ current: 'v1', previous: 'v2' });
     expect(await m.reload()).toMatchObject({ ok: true, version: 'v1', previousVersion: 'v2' });
     expect(m.predictProba(x)).toEqual(expectA);
+    // A version loaded by its own path goes by its name (and reload() keeps to that version).
+    using v1 = await ProductionEnsemble.load(join(store.path, 'v1'));
+    expect([v1.version, v1.getModelInfo().store]).toEqual(['v1', store.path]);
+    expect((await v1.reload()).version).toBe('v1');
     // Two rollbacks undo each other.
     expect(await store.rollback()).toEqual({ current: 'v2', previous: 'v1' });
     // Nothing but versions and pointers is left behind (no temp links or lock).

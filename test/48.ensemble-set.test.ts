@@ -89,7 +89,7 @@ describe('EnsembleSet', () => {
     expect(sa?.scores.count).toBe(rows);
     expect(sa?.scores.mean).toBeCloseTo(pa.reduce((s, v) => s + v, 0) / rows, 12);
     const bins = new Array(20).fill(0);
-    for (const p of pb) bins[Math.min(19, Math.floor(p * 20))]++;
+    for (const p of pb) bins[Math.max(0, Math.min(19, Math.ceil(p * 20) - 1))]++;
     expect(sb?.scores.bins).toEqual(bins);
     expect(sa?.latency.count).toBe(101);
     expect(sa?.latency.p50Us).toBeGreaterThan(0);

@@ -1,7 +1,7 @@
-// The store's commands as a deploy script runs them: publish, versions, promote, rollback, and
-// their exit codes (docs/cli.md).
+// The commands of serving as a deploy script runs them: publish, versions, promote, rollback,
+// compare, and their exit codes (docs/cli.md).
 import { spawnSync } from 'node:child_process';
-import { readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { root } from './helpers.js';
@@ -57,4 +57,44 @@ it('errors: no store, an unknown version, a bad name', () => {
   expect(r.status).toBe(19);
   expect(r.stderr).toContain('the model store does not exist');
   expect(run(['publish', join(work, 'A'), '../x', '--store', store]).stderr).toContain("'../x' is not a version name");
+});
+
+it('compare: a history replayed through two versions, accuracy and log loss against the next-bar direction', async () => {
+  const a = join(work, 'A');
+  const b = versionDir(join(work, 'B2'), B_WEIGHTS);
+  const features = join(root, 'data', 'sample_features.csv');
+  const r = run(['compare', features, '--from-features', '--models', `a=${a}`, '--models', `b=${b}`, '--json']);
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  const s = JSON.parse(r.stdout) as { rows: number; outcomes: number; stats: { members: { name: string; outcomes: { count: number; accuracy: number; logLoss: number }; agreement?: { rows: number } }[] } };
+  // The same numbers from the API: the file's rows scored, labels from the next row's close.
+  const lines = readFileSync(features, 'utf8').trim().split('\n');
+  const header = (lines[0] as string).split(',');
+  const { ProductionEnsemble } = await import('../dist/index.js');
+  using model = await ProductionEnsemble.load(a);
+  const x = new Float64Array((lines.length - 1) * 12);
+  lines.slice(1).forEach((line, i) => {
+    const cells = line.split(',');
+    model.featureNames.forEach((n, c) => (x[i * 12 + c] = Number(cells[header.indexOf(n)])));
+  });
+  const p = model.predictProba(x);
+  let correct = 0;
+  let loss = 0;
+  for (let i = 0; i + 1 < p.length; i++) {
+    const label = (x[(i + 1) * 12] as number) > (x[i * 12] as number) ? 1 : 0;
+    if (((p[i] as number) >= 0.5 ? 1 : 0) === label) correct++;
+    loss -= label ? Math.log(p[i] as number) : Math.log(1 - (p[i] as number));
+  }
+  expect(s.rows).toBe(p.length);
+  expect(s.outcomes).toBe(p.length - 1);
+  const [ma, mb] = s.stats.members;
+  expect(ma?.name).toBe('a');
+  expect(ma?.outcomes.count).toBe(p.length - 1);
+  expect(ma?.outcomes.accuracy).toBe(correct / (p.length - 1));
+  expect(ma?.outcomes.logLoss).toBeCloseTo(loss / (p.length - 1), 10);
+  expect(mb?.agreement?.rows).toBe(p.length);
+  const text = run(['compare', features, '--from-features', '--models', `a=${a}`, '--models', `b=${b}`]);
+  expect(text.stdout).toMatch(new RegExp(`^replayed ${p.length} rows of .* through 2 versions in [\\d.]+ s; ${p.length - 1} outcomes`));
+  expect(text.stdout.split('\n')[2]).toMatch(/^a +champion +0\.\d{4} +- +- +0\.\d{4} +0\.\d{4}$/);
+  expect(run(['compare', features, '--models', a]).status).toBe(2);
 });

@@ -110,6 +110,25 @@ function program(version: string): Command {
     });
 
   program
+    .command('compare')
+    .description(
+      'replay a CSV or Parquet history (candles, or feature rows with --from-features) through several model versions and compare them: ' +
+        'mean P(up), agreement with the first (the champion), accuracy and log loss on the next-bar direction',
+    )
+    .argument('<input>', 'input file (.csv or .parquet)')
+    .requiredOption('-m, --models <dir>', 'a version: a model directory, a store or a store version; name=dir names it (repeat; the first is the champion)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('-t, --threads <n>', 'threads (0 = all cores)', threadsOption, 0)
+    .option('--from-features', 'the input holds ready feature rows instead of candles')
+    .addOption(new Option('--format <format>', 'input format (default: from the extension)').choices(['csv', 'parquet']))
+    .option('--skip-invalid', 'skip malformed lines instead of stopping')
+    .option('--json', 'print JSON (every statistic of every version)')
+    .action(async (input: string, opts: { models: string[]; threads: number; fromFeatures?: boolean; format?: string; skipInvalid?: boolean; json?: boolean }) => {
+      const { compareFile, formatComparison } = await import('./compare.js');
+      const summary = await compareFile(input, opts);
+      process.stdout.write(opts.json ? `${JSON.stringify(summary, null, 2)}\n` : formatComparison(summary));
+    });
+
+  program
     .command('versions')
     .description('list the versions of a model store (docs/serving.md): current, previous, created_at, and whether each matches its checksums')
     .option('-s, --store <dir>', 'the model store (default: PRODUCTION_ENSEMBLE_STORE)')
