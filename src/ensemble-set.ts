@@ -7,7 +7,7 @@
 import { CanaryRouter } from './canary.js';
 import type { EnsembleLoadOptions } from './ensemble-types.js';
 import { ProductionEnsemble } from './ensemble.js';
-import { FeatureMismatchError } from './errors.js';
+import { ClosedError, FeatureMismatchError } from './errors.js';
 import type { FeatureName } from './features.js';
 import { PendingOutcomes, VersionTally, type VersionStats } from './set-stats.js';
 import { ShadowQueue } from './shadow-queue.js';
@@ -219,9 +219,9 @@ export class EnsembleSet<Name extends string = FeatureName> {
    * shadow adds a copy of the row to the answer's cost, nothing more (docs/serving.md).
    */
   predictOne(row: RowInput<Name>, options?: SetCallOptions): number {
+    if (this.#closed) throw new ClosedError('EnsembleSet is closed');
     const served = this.#route(options?.key);
     const m = this.#members[served] as Member<Name>;
-    if (this.#closed) throw new TypeError('the ensemble set is closed');
     const t = performance.now();
     let p: number;
     try {
@@ -272,7 +272,7 @@ export class EnsembleSet<Name extends string = FeatureName> {
   }
 
   #plan(x: MatrixInput<Name>, options: SetBatchOptions | undefined, async: boolean) {
-    if (this.#closed) throw new TypeError('the ensemble set is closed');
+    if (this.#closed) throw new ClosedError('EnsembleSet is closed');
     const champion = (this.#members[0] as Member<Name>).model;
     const m = toMatrix(x as MatrixInput<string>, champion.nFeatures, champion.featureNames as readonly string[]);
     // An async call's shadow rows are queued after its answer: copied now, since the caller may
@@ -386,7 +386,7 @@ export class EnsembleSet<Name extends string = FeatureName> {
     return this.#work.flush();
   }
 
-  /** Stops shadow work (rows still queued are dropped) and closes the members it owns. */
+  /** Stops shadow work (rows still queued are dropped) and closes the members it owns; later calls throw `ClosedError`. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;

@@ -68,6 +68,7 @@ export class ProductionEnsemble<Name extends string = FeatureName> {
   /** Reloads run one after the other: each waits for the one before it. */
   #queue: Promise<unknown> = Promise.resolve();
   #watcher: Watcher | undefined;
+  #watchOptions: WatchOptions | true = true;
   readonly #listeners = new Set<(outcome: ReloadOutcome) => void>();
 
   private constructor(gen: EnsembleGeneration, path?: string, options?: EnsembleLoadOptions) {
@@ -228,6 +229,7 @@ export class ProductionEnsemble<Name extends string = FeatureName> {
     const path = this.#path;
     if (path === undefined) throw new TypeError(`watch needs a model directory or store: this ensemble was built with fromModels`);
     this.#watcher?.close();
+    this.#watchOptions = options;
     const verify = nativeOptions({ ...this.#options, threads: 1 });
     this.#watcher = new Watcher(
       {
@@ -282,7 +284,7 @@ export class ProductionEnsemble<Name extends string = FeatureName> {
       this.#options = merged;
       if (path !== undefined && path !== this.#path) {
         this.#path = path;
-        if (this.#watcher) this.watch(true);
+        if (this.#watcher) this.watch(this.#watchOptions);
       } else if (trigger === 'reload') {
         this.#watcher?.resync();
       }

@@ -264,15 +264,19 @@ export class ModelStore {
       const tmp = join(this.path, `.tmp-${name}-${process.pid}-${Date.now().toString(36)}`);
       mkdirSync(tmp);
       try {
-        // A model directory is flat: its regular files are the version.
+        // A model directory is flat: its regular files (or links to them) are the version.
         for (const f of readdirSync(source, { withFileTypes: true })) {
-          if (f.isFile()) copyFileSync(join(source, f.name), join(tmp, f.name));
+          const from = join(source, f.name);
+          if (f.isFile() || (f.isSymbolicLink() && statSync(from).isFile())) copyFileSync(from, join(tmp, f.name));
         }
         const problems = problemsOf(await this.#check(tmp));
         if (problems.length > 0) {
           throw new ModelStoreError(`${this.path}: cannot publish ${source} as '${name}': ${problems.join('; ').replaceAll(tmp, source)}`);
         }
         renameSync(tmp, dest);
+      } catch (e) {
+        if (e instanceof ModelStoreError) throw e;
+        throw new ModelStoreError(`${this.path}: cannot publish ${source} as '${name}': ${(e as Error).message}`);
       } finally {
         rmSync(tmp, { recursive: true, force: true });
       }

@@ -114,6 +114,11 @@ export class ShadowWork {
         return { rows: list, p };
       } catch (e) {
         m.tally.error(e);
+        // Its scores will not come: the outcomes of these rows expect one score fewer.
+        for (const r of list) {
+          const id = ids === undefined ? undefined : Array.isArray(ids) ? (ids as (string | number)[])[r] : (ids as string | number);
+          if (id !== undefined) this.#outcomes.cancel(id);
+        }
         return undefined;
       }
     });

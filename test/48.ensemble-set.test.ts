@@ -213,6 +213,8 @@ describe('EnsembleSet', () => {
     const champion = set.model(set.champion);
     set.close();
     expect(champion.closed).toBe(true);
+    expect(() => set.predictOne(rowAt(0))).toThrow('EnsembleSet is closed');
+    expect(() => set.score(x)).toThrow(ClosedError);
     expect(() => champion.predictOne(rowAt(0))).toThrow(ClosedError);
     await expect(EnsembleSet.load({ champion: join(tmp, 'A'), challengers: [join(tmp, 'nope')] })).rejects.toThrow(/does not exist/);
   });
