@@ -170,27 +170,26 @@ export class VersionTally {
   }
 }
 
-/** An id whose outcome is awaited: each version's P(up) as it arrives, and the label once known. */
-interface Pending {
-  readonly scores: Float64Array;
-  /** Versions that will score it (the one that served, plus those scoring it in shadow). */
-  expected: number;
-  received: number;
-  label: -1 | 0 | 1;
-}
-
 /** Where a version's score for an id, and an outcome, are applied. */
 export type OutcomeSink = (member: number, p: number, label: 0 | 1) => void;
 
 /**
  * The ids scored and not yet matched with an outcome, at most `max` of them: past that the
  * oldest is dropped (counted as evicted), so memory stays bounded whatever the caller forgets.
+ * Each id holds a slot of preallocated arrays (its versions' P(up), how many scores it awaits and
+ * has, its label), so an id costs its Map entry and nothing allocated per call (~100 bytes).
  */
 export class PendingOutcomes {
   readonly #members: number;
   readonly #max: number;
   readonly #sink: OutcomeSink;
-  readonly #map = new Map<string | number, Pending>();
+  readonly #map = new Map<string | number, number>();
+  /** Per slot: `members` scores (NaN until given); expected and received counts; label or -1. */
+  #scores = new Float64Array(0);
+  #expected = new Int32Array(0);
+  #received = new Int32Array(0);
+  #label = new Int8Array(0);
+  readonly #free: number[] = [];
   evicted = 0;
   unmatched = 0;
 
@@ -204,55 +203,94 @@ export class PendingOutcomes {
     return this.#map.size;
   }
 
+  // A free slot: recycled, else the arrays grow (doubling, up to max slots).
+  #slot(): number {
+    const recycled = this.#free.pop();
+    if (recycled !== undefined) return recycled;
+    const used = this.#map.size;
+    if (used >= this.#label.length) {
+      const cap = Math.min(this.#max, Math.max(16, this.#label.length * 2));
+      const grow = <T extends Float64Array | Int32Array | Int8Array>(a: T, make: new (n: number) => T, width = 1): T => {
+        const b = new make(cap * width);
+        b.set(a);
+        return b;
+      };
+      this.#scores = grow(this.#scores, Float64Array, this.#members);
+      this.#expected = grow(this.#expected, Int32Array);
+      this.#received = grow(this.#received, Int32Array);
+      this.#label = grow(this.#label, Int8Array);
+    }
+    return used;
+  }
+
+  #release(id: string | number, slot: number): void {
+    this.#map.delete(id);
+    this.#free.push(slot);
+  }
+
   /** Starts waiting for `id`'s outcome; `expected` versions will report a score for it. */
   open(id: string | number, expected: number): void {
     // A re-used id starts over: the latest scores are the ones the outcome is for.
-    this.#map.delete(id);
+    const again = this.#map.get(id);
+    if (again !== undefined) this.#release(id, again);
     if (this.#map.size >= this.#max) {
       const oldest = this.#map.keys().next().value as string | number;
-      this.#map.delete(oldest);
+      this.#release(oldest, this.#map.get(oldest) as number);
       this.evicted++;
     }
-    this.#map.set(id, { scores: new Float64Array(this.#members).fill(Number.NaN), expected, received: 0, label: -1 });
+    const slot = this.#slot();
+    this.#scores.fill(Number.NaN, slot * this.#members, (slot + 1) * this.#members);
+    this.#expected[slot] = expected;
+    this.#received[slot] = 0;
+    this.#label[slot] = -1;
+    this.#map.set(id, slot);
   }
 
   /** Version `member` scored `id` (served or in shadow). */
   score(id: string | number, member: number, p: number): void {
-    const e = this.#map.get(id);
-    if (e === undefined || !Number.isNaN(e.scores[member] as number)) return;
-    e.scores[member] = p;
-    e.received++;
-    if (e.label >= 0) {
-      this.#sink(member, p, e.label as 0 | 1);
-      if (e.received >= e.expected) this.#map.delete(id);
+    const slot = this.#map.get(id);
+    if (slot === undefined || !Number.isNaN(this.#scores[slot * this.#members + member] as number)) return;
+    this.#scores[slot * this.#members + member] = p;
+    const received = (this.#received[slot] as number) + 1;
+    this.#received[slot] = received;
+    const label = this.#label[slot] as number;
+    if (label >= 0) {
+      this.#sink(member, p, label as 0 | 1);
+      if (received >= (this.#expected[slot] as number)) this.#release(id, slot);
     }
   }
 
   /** A version that was to score `id` in shadow will not (dropped or failed). */
   cancel(id: string | number): void {
-    const e = this.#map.get(id);
-    if (e === undefined) return;
-    e.expected--;
-    if (e.label >= 0 && e.received >= e.expected) this.#map.delete(id);
+    const slot = this.#map.get(id);
+    if (slot === undefined) return;
+    const expected = (this.#expected[slot] as number) - 1;
+    this.#expected[slot] = expected;
+    if ((this.#label[slot] as number) >= 0 && (this.#received[slot] as number) >= expected) this.#release(id, slot);
   }
 
   /** The outcome of `id`: false when it is not (or no longer) awaited. */
   record(id: string | number, label: 0 | 1): boolean {
-    const e = this.#map.get(id);
-    if (e === undefined || e.label >= 0) {
+    const slot = this.#map.get(id);
+    if (slot === undefined || (this.#label[slot] as number) >= 0) {
       this.unmatched++;
       return false;
     }
-    e.label = label;
+    this.#label[slot] = label;
     for (let m = 0; m < this.#members; m++) {
-      const p = e.scores[m] as number;
+      const p = this.#scores[slot * this.#members + m] as number;
       if (!Number.isNaN(p)) this.#sink(m, p, label);
     }
-    if (e.received >= e.expected) this.#map.delete(id);
+    if ((this.#received[slot] as number) >= (this.#expected[slot] as number)) this.#release(id, slot);
     return true;
   }
 
   clear(): void {
     this.#map.clear();
+    this.#free.length = 0;
+    this.#scores = new Float64Array(0);
+    this.#expected = new Int32Array(0);
+    this.#received = new Int32Array(0);
+    this.#label = new Int8Array(0);
   }
 }
