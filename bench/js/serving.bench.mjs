@@ -4,7 +4,9 @@
 //    and the event loop's delay in both (what a swap blocks).
 // 2. Shadow scoring of one challenger in an EnsembleSet vs the champion alone: a batch's answer
 //    (target: at most 1.2x), the batch sustained back to back (shadow work competing for the
-//    cores), inline shadow, and a single row's answer (target: nothing added when deferred).
+//    cores), inline shadow, and a single row's answer (target: nothing added when deferred), with
+//    the challenger on the default threads and on threads: 1 (what docs/serving.md advises).
+// 3. What metrics add to a tracked predictOne (prom-client Registry; untracked runs on both sides).
 // Usage: node bench/js/serving.bench.mjs [--seconds 10] [--rows 10000] [--json FILE]
 //   ~1.5 minutes with the defaults; run it on an idle machine.
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,7 +16,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 
 const root = resolve(import.meta.dirname, '..', '..');
-const { EnsembleSet, ProductionEnsemble } = await import(join(root, 'dist', 'index.js'));
+const { EnsembleSet, ProductionEnsemble, enableMetrics } = await import(join(root, 'dist', 'index.js'));
+const { default: promClient } = await import('prom-client');
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, rows: { type: 'string', default: '10000' }, json: { type: 'string' } } });
 const seconds = Number(values.seconds);
 const batchRows = Number(values.rows);
@@ -108,7 +111,9 @@ async function shadowTarget() {
     writeFileSync(metaPath, JSON.stringify(meta));
     const a = await ProductionEnsemble.load();
     const b = await ProductionEnsemble.load(dirB);
+    const b1 = await ProductionEnsemble.load(dirB, { threads: 1 });
     const deferred = new EnsembleSet({ name: 'a', model: a }, [{ name: 'b', model: b }]);
+    const deferred1 = new EnsembleSet({ name: 'a', model: a }, [{ name: 'b', model: b1 }]);
     const inline = new EnsembleSet({ name: 'a', model: a }, [{ name: 'b', model: b }], { shadow: 'inline' });
     const reps = Math.max(5, Math.round(seconds * 3));
     for (let i = 0; i < 3; i++) {
@@ -163,25 +168,32 @@ async function shadowTarget() {
     const oneAlone = await singles((row) => a.predictOne(row), seconds / 2);
     const oneDeferred = await singles((row) => deferred.predictOne(row), seconds / 2);
     await deferred.flush();
+    const oneDeferred1 = await singles((row) => deferred1.predictOne(row), seconds / 2);
+    await deferred1.flush();
     const oneInline = await singles((row) => inline.predictOne(row), seconds / 2);
     const stats = deferred.stats();
+    const dropped1 = deferred1.stats().droppedShadowRows;
     deferred.close();
+    deferred1.close();
     inline.close();
     a.close();
     b.close();
+    b1.close();
     const r = {
       batchRows,
       batch: { championAloneMs: alone, deferredAnswerMs: answer, ratio: r3(answer / alone), sustainedBackToBackMs: sustained, sustainedRatio: r3(sustained / alone), inlineMs, inlineRatio: r3(inlineMs / alone) },
       batchAsync: { championAloneMs: asyncAlone, deferredAnswerMs: asyncAnswer, ratio: r3(asyncAnswer / asyncAlone) },
       singleRow: { championAlone: oneAlone, deferred: oneDeferred, inline: oneInline, p50AddedUs: r3(oneDeferred.p50Us - oneAlone.p50Us), p99AddedUs: r3(oneDeferred.p99Us - oneAlone.p99Us) },
-      droppedShadowRows: stats.droppedShadowRows,
+      singleRowChallengerThreads1: { deferred: oneDeferred1, p50AddedUs: r3(oneDeferred1.p50Us - oneAlone.p50Us), p99AddedUs: r3(oneDeferred1.p99Us - oneAlone.p99Us) },
+      droppedShadowRows: stats.droppedShadowRows + dropped1,
     };
     console.log(
       `batch of ${batchRows}: champion alone ${alone} ms, answer with deferred shadow ${answer} ms (${r.batch.ratio}x), back to back ${sustained} ms (${r.batch.sustainedRatio}x), ` +
         `inline ${inlineMs} ms (${r.batch.inlineRatio}x); async: ${asyncAlone} vs ${asyncAnswer} ms (${r.batchAsync.ratio}x)`,
     );
     console.log(
-      `single row p50/p99 µs: champion alone ${oneAlone.p50Us}/${oneAlone.p99Us}, deferred shadow ${oneDeferred.p50Us}/${oneDeferred.p99Us}, inline ${oneInline.p50Us}/${oneInline.p99Us}`,
+      `single row p50/p99 µs: champion alone ${oneAlone.p50Us}/${oneAlone.p99Us}, deferred shadow ${oneDeferred.p50Us}/${oneDeferred.p99Us} ` +
+        `(challenger threads: 1: ${oneDeferred1.p50Us}/${oneDeferred1.p99Us}), inline ${oneInline.p50Us}/${oneInline.p99Us}`,
     );
     return r;
   } finally {
@@ -189,9 +201,29 @@ async function shadowTarget() {
   }
 }
 
+// The same model untracked, tracked, untracked: the two untracked runs bracket the tracked one, so
+// a drift of the machine shows as a gap between them.
+async function metricsCost() {
+  const model = await ProductionEnsemble.load();
+  await timedSingles(model, 1); // warm
+  const secs = Math.max(1, seconds / 4);
+  const before = quantiles(await timedSingles(model, secs));
+  const metrics = enableMetrics({ register: new promClient.Registry() });
+  metrics.track(model, 'bench');
+  const tracked = quantiles(await timedSingles(model, secs));
+  metrics.close();
+  const after = quantiles(await timedSingles(model, secs));
+  model.close();
+  const base = (before.p50Us + after.p50Us) / 2;
+  const r = { untrackedBefore: before, tracked, untrackedAfter: after, p50AddedUs: r3(tracked.p50Us - base) };
+  console.log(`predictOne p50/p99 µs: untracked ${before.p50Us}/${before.p99Us}, tracked ${tracked.p50Us}/${tracked.p99Us}, untracked again ${after.p50Us}/${after.p99Us} (p50 +${r.p50AddedUs} µs)`);
+  return r;
+}
+
 const reload = await reloadTarget();
 const shadow = await shadowTarget();
+const metrics = await metricsCost();
 if (values.json) {
   const machine = { cpu: cpus()[0]?.model, cores: availableParallelism(), node: process.version };
-  writeFileSync(values.json, `${JSON.stringify({ date: new Date().toISOString(), machine, seconds, reload, shadow }, null, 2)}\n`);
+  writeFileSync(values.json, `${JSON.stringify({ date: new Date().toISOString(), machine, seconds, reload, shadow, metrics }, null, 2)}\n`);
 }
