@@ -105,6 +105,21 @@ describe('ModelStore', () => {
     await expect(ProductionEnsemble.load(store.path)).rejects.toThrow(`${store.path}: 'current' names version 'v7', which does not exist`);
   });
 
+  it('publish copies the files a source directory links to; a link to nothing is named', async () => {
+    const store = new ModelStore(join(tmp, 'store-links'));
+    const linked = join(tmp, 'linked');
+    mkdirSync(linked);
+    for (const f of [METADATA, 'lightgbm.txt', 'xgboost.json', 'random_forest.forest']) symlinkSync(join(dirB, f), join(linked, f));
+    await store.publish(linked, 'v1', { promote: true });
+    expect(lstatSync(join(store.path, 'v1', 'lightgbm.txt')).isFile()).toBe(true);
+    using m = await ProductionEnsemble.load(store.path);
+    expect(m.predictProba(x)).toEqual(expectB);
+    symlinkSync(join(tmp, 'nothing-here'), join(linked, 'extra.txt'));
+    await expect(store.publish(linked, 'v2')).rejects.toThrow(ModelStoreError);
+    await expect(store.publish(linked, 'v2')).rejects.toThrow(/cannot publish .*linked as 'v2': ENOENT.*extra\.txt/);
+    expect(entries(store.path)).toEqual(['current', 'v1']);
+  });
+
   it('a model directory stays a model directory (its own metadata wins over a stray current)', async () => {
     const d = versionDir(join(tmp, 'plain'));
     symlinkSync('.', join(d, 'current'));
@@ -190,6 +205,23 @@ describe('watch mode', () => {
     expect(events[0]).toMatchObject({ ok: true, trigger: 'watch', directory: d });
     expect(m.predictProba(x)).toEqual(expectB);
     expect(m.getModelInfo().weights).toEqual({ lightgbm: 0.5, xgboost: 0.3, randomForest: 0.2 });
+  });
+
+  it('reload to another directory moves the watch there with the same options', async () => {
+    const d1 = versionDir(join(tmp, 'moveA'));
+    const d2 = versionDir(join(tmp, 'moveB'), B_WEIGHTS);
+    const events: ReloadOutcome[] = [];
+    using m = await ProductionEnsemble.load(d1, { watch: { debounceMs: 30, pollMs: 150 }, onReload: (r) => events.push(r) });
+    await m.reload(d2);
+    expect(m.getModelInfo()).toMatchObject({ watching: true, directory: d2 });
+    // A file of d2 corrupted in place is reported once unchanged for pollMs: 150 ms here, 2 s
+    // with the default a watcher restarted without its options would have.
+    const t = Date.now();
+    writeFileSync(join(d2, 'lightgbm.txt'), 'tree\n', { flag: 'a' });
+    await until(() => events.length === 2, 5000);
+    expect(events[1]).toMatchObject({ ok: false, trigger: 'watch', errorCode: 'ERR_METADATA', directory: d2 });
+    expect(Date.now() - t).toBeLessThan(1500);
+    expect(m.predictProba(x)).toEqual(expectB);
   });
 
   it('close() stops watching; fromModels cannot watch', async () => {

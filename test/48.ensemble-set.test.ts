@@ -196,6 +196,21 @@ describe('EnsembleSet', () => {
     expect(set.stats().members[0]?.errors).toEqual({});
   });
 
+  it('a challenger failing in inline shadow: the answers stand, the outcomes of its rows still count for the others', async () => {
+    const c = await ProductionEnsemble.load(join(tmp, 'B'));
+    using set = new EnsembleSet({ name: 'a', model: a }, [{ name: 'c', model: c }], { shadow: 'inline' });
+    c.close();
+    expect(set.predictOne(rowAt(0), { id: 'o0' })).toBe(pa[0]);
+    expect(set.predictProba(x.subarray(12, 48), { ids: ['o1', 'o2', 'o3'] })).toEqual(pa.subarray(1, 4));
+    // Without the cancel, each id would stay pending for c's score, which never comes (held until evicted).
+    for (const id of ['o0', 'o1', 'o2', 'o3']) expect(set.recordOutcome(id, 1)).toBe(true);
+    const s = set.stats();
+    expect(s.members[0]?.outcomes.count).toBe(4);
+    expect(s.members[1]?.outcomes.count).toBe(0);
+    expect(s.members[1]?.errors).toEqual({ ERR_CLOSED: 2 });
+    expect(s.pendingOutcomes).toBe(0);
+  });
+
   it('refuses versions over other features, unknown canary members, duplicate names', async () => {
     using small = await ProductionEnsemble.load<string>(smallDir(join(tmp, 'small')));
     expect(() => new EnsembleSet(a, [small as unknown as ProductionEnsemble])).toThrow(FeatureMismatchError);
