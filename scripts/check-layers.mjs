@@ -31,7 +31,8 @@ if (!req.includes(`xgboost-cpu==${pins.xgboost}`)) problems.push('tools/requirem
 // src/: a file imports only files listed before it; src/cli/ may use the whole library, which never
 // imports the CLI. A new file gets its place here.
 const tsLayers = ['error-codes', 'model-types', 'errors', 'binding', 'features', 'validate', 'load-options', 'scorer',
-  'models', 'boosters', 'random-forest', 'ensemble-types', 'ensemble-load', 'ensemble-info', 'ensemble', 'index'];
+  'models', 'boosters', 'random-forest', 'ensemble-types', 'model-store', 'ensemble-load', 'ensemble-info', 'ensemble-reload', 'watch',
+  'ensemble', 'histogram', 'canary', 'set-stats', 'shadow-queue', 'set-shadow', 'ensemble-set', 'metrics', 'index'];
 for (const file of walk('src').filter((f) => f.endsWith('.ts'))) {
   const text = readFileSync(file, 'utf8');
   const inCli = file.startsWith(join('src', 'cli'));

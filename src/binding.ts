@@ -98,6 +98,19 @@ export namespace Binding {
     checked: string[];
   }
 
+  /** The metadata and each file's checksum, no model parsed (native/core/model_directory.cc). */
+  export interface FilesReport {
+    directory: string;
+    metadataFile?: string;
+    createdAt?: string;
+    featureNames: string[];
+    ok: boolean;
+    problems: DirectoryProblem[];
+    files: { role: string; path: string; sha256: string }[];
+    /** Members whose metadata declares no sha256 (legacy metadata): their completeness is unknown. */
+    unverified: string[];
+  }
+
   /** The core's TechnicalFeatures: candles in, the 12 features out (native/addon/features_wrap.cc). */
   export interface FeatureStream {
     /** Writes 12 values to `out`; false (and 12 NaN) for a warm-up candle. */
@@ -135,6 +148,8 @@ export namespace Binding {
     loadModelDirectory(dir: string, options: DirectoryOptions, async: false): LoadedDirectory;
     validateModelDirectory(dir: string, options: DirectoryOptions, async: true): Promise<DirectoryReport>;
     validateModelDirectory(dir: string, options: DirectoryOptions, async: false): DirectoryReport;
+    checkModelFiles(dir: string, options: DirectoryOptions, async: true): Promise<FilesReport>;
+    checkModelFiles(dir: string, options: DirectoryOptions, async: false): FilesReport;
     makeEnsemble(
       lightgbm: LightGBMBooster,
       xgboost: XGBoostBooster,

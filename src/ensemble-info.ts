@@ -20,8 +20,16 @@ function fileFacts(f: { path: string; sha256: string } | undefined): { file?: st
   return f ? { file: f.path, sha256: f.sha256 } : {};
 }
 
+/** What the ensemble knows of its serving beyond the generation: kept across reloads. */
+export interface ServingState {
+  /** Date.now() when the generation in force was swapped in. */
+  readonly since: number;
+  readonly reloads: ModelInfo['reloads'];
+  readonly watching: boolean;
+}
+
 /** The model info of one generation; a fresh object whose metadata parts are frozen. */
-export function modelInfo(g: EnsembleGeneration): ModelInfo {
+export function modelInfo(g: EnsembleGeneration, serving: ServingState): ModelInfo {
   const { lightgbm: lgb, xgboost: xgb, randomForest: rf } = g.models;
   // The core names the forest's file by the metadata's key.
   const files = new Map((g.directory?.files ?? []).map((f) => [f.role, f]));
@@ -46,7 +54,13 @@ export function modelInfo(g: EnsembleGeneration): ModelInfo {
       xgboost: { numTrees: xgb.numTrees, objective: xgb.objective, scorer: xgb.scorer, scorerNote: xgb.scorerNote, ...fileFacts(files.get('xgboost')) },
       randomForest: { numTrees: rf.numTrees, numNodes: rf.info.numNodes, allowsNaN: rf.allowsNaN, ...fileFacts(files.get('random_forest')) },
     },
+    servingSince: new Date(serving.since).toISOString(),
+    reloads: { succeeded: serving.reloads.succeeded, failed: serving.reloads.failed },
+    watching: serving.watching,
   };
+  if (serving.reloads.last !== undefined) info.reloads.last = { ...serving.reloads.last };
+  if (g.version !== undefined) info.version = g.version;
+  if (g.store !== undefined) info.store = g.store;
   if (g.directory) {
     info.directory = g.directory.dir;
     info.metadataFile = g.directory.metadataPath;

@@ -3,11 +3,13 @@
  * directory loaded by the core (the only reader of the metadata file), or three loaded models
  * combined; and how a generation is freed. A reload builds its next generation here.
  */
+import { createHash } from 'node:crypto';
 import { type Binding, binding } from './binding.js';
 import { LightGBMModel, XGBoostModel } from './boosters.js';
 import type { EnsembleLoadOptions, EnsembleModels, EnsembleWeights, FromModelsOptions } from './ensemble-types.js';
 import { InvalidArgumentError, MetadataError } from './errors.js';
 import { checkThreads, nativeOptions } from './load-options.js';
+import { type ResolvedSource, resolveSource } from './model-store.js';
 import { RandomForestModel } from './random-forest.js';
 import { type Generation, type Shape, deepFreeze, generation } from './scorer.js';
 
@@ -28,6 +30,14 @@ export interface EnsembleGeneration extends Generation<Binding.EnsembleInfo> {
   readonly weights: Readonly<EnsembleWeights>;
   readonly threshold: number;
   readonly directory: DirectoryFacts | undefined;
+  /**
+   * The version: its name in a model store, else `sha256:` and 12 hex digits of the three files'
+   * checksums, the weights and the threshold (what decides every score); undefined for
+   * `fromModels`.
+   */
+  readonly version: string | undefined;
+  /** The model store it was loaded through, if any. */
+  readonly store: string | undefined;
 }
 
 /** @internal */
@@ -89,12 +99,28 @@ function directoryOptions(options: EnsembleLoadOptions | undefined): Binding.Dir
   return out;
 }
 
-function make(native: Binding.Ensemble, models: EnsembleModels, threshold: number, ownsModels: boolean, directory?: DirectoryFacts): EnsembleGeneration {
+function make(
+  native: Binding.Ensemble,
+  models: EnsembleModels,
+  threshold: number,
+  ownsModels: boolean,
+  directory?: DirectoryFacts,
+  source?: ResolvedSource,
+): EnsembleGeneration {
   const g = generation(native, ensembleShape);
-  return { ...g, models: Object.freeze({ ...models }), ownsModels, weights: publicWeights(g.info.weights), threshold, directory };
+  const weights = publicWeights(g.info.weights);
+  let version = source?.version;
+  if (version === undefined && directory !== undefined) {
+    const h = createHash('sha256');
+    for (const f of directory.files) h.update(`${f.role}:${f.sha256}\n`);
+    h.update(`${weights.lightgbm} ${weights.xgboost} ${weights.randomForest} ${threshold}`);
+    version = `sha256:${h.digest('hex').slice(0, 12)}`;
+  }
+  return { ...g, models: Object.freeze({ ...models }), ownsModels, weights, threshold, directory, version, store: source?.store };
 }
 
-function fromLoaded(loaded: Binding.LoadedDirectory, dir: string): EnsembleGeneration {
+function fromLoaded(loaded: Binding.LoadedDirectory, source: ResolvedSource): EnsembleGeneration {
+  const dir = source.dir;
   const m = loaded.ensemble.models();
   const models = {
     lightgbm: LightGBMModel.fromNative(m.lightgbm),
@@ -107,22 +133,28 @@ function fromLoaded(loaded: Binding.LoadedDirectory, dir: string): EnsembleGener
     metadata: deepFreeze(loaded.metadata),
     legacy: loaded.legacyMetadata,
     files: deepFreeze(loaded.files),
-  });
+  }, source);
 }
 
-/** Loads a model directory on the libuv pool. */
-export async function loadDirectory(dir: string, options: EnsembleLoadOptions | undefined): Promise<EnsembleGeneration> {
+/** Loads a model directory (or a store's current version) on the libuv pool. */
+export async function loadDirectory(path: string, options: EnsembleLoadOptions | undefined): Promise<EnsembleGeneration> {
+  return loadResolved(resolveSource(path), options);
+}
+
+/** Loads what `resolveSource` found, on the libuv pool. */
+export async function loadResolved(source: ResolvedSource, options: EnsembleLoadOptions | undefined): Promise<EnsembleGeneration> {
   try {
-    return fromLoaded(await binding().addon.loadModelDirectory(dir, directoryOptions(options), true), dir);
+    return fromLoaded(await binding().addon.loadModelDirectory(source.dir, directoryOptions(options), true), source);
   } catch (e) {
     throw jsWeightKeys(e);
   }
 }
 
-/** Loads a model directory, blocking. */
-export function loadDirectorySync(dir: string, options: EnsembleLoadOptions | undefined): EnsembleGeneration {
+/** Loads a model directory (or a store's current version), blocking. */
+export function loadDirectorySync(path: string, options: EnsembleLoadOptions | undefined): EnsembleGeneration {
+  const source = resolveSource(path);
   try {
-    return fromLoaded(binding().addon.loadModelDirectory(dir, directoryOptions(options), false), dir);
+    return fromLoaded(binding().addon.loadModelDirectory(source.dir, directoryOptions(options), false), source);
   } catch (e) {
     throw jsWeightKeys(e);
   }

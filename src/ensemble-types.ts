@@ -31,11 +31,81 @@ export interface EnsembleModels {
 }
 
 /**
+ * How `watch` follows a model directory or store (docs/serving.md#watch-mode).
+ * @example
+ * await ProductionEnsemble.load('models', { watch: { debounceMs: 500 }, onReload: (r) => log(r) });
+ */
+export interface WatchOptions {
+  /** Quiet time after the last change before anything is checked (default 250 ms). */
+  debounceMs?: number;
+  /** The poll that backs fs.watch up (network filesystems, missed events), in ms (default 2000). */
+  pollMs?: number;
+}
+
+/**
+ * What a reload did: returned by `reload()`, passed to `onReload` listeners, and the last one
+ * kept in `getModelInfo().reloads.last`.
+ * @example
+ * model.onReload((r) => { if (!r.ok) alert(`reload failed [${r.errorCode}]: ${r.error}`); });
+ */
+export interface ReloadOutcome {
+  ok: boolean;
+  /** What started it: a `reload()` call, or watch mode. */
+  trigger: 'reload' | 'watch';
+  /** When it ended (ISO 8601). */
+  at: string;
+  durationMs: number;
+  /** The model directory loaded, or that failed. */
+  directory: string;
+  /** ok: the version now serving, and the one it replaced. */
+  version?: string;
+  previousVersion?: string;
+  /** Failed: why (the old version keeps serving), and the error's code when it is the package's. */
+  error?: string;
+  errorCode?: ErrorCode;
+}
+
+/**
+ * Options of {@link ProductionEnsemble.reload}: load options (the load's own are kept unless
+ * given again) and a check of your own.
+ * @example
+ * await model.reload('models/v2', { selfCheck: (c) => { if (c.predictOne(knownRow) < 0.2) throw new Error('too low'); } });
+ */
+export type ReloadOptions = Omit<EnsembleLoadOptions, 'watch' | 'onReload'>;
+
+/**
+ * The new version as the reload's check sees it, before it serves (rows as `predictProba` takes).
+ * @example
+ * const selfCheck = (c: ReloadCandidate) => { if (Math.abs(c.predictOne(knownRow) - 0.53) > 0.1) throw new Error('drifted'); };
+ */
+export interface ReloadCandidate {
+  readonly version: string | undefined;
+  readonly directory: string;
+  readonly featureNames: readonly string[];
+  predictProba(x: Float64Array | Float32Array | readonly (readonly (number | null | undefined)[])[]): Float64Array;
+  predictOne(row: Float64Array | Float32Array | readonly (number | null | undefined)[]): number;
+}
+
+/**
  * Options of {@link ProductionEnsemble.load}.
  * @example
  * await ProductionEnsemble.load(dir, { threshold: 0.55, verifyChecksums: true });
  */
 export interface EnsembleLoadOptions extends ModelLoadOptions {
+  /**
+   * Reload when the directory changes, or when a store's `current` names another version:
+   * debounced, and only once the new files match their checksums (docs/serving.md#watch-mode).
+   * Failures are reported to `onReload`; the old version keeps serving.
+   */
+  watch?: boolean | WatchOptions;
+  /** Called after every reload, by `reload()` or watch mode, ok or not. */
+  onReload?: (outcome: ReloadOutcome) => void;
+  /**
+   * Run on a reloaded version before it is swapped in (after the built-in checks: same features,
+   * probe rows scored to probabilities the same way by the batch and single-row paths). Throw
+   * (or reject) to refuse it: the reload fails with `SelfCheckError`.
+   */
+  selfCheck?: (candidate: ReloadCandidate) => void | Promise<void>;
   /**
    * Overrides the metadata's `model_weights`. The metadata's rules apply: each finite and >= 0,
    * the sum 1 within 1e-6 (else `ERR_INVALID_ARGUMENT`), so P(up) stays a probability.
@@ -74,6 +144,8 @@ export interface ModelProbabilities {
   randomForest: Float64Array;
   /** The weighted combination, as `predictProba` returns it. */
   ensemble: Float64Array;
+  /** The version that scored the batch (see `ProductionEnsemble.version`). */
+  version?: string;
 }
 
 /**
@@ -136,6 +208,19 @@ export interface ModelInfo {
   status?: string;
   createdAt?: string;
   performanceMetrics?: Record<string, unknown>;
+  /**
+   * The version serving: its name in a model store, else `sha256:` + 12 hex digits of its files'
+   * checksums, weights and threshold; absent for `fromModels`.
+   */
+  version?: string;
+  /** The model store it was loaded through. */
+  store?: string;
+  /** Since when this version has been serving (ISO 8601): the load, or the reload that swapped it in. */
+  servingSince: string;
+  /** Reloads so far, and the last one's outcome. */
+  reloads: { succeeded: number; failed: number; last?: ReloadOutcome };
+  /** True while watch mode follows the directory or store. */
+  watching: boolean;
 }
 
 /**

@@ -3,14 +3,29 @@
  * loaded from a model directory (docs/metadata.md) and scored in one native call per batch.
  */
 import { join } from 'node:path';
-import { type Binding, packageRoot } from './binding.js';
-import { modelInfo, probe, unhealthy } from './ensemble-info.js';
-import { type EnsembleGeneration, combine, ensembleShape, loadDirectory, loadDirectorySync, retire } from './ensemble-load.js';
-import type { EnsembleLoadOptions, EnsembleModels, EnsembleWeights, FromModelsOptions, HealthReport, ModelInfo, ModelProbabilities } from './ensemble-types.js';
-import { withCallerStack } from './errors.js';
+import { type Binding, binding, packageRoot } from './binding.js';
+import { type ServingState, modelInfo, probe, unhealthy } from './ensemble-info.js';
+import { type EnsembleGeneration, combine, ensembleShape, loadDirectory, loadDirectorySync, loadResolved, retire } from './ensemble-load.js';
+import { checkCandidate, failedOutcome } from './ensemble-reload.js';
+import type {
+  EnsembleLoadOptions,
+  EnsembleModels,
+  EnsembleWeights,
+  FromModelsOptions,
+  HealthReport,
+  ModelInfo,
+  ModelProbabilities,
+  ReloadOptions,
+  ReloadOutcome,
+  WatchOptions,
+} from './ensemble-types.js';
+import { ClosedError, withCallerStack } from './errors.js';
 import type { FeatureName } from './features.js';
+import { nativeOptions } from './load-options.js';
+import { type ResolvedSource, resolveSource } from './model-store.js';
 import { Scorer, type Scored } from './scorer.js';
 import type { MatrixInput, RowInput } from './validate.js';
+import { Watcher } from './watch.js';
 
 /**
  * The bundled default model directory (models/production inside the package).
@@ -19,11 +34,16 @@ import type { MatrixInput, RowInput } from './validate.js';
  */
 export const defaultModelDirectory = join(packageRoot, 'models', 'production');
 
-function split({ out, parts }: Scored): ModelProbabilities {
+function split({ out, parts }: Scored, version: string | undefined): ModelProbabilities {
   const rows = out.length;
   const p = parts as Float64Array;
-  return { lightgbm: p.subarray(0, rows), xgboost: p.subarray(rows, 2 * rows), randomForest: p.subarray(2 * rows, 3 * rows), ensemble: out };
+  const r: ModelProbabilities = { lightgbm: p.subarray(0, rows), xgboost: p.subarray(rows, 2 * rows), randomForest: p.subarray(2 * rows, 3 * rows), ensemble: out };
+  if (version !== undefined) r.version = version;
+  return r;
 }
+
+/** The scorer behind an ensemble, for the serving layers (metrics, ensemble sets). @internal */
+export const scorerOf = Symbol('production-ensemble.scorer');
 
 /**
  * The production ensemble. `Name` types the keys of rows given as records: by default the 12
@@ -40,9 +60,23 @@ function split({ out, parts }: Scored): ModelProbabilities {
 export class ProductionEnsemble<Name extends string = FeatureName> {
   // Everything one load produced, behind the scoring path every class shares (src/scorer.ts).
   readonly #scorer: Scorer<Binding.EnsembleInfo, EnsembleGeneration>;
+  /** What `reload()` reloads: the directory or store given to load (or the last reload). */
+  #path: string | undefined;
+  #options: EnsembleLoadOptions | undefined;
+  #since = Date.now();
+  #reloads: { succeeded: number; failed: number; last?: ReloadOutcome } = { succeeded: 0, failed: 0 };
+  /** Reloads run one after the other: each waits for the one before it. */
+  #queue: Promise<unknown> = Promise.resolve();
+  #watcher: Watcher | undefined;
+  #watchOptions: WatchOptions | true = true;
+  readonly #listeners = new Set<(outcome: ReloadOutcome) => void>();
 
-  private constructor(gen: EnsembleGeneration) {
+  private constructor(gen: EnsembleGeneration, path?: string, options?: EnsembleLoadOptions) {
     this.#scorer = new Scorer(gen, ensembleShape, retire);
+    this.#path = path;
+    this.#options = options;
+    if (options?.onReload !== undefined) this.onReload(options.onReload);
+    if (options?.watch) this.watch(options.watch);
   }
 
   /**
@@ -55,7 +89,7 @@ export class ProductionEnsemble<Name extends string = FeatureName> {
   static async load<Name extends string = FeatureName>(dir: string = defaultModelDirectory, options?: EnsembleLoadOptions): Promise<ProductionEnsemble<Name>> {
     const callSite = new Error();
     try {
-      return new ProductionEnsemble<Name>(await loadDirectory(dir, options));
+      return new ProductionEnsemble<Name>(await loadDirectory(dir, options), dir, options);
     } catch (e) {
       throw withCallerStack(e, callSite);
     }
@@ -67,7 +101,7 @@ export class ProductionEnsemble<Name extends string = FeatureName> {
    * const model = ProductionEnsemble.loadSync(); // at start-up, before serving
    */
   static loadSync<Name extends string = FeatureName>(dir: string = defaultModelDirectory, options?: EnsembleLoadOptions): ProductionEnsemble<Name> {
-    return new ProductionEnsemble<Name>(loadDirectorySync(dir, options));
+    return new ProductionEnsemble<Name>(loadDirectorySync(dir, options), dir, options);
   }
 
   /**
@@ -137,6 +171,157 @@ export class ProductionEnsemble<Name extends string = FeatureName> {
     return this.#scorer.closed;
   }
 
+  /**
+   * The version serving now: its name in a model store, else `sha256:` and 12 hex digits of its
+   * files' checksums, weights and threshold; undefined for `fromModels`. A sync call and a read
+   * of `version` in the same tick see the same version (a reload swaps between ticks).
+   */
+  get version(): string | undefined {
+    return this.#scorer.last.version;
+  }
+
+  /** @internal */
+  get [scorerOf](): Scorer<Binding.EnsembleInfo, EnsembleGeneration> {
+    return this.#scorer;
+  }
+
+  /**
+   * Replaces the models with those of `path` (default: the directory or store this ensemble
+   * was loaded from; a store's `current` is read again), atomically: calls in flight finish on
+   * the old models, calls made after the promise resolves use the new ones, and the old native
+   * memory is freed when its last call ends. The new version is checked before it serves: its
+   * files against their checksums and every model parsed (as `load`), the same feature names as
+   * the version serving, probe rows through both scoring paths, and `options.selfCheck`. If any
+   * of it fails the old models keep serving and the promise rejects with the package's error
+   * (`ModelNotFoundError`, `MetadataError`, `ModelFormatError`, `SelfCheckError`...). Reloads are
+   * serialised; `close()` during one frees what it loaded and it rejects with `ClosedError`.
+   * `options` override the load's options for this and later reloads.
+   * @example
+   * const r = await model.reload();            // the store's current version, or the same directory
+   * console.log(`serving ${r.version} (was ${r.previousVersion})`);
+   */
+  async reload(path?: string, options?: ReloadOptions): Promise<ReloadOutcome> {
+    const callSite = new Error();
+    const outcome = await this.#enqueue(() => this.#reload(path, options, 'reload'));
+    if (!outcome.ok) throw withCallerStack(outcome.cause, callSite);
+    return outcome.outcome;
+  }
+
+  /**
+   * Calls `listener` after every reload, ok or failed, whether `reload()` or watch mode made it.
+   * Returns the function that removes it.
+   * @example
+   * const off = model.onReload((r) => log(r.ok ? `now ${r.version}` : `reload failed: ${r.error}`));
+   */
+  onReload(listener: (outcome: ReloadOutcome) => void): () => void {
+    if (typeof listener !== 'function') throw new TypeError('onReload takes a function');
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Follows the directory or store this ensemble was loaded from: reloads once a change has
+   * settled and the new files match their checksums (docs/serving.md#watch-mode). Failures go
+   * to `onReload` listeners and `getModelInfo().reloads`. Stopped by `unwatch()` or `close()`.
+   */
+  watch(options: WatchOptions | true = true): void {
+    if (this.#scorer.closed) throw new ClosedError('ProductionEnsemble is closed');
+    const path = this.#path;
+    if (path === undefined) throw new TypeError(`watch needs a model directory or store: this ensemble was built with fromModels`);
+    this.#watcher?.close();
+    this.#watchOptions = options;
+    const verify = nativeOptions({ ...this.#options, threads: 1 });
+    this.#watcher = new Watcher(
+      {
+        path,
+        reload: async (source) => {
+          await this.#enqueue(() => this.#reload(path, undefined, 'watch', source));
+        },
+        incomplete: (dir, error) => this.#record(failedOutcome('watch', dir, performance.now(), error)),
+      },
+      options,
+      (dir) => binding().addon.checkModelFiles(dir, verify, true),
+    );
+  }
+
+  /** Stops watch mode (a reload already running finishes). */
+  unwatch(): void {
+    this.#watcher?.close();
+    this.#watcher = undefined;
+  }
+
+  #enqueue<T>(job: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(job);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #reload(
+    path: string | undefined,
+    options: ReloadOptions | undefined,
+    trigger: ReloadOutcome['trigger'],
+    resolved?: ResolvedSource,
+  ): Promise<{ ok: true; outcome: ReloadOutcome } | { ok: false; cause: unknown }> {
+    const started = performance.now();
+    const target = path ?? this.#path;
+    let directory = target ?? '';
+    let next: EnsembleGeneration | undefined;
+    let swapped = false;
+    try {
+      const serving = this.#scorer.live;
+      if (target === undefined) throw new TypeError('this ensemble was built with fromModels: give reload a model directory or store');
+      const merged: EnsembleLoadOptions = { ...this.#options, ...options };
+      const source = resolved ?? resolveSource(target);
+      directory = source.dir;
+      next = await loadResolved(source, merged);
+      await checkCandidate(serving, next, merged.selfCheck);
+      // A close() while the load ran: what was loaded is freed, nothing serves it.
+      if (this.#scorer.closed) throw new ClosedError('ProductionEnsemble is closed');
+      const previous = this.#scorer.live.version;
+      this.#scorer.swap(next);
+      swapped = true;
+      this.#since = Date.now();
+      this.#options = merged;
+      if (path !== undefined && path !== this.#path) {
+        this.#path = path;
+        if (this.#watcher) this.watch(this.#watchOptions);
+      } else if (trigger === 'reload') {
+        this.#watcher?.resync();
+      }
+      const outcome: ReloadOutcome = {
+        ok: true,
+        trigger,
+        at: new Date(this.#since).toISOString(),
+        durationMs: performance.now() - started,
+        directory,
+      };
+      if (next.version !== undefined) outcome.version = next.version;
+      if (previous !== undefined) outcome.previousVersion = previous;
+      this.#record(outcome);
+      return { ok: true, outcome };
+    } catch (e) {
+      if (next !== undefined && !swapped) retire(next);
+      if (!(e instanceof ClosedError)) this.#record(failedOutcome(trigger, directory, started, e));
+      return { ok: false, cause: e };
+    }
+  }
+
+  #record(outcome: ReloadOutcome): void {
+    if (outcome.ok) this.#reloads.succeeded++;
+    else this.#reloads.failed++;
+    this.#reloads.last = outcome;
+    for (const listener of this.#listeners) {
+      try {
+        listener({ ...outcome });
+      } catch (e) {
+        // A listener's bug surfaces as any event handler's would, without failing the reload.
+        queueMicrotask(() => {
+          throw e;
+        });
+      }
+    }
+  }
+
   /** P(up) per row: 0.4·LightGBM + 0.4·XGBoost + 0.2·RandomForest (the metadata's weights). */
   predictProba(x: MatrixInput<Name>): Float64Array {
     return this.#scorer.predict(x, 0).out;
@@ -175,12 +360,15 @@ export class ProductionEnsemble<Name extends string = FeatureName> {
 
   /** Each model's P(up) and the ensemble's, in one native call (for diagnosis and A/B checks). */
   predictModels(x: MatrixInput<Name>): ModelProbabilities {
-    return split(this.#scorer.predict(x, 0, true));
+    const version = this.#scorer.live.version;
+    return split(this.#scorer.predict(x, 0, true), version);
   }
 
   /** `predictModels` off the event loop; the input is copied when the call is made. */
   async predictModelsAsync(x: MatrixInput<Name>): Promise<ModelProbabilities> {
-    return split(await this.#scorer.predictAsync(x, 0, true));
+    // The version of the generation the call starts on, which is the one that scores it.
+    const version = this.#scorer.live.version;
+    return split(await this.#scorer.predictAsync(x, 0, true), version);
   }
 
   /**
@@ -193,7 +381,8 @@ export class ProductionEnsemble<Name extends string = FeatureName> {
 
   /** The seed's get_model_info(), in JS casing, plus the library versions actually loaded. */
   getModelInfo(): ModelInfo {
-    return modelInfo(this.#scorer.live);
+    const serving: ServingState = { since: this.#since, reloads: this.#reloads, watching: this.#watcher !== undefined };
+    return modelInfo(this.#scorer.live, serving);
   }
 
   /**
@@ -213,6 +402,7 @@ export class ProductionEnsemble<Name extends string = FeatureName> {
    * Async calls already running finish first.
    */
   close(): void {
+    this.unwatch();
     this.#scorer.close();
   }
 

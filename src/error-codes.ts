@@ -224,6 +224,30 @@ export const ERROR_CODES = {
       'the score command needs packages that are not installed: @duckdb/node-api, cli-progress. Install them beside production-ensemble: npm install ...',
     ),
   },
+  ERR_SELF_CHECK: {
+    className: 'SelfCheckError',
+    exitCode: 18,
+    ...doc(
+      'a reloaded model version failed its check before it was swapped in',
+      '`reload` (and watch mode): the new version loaded but fails the check run before the swap: its feature names or count ' +
+        'differ from the version serving (rows would land in the wrong columns), its probe rows do not score to probabilities ' +
+        'or the batch and single-row paths disagree, or the `selfCheck` option threw. The old version keeps serving',
+      'models/v2: the new version has 11 features, the serving version 12 (reload refuses a change of features: load a new ensemble instead)',
+      "models/v2: selfCheck failed: expected P(up) 0.53 for the known row, got 0.12",
+    ),
+  },
+  ERR_MODEL_STORE: {
+    className: 'ModelStoreError',
+    exitCode: 19,
+    ...doc(
+      'a model store (versions, current pointer) is broken or an operation on it is impossible',
+      'a model store ([serving.md](serving.md#the-model-store)): a version that does not exist or is not a plain name, a ' +
+        '`current` pointer that names no version, `rollback` with no previous version, `publish` to a version that exists, ' +
+        '`promote` of a version whose files do not match its checksums or whose features differ from the current one (without `--force`)',
+      "models: no version 'v9' (versions: v1, v2)",
+      'models: nothing to roll back to (no previous version recorded)',
+    ),
+  },
 } as const satisfies Record<string, ErrorCodeEntry>;
 
 /**

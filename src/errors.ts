@@ -255,6 +255,34 @@ export class MissingDependencyError extends EnsembleError {
 }
 MissingDependencyError.prototype.name = 'MissingDependencyError';
 
+/**
+ * A reloaded model version failed the check run before it is swapped in; the old version keeps
+ * serving (`ERR_SELF_CHECK`).
+ * @example
+ * try { await model.reload('models/v2'); } catch (e) { if (e instanceof SelfCheckError) alert(e.message); }
+ */
+export class SelfCheckError extends EnsembleError {
+  declare readonly code: 'ERR_SELF_CHECK';
+  constructor(message: string) {
+    super(message, 'ERR_SELF_CHECK');
+  }
+}
+SelfCheckError.prototype.name = 'SelfCheckError';
+
+/**
+ * A model store is broken or an operation on it is impossible: an unknown version, nothing to
+ * roll back to, a `current` pointer naming no version (`ERR_MODEL_STORE`).
+ * @example
+ * await new ModelStore('models').promote('v9'); // ModelStoreError: models: no version 'v9' (versions: v1, v2)
+ */
+export class ModelStoreError extends EnsembleError {
+  declare readonly code: 'ERR_MODEL_STORE';
+  constructor(message: string) {
+    super(message, 'ERR_MODEL_STORE');
+  }
+}
+ModelStoreError.prototype.name = 'ModelStoreError';
+
 // Typed against the table: a code without a class, or a class under another class's code, does
 // not compile.
 const classes: { readonly [C in ErrorCode]: new (message: string) => EnsembleError & { readonly code: C } } = {
@@ -275,6 +303,8 @@ const classes: { readonly [C in ErrorCode]: new (message: string) => EnsembleErr
   ERR_MIGRATE: MigrateError,
   ERR_PYTHON_NOT_FOUND: PythonNotFoundError,
   ERR_MISSING_DEPENDENCY: MissingDependencyError,
+  ERR_SELF_CHECK: SelfCheckError,
+  ERR_MODEL_STORE: ModelStoreError,
 };
 
 /**

@@ -10,7 +10,24 @@ export type {
   HealthReport,
   ModelInfo,
   ModelProbabilities,
+  ReloadCandidate,
+  ReloadOptions,
+  ReloadOutcome,
+  WatchOptions,
 } from './ensemble-types.js';
+export { ModelStore, type PromoteResult, type StoreVersion } from './model-store.js';
+export {
+  EnsembleSet,
+  type EnsembleSetOptions,
+  type SetBatchOptions,
+  type SetBatchResult,
+  type SetCallOptions,
+  type SetMember,
+  type SetStats,
+} from './ensemble-set.js';
+export type { LatencySummary, VersionStats } from './set-stats.js';
+export { fnv1a32 } from './canary.js';
+export { Metrics, enableMetrics, type MetricsOptions, type MetricsRegistry } from './metrics.js';
 export {
   FEATURE_NAMES,
   TechnicalFeatures,
@@ -44,9 +61,11 @@ export {
   MissingDependencyError,
   ModelFormatError,
   ModelNotFoundError,
+  ModelStoreError,
   OutOfMemoryError,
   OutputFileError,
   PythonNotFoundError,
+  SelfCheckError,
   UnsafePickleError,
   type ErrorCode,
 } from './errors.js';

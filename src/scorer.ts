@@ -74,6 +74,20 @@ export interface Scored {
   parts: Float64Array | undefined;
 }
 
+/** The scoring methods an observer is told about. */
+export type ScoringMethod = 'predict' | 'predictAsync' | 'predictOne';
+
+/**
+ * Told of every scoring call of one `Scorer` (metrics, per-version statistics): the generation
+ * that scored, the rows and the wall time, or the error. Only set when asked for: a scorer
+ * without an observer pays one field read per call.
+ */
+export interface ScoringObserver<G> {
+  /** `values`: the outputs (rows × width, e.g. the ensemble's P(up)), or the one `predictOne` returned. */
+  scored(g: G, method: ScoringMethod, rows: number, seconds: number, values: Float64Array | number): void;
+  failed(g: G, method: ScoringMethod, error: unknown): void;
+}
+
 /**
  * Scores through the generation in force. `G` may carry more than the native object (the
  * ensemble's models, directory and threshold), so that everything one load produced is swapped
@@ -90,6 +104,8 @@ export interface Scored {
 export class Scorer<Info extends ModelDescription, G extends Generation<Info> = Generation<Info>> {
   #gen: G;
   #closed = false;
+  /** Told of every call when set (src/metrics.ts, the ensemble set's statistics). */
+  observer: ScoringObserver<G> | undefined;
   readonly #shape: Shape<Info>;
   readonly #retire: (gen: G) => void;
 
@@ -125,9 +141,29 @@ export class Scorer<Info extends ModelDescription, G extends Generation<Info> = 
 
   /** Scores a batch on the calling thread. */
   predict(x: MatrixInput<string>, kind: Binding.Kind, withParts = false): Scored {
+    if (this.observer !== undefined) return this.#observed('predict', () => this.#predict(x, kind, withParts));
+    return this.#predict(x, kind, withParts).scored;
+  }
+
+  #predict(x: MatrixInput<string>, kind: Binding.Kind, withParts: boolean): { g: G; rows: number; scored: Scored } {
     const { g, data, rows, out, parts } = this.#prepare(x, kind, withParts);
     if (rows > 0) g.native.predict(data, rows, kind, out, parts);
-    return { out, parts };
+    return { g, rows, scored: { out, parts } };
+  }
+
+  // The observed variant of a sync call: the same work, timed, and its outcome reported.
+  #observed<T extends Scored | number>(method: ScoringMethod, call: () => { g: G; rows: number; scored: T }): T {
+    const obs = this.observer as ScoringObserver<G>;
+    const started = performance.now();
+    let r: { g: G; rows: number; scored: T };
+    try {
+      r = call();
+    } catch (e) {
+      obs.failed(this.#gen, method, e);
+      throw e;
+    }
+    obs.scored(r.g, method, r.rows, (performance.now() - started) / 1e3, typeof r.scored === 'number' ? r.scored : r.scored.out);
+    return r.scored;
   }
 
   /**
@@ -136,15 +172,24 @@ export class Scorer<Info extends ModelDescription, G extends Generation<Info> = 
    */
   async predictAsync(x: MatrixInput<string>, kind: Binding.Kind, withParts = false): Promise<Scored> {
     const callSite = new Error();
-    const { g, data, rows, out, parts } = this.#prepare(x, kind, withParts);
-    if (rows === 0) return { out, parts };
+    const obs = this.observer;
+    const started = obs === undefined ? 0 : performance.now();
+    // The generation is read once, before the first await; a failure is reported against it.
+    let g = this.#gen;
     try {
-      if (rows <= INLINE_ROWS) g.native.predict(data, rows, kind, out, parts);
-      else await g.native.predictAsync(data, rows, kind, out, parts);
+      const p = this.#prepare(x, kind, withParts);
+      g = p.g;
+      if (p.rows <= INLINE_ROWS) {
+        if (p.rows > 0) g.native.predict(p.data, p.rows, kind, p.out, p.parts);
+      } else {
+        await g.native.predictAsync(p.data, p.rows, kind, p.out, p.parts);
+      }
+      obs?.scored(g, 'predictAsync', p.rows, (performance.now() - started) / 1e3, p.out);
+      return { out: p.out, parts: p.parts };
     } catch (e) {
+      obs?.failed(g, 'predictAsync', e);
       throw withCallerStack(e, callSite);
     }
-    return { out, parts };
   }
 
   /**
@@ -153,6 +198,11 @@ export class Scorer<Info extends ModelDescription, G extends Generation<Info> = 
    * and array rows.
    */
   predictOne(row: RowInput<string>): number {
+    if (this.observer !== undefined) return this.#observed('predictOne', () => ({ g: this.#gen, rows: 1, scored: this.#predictOne(row) }));
+    return this.#predictOne(row);
+  }
+
+  #predictOne(row: RowInput<string>): number {
     const g = this.live;
     if (typeof g.single === 'string') throw new TypeError(g.single);
     g.native.predictRow(toRow(row, g.info.nFeatures, g.info.featureNames, g.scratch), 0, g.rowOut);
@@ -165,6 +215,22 @@ export class Scorer<Info extends ModelDescription, G extends Generation<Info> = 
     const m = toMatrix(x, g.info.nFeatures, g.info.featureNames);
     const data = m.data instanceof Float64Array ? m.data : Float64Array.from(m.data);
     return g.native.nodesVisited(data, m.rows);
+  }
+
+  /**
+   * Puts `next` in force and retires the generation it replaces: calls already running finish on
+   * the old one (see the class comment), calls starting after this use `next`. Once closed,
+   * `next` is retired instead and `ClosedError` thrown, so a reload that ends after `close()`
+   * leaks nothing.
+   */
+  swap(next: G): void {
+    if (this.#closed) {
+      this.#retire(next);
+      throw new ClosedError(`${this.#shape.name} is closed`);
+    }
+    const old = this.#gen;
+    this.#gen = next;
+    this.#retire(old);
   }
 
   /** Retires the generation in force; idempotent. Later calls throw `ClosedError`. */

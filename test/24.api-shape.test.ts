@@ -136,7 +136,8 @@ describe('one spelling of the keys in JS objects: camelCase', () => {
     // The members are named by the same keys everywhere.
     expect(info.individualModels).toEqual(['lightgbm', 'xgboost', 'randomForest']);
     for (const o of [info.weights, info.models, model.weights, model.models]) expect(Object.keys(o)).toEqual(info.individualModels);
-    expect(Object.keys(model.predictModels(row))).toEqual([...info.individualModels, 'ensemble']);
+    // ... and the version that scored the batch (issue 13).
+    expect(Object.keys(model.predictModels(row))).toEqual([...info.individualModels, 'ensemble', 'version']);
   });
 
   it('weights with the metadata file\'s key are refused with the JS key named; core errors name the JS key', async () => {

@@ -1,5 +1,5 @@
-// Model directories for JS: load one (the ensemble and its typed metadata), or validate one (every
-// problem the core's reader finds), each sync or async.
+// Model directories for JS: load one (the ensemble and its typed metadata), validate one (every
+// problem the core's reader finds), or check its files against their checksums; each sync or async.
 #include "ensemble/model_directory.h"
 #include "load_worker.h"
 #include "model_wrap.h"
@@ -80,6 +80,20 @@ static Napi::Value LoadModelDirectory(const Napi::CallbackInfo& info) {
       });
 }
 
+static Napi::Array ProblemsArray(Napi::Env e, const std::vector<core::Problem>& list) {
+  Napi::Array problems = Napi::Array::New(e, list.size());
+  for (size_t i = 0; i < list.size(); ++i) {
+    const core::Problem& p = list[i];
+    Napi::Object o = Napi::Object::New(e);
+    o.Set("code", core::CodeName(p.code));
+    o.Set("file", p.file);
+    o.Set("field", p.field);
+    o.Set("message", p.message);
+    problems.Set(i, o);
+  }
+  return problems;
+}
+
 // validateModelDirectory(dir, options, async) -> {directory, metadataFile?, ok, problems, checked}
 static Napi::Value ValidateModelDirectory(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -96,23 +110,48 @@ static Napi::Value ValidateModelDirectory(const Napi::CallbackInfo& info) {
         out.Set("directory", r->dir);
         if (!r->metadata_path.empty()) out.Set("metadataFile", r->metadata_path);
         out.Set("ok", r->ok());
-        Napi::Array problems = Napi::Array::New(e, r->problems.size());
-        for (size_t i = 0; i < r->problems.size(); ++i) {
-          const core::Problem& p = r->problems[i];
-          Napi::Object o = Napi::Object::New(e);
-          o.Set("code", core::CodeName(p.code));
-          o.Set("file", p.file);
-          o.Set("field", p.field);
-          o.Set("message", p.message);
-          problems.Set(i, o);
-        }
-        out.Set("problems", problems);
+        out.Set("problems", ProblemsArray(e, r->problems));
         out.Set("checked", StringArray(e, r->checked));
         return out;
       });
 }
 
+// checkModelFiles(dir, options, async) -> {directory, metadataFile?, createdAt?, featureNames,
+// ok, problems, files, unverified}: the metadata and checksums only, no model parsed.
+static Napi::Value CheckModelFiles(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::string dir = ToDir(info);
+  const core::ModelDirectoryOptions o = ToDirectoryOptions(ToOptions(info));
+  using Result = std::shared_ptr<core::FilesReport>;
+  return RunLoad<Result>(
+      env, info[2].ToBoolean(),
+      [dir, o]() -> Result {
+        return std::make_shared<core::FilesReport>(core::CheckModelFiles(dir, o));
+      },
+      [](Napi::Env e, Result& r) -> Napi::Value {
+        Napi::Object out = Napi::Object::New(e);
+        out.Set("directory", r->dir);
+        if (!r->metadata_path.empty()) out.Set("metadataFile", r->metadata_path);
+        if (!r->created_at.empty()) out.Set("createdAt", r->created_at);
+        out.Set("featureNames", StringArray(e, r->feature_names));
+        out.Set("ok", r->ok());
+        out.Set("problems", ProblemsArray(e, r->problems));
+        Napi::Array files = Napi::Array::New(e, r->files.size());
+        for (size_t i = 0; i < r->files.size(); ++i) {
+          Napi::Object f = Napi::Object::New(e);
+          f.Set("role", r->files[i].role);
+          f.Set("path", r->files[i].path);
+          f.Set("sha256", r->files[i].sha256);
+          files.Set(i, f);
+        }
+        out.Set("files", files);
+        out.Set("unverified", StringArray(e, r->unverified));
+        return out;
+      });
+}
+
 void InitDirectory(Napi::Env env, Napi::Object exports) {
+  exports.Set("checkModelFiles", Napi::Function::New(env, CheckModelFiles, "checkModelFiles"));
   exports.Set("loadModelDirectory",
               Napi::Function::New(env, LoadModelDirectory, "loadModelDirectory"));
   exports.Set("validateModelDirectory",

@@ -40,9 +40,10 @@ bool AutoNames(const std::vector<std::string>& names) {
 
 class DirectoryLoader {
  public:
+  /// `files_only`: stop after each file's checksum (CheckModelFiles): no model is parsed.
   DirectoryLoader(const std::string& dir, const ModelDirectoryOptions& options,
-                  Problems& problems)
-      : options_(options), problems_(problems) {
+                  Problems& problems, bool files_only = false)
+      : options_(options), problems_(problems), files_only_(files_only) {
     out_.dir = dir;
   }
 
@@ -85,6 +86,7 @@ class DirectoryLoader {
     Commit(1, xgboost, xgboost_);
     Commit(2, forest, forest_);
     forest_part_ = std::move(forest.ensemble_part);
+    if (files_only_) return std::move(out_);
     if (problems_.any() || !lightgbm_ || !xgboost_ || !forest_) return std::move(out_);
 
     const EnsembleWeights weights = options_.weights.value_or(meta.weights);
@@ -181,6 +183,7 @@ class DirectoryLoader {
       return;
     }
     s.f.sha256 = Sha256Hex(bytes.data(), bytes.size());
+    if (files_only_) return;
     try {
       s.model = LoadModel<Model>(bytes, s.f.path);
       // The forest's share of the ensemble's engine, compiled here while the boosters load.
@@ -213,6 +216,10 @@ class DirectoryLoader {
       } else {
         problems_.Checked(f.path + ": sha256 matches");
       }
+    }
+    if (files_only_) {
+      out_.files.push_back(f);
+      return;
     }
     if (!problems_.Try(f.path, "", rethrow(s.load_error))) return;
     const int have = NumFeatures(*s.model);
@@ -247,6 +254,7 @@ class DirectoryLoader {
 
   const ModelDirectoryOptions& options_;
   Problems& problems_;
+  bool files_only_;
   ModelDirectory out_;
   std::shared_ptr<const LightGBMBooster> lightgbm_;
   std::shared_ptr<const XGBoostBooster> xgboost_;
@@ -270,6 +278,26 @@ DirectoryReport ValidateModelDirectory(const std::string& dir,
   report.metadata_path = d.metadata.path;
   report.problems = problems.list();
   report.checked = problems.checked();
+  return report;
+}
+
+FilesReport CheckModelFiles(const std::string& dir, const ModelDirectoryOptions& options) {
+  Problems problems(Problems::Mode::kCollect);
+  ModelDirectoryOptions o = options;
+  o.verify_checksums = true;
+  ModelDirectory d = DirectoryLoader(dir, o, problems, /*files_only=*/true).Run();
+  FilesReport report;
+  report.dir = dir;
+  report.metadata_path = d.metadata.path;
+  report.created_at = d.metadata.created_at;
+  report.feature_names = d.metadata.feature_names;
+  report.problems = problems.list();
+  report.files = d.files;
+  for (int i = 0; i < 3; ++i) {
+    if (d.metadata.usable && d.metadata.files[i].sha256.empty()) {
+      report.unverified.push_back(kModelRoles[i]);
+    }
+  }
   return report;
 }
 

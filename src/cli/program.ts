@@ -1,6 +1,6 @@
 /**
  * The `production-ensemble` commands, parsed by commander: score candle or feature files, info,
- * health, validate, migrate. Run by main.ts once the packages they need are known to be there.
+ * health, validate, the model store (versions, publish, promote, rollback), migrate. Run by main.ts once the packages they need are known to be there.
  * @internal
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -107,6 +107,78 @@ function program(version: string): Command {
       else if (report.ok) process.stdout.write(`${dir}: valid\n${report.checked.map((c) => `  ok: ${c}`).join('\n')}\n`);
       else process.stdout.write(`${dir}: ${report.problems.length} problem${report.problems.length > 1 ? 's' : ''}\n${report.problems.map((p) => `  - ${p}`).join('\n')}\n`);
       process.exitCode = report.ok ? 0 : 1;
+    });
+
+  program
+    .command('compare')
+    .description(
+      'replay a CSV or Parquet history (candles, or feature rows with --from-features) through several model versions and compare them: ' +
+        'mean P(up), agreement with the first (the champion), accuracy and log loss on the next-bar direction',
+    )
+    .argument('<input>', 'input file (.csv or .parquet)')
+    .requiredOption('-m, --models <dir>', 'a version: a model directory, a store or a store version; name=dir names it (repeat; the first is the champion)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('-t, --threads <n>', 'threads (0 = all cores)', threadsOption, 0)
+    .option('--from-features', 'the input holds ready feature rows instead of candles')
+    .addOption(new Option('--format <format>', 'input format (default: from the extension)').choices(['csv', 'parquet']))
+    .option('--skip-invalid', 'skip malformed lines instead of stopping')
+    .option('--json', 'print JSON (every statistic of every version)')
+    .action(async (input: string, opts: { models: string[]; threads: number; fromFeatures?: boolean; format?: string; skipInvalid?: boolean; json?: boolean }) => {
+      const { compareFile, formatComparison } = await import('./compare.js');
+      const summary = await compareFile(input, opts);
+      process.stdout.write(opts.json ? `${JSON.stringify(summary, null, 2)}\n` : formatComparison(summary));
+    });
+
+  program
+    .command('versions')
+    .description('list the versions of a model store (docs/serving.md): current, previous, created_at, and whether each matches its checksums')
+    .option('-s, --store <dir>', 'the model store (default: PRODUCTION_ENSEMBLE_STORE)')
+    .option('--json', 'print JSON')
+    .action(async (opts: { store?: string; json?: boolean }) => {
+      const { formatVersions, storeFrom } = await import('./store.js');
+      const store = storeFrom(opts.store);
+      const versions = await store.versions();
+      process.stdout.write(opts.json ? `${JSON.stringify({ store: store.path, current: store.current() ?? null, previous: store.previous() ?? null, versions }, null, 2)}\n` : formatVersions(store, versions));
+    });
+
+  program
+    .command('publish')
+    .description('copy a model directory into a store as a new version: written under a temporary name, checked against its checksums, renamed into place')
+    .argument('<dir>', 'the model directory to publish')
+    .argument('<version>', 'its version name (letters, digits, ".", "_", "-")')
+    .option('-s, --store <dir>', 'the model store (default: PRODUCTION_ENSEMBLE_STORE; created if missing)')
+    .option('--promote', 'make it current once published')
+    .action(async (dir: string, version: string, opts: { store?: string; promote?: boolean }) => {
+      const { storeFrom } = await import('./store.js');
+      const store = storeFrom(opts.store);
+      const v = await store.publish(dir, version, { promote: opts.promote === true });
+      process.stdout.write(`published ${dir} as ${store.path}/${v.name}${v.current ? ' (current)' : ''}\n`);
+    });
+
+  program
+    .command('promote')
+    .description(
+      'make a version of the store current (atomically; the old current becomes previous). The version is loaded and checked first, ' +
+        'and refused if its features differ from the current one (serving processes would refuse to reload it) unless --force',
+    )
+    .argument('<version>', 'the version to serve')
+    .option('-s, --store <dir>', 'the model store (default: PRODUCTION_ENSEMBLE_STORE)')
+    .option('--force', 'promote a version whose feature names differ from the current one')
+    .action(async (version: string, opts: { store?: string; force?: boolean }) => {
+      const { storeFrom } = await import('./store.js');
+      const store = storeFrom(opts.store);
+      const r = await store.promote(version, { force: opts.force === true });
+      process.stdout.write(`${store.path}: current ${r.current}${r.previous !== undefined ? ` (previous ${r.previous})` : ''}\n`);
+    });
+
+  program
+    .command('rollback')
+    .description('make the previous version of the store current again (two rollbacks undo each other)')
+    .option('-s, --store <dir>', 'the model store (default: PRODUCTION_ENSEMBLE_STORE)')
+    .action(async (opts: { store?: string }) => {
+      const { storeFrom } = await import('./store.js');
+      const store = storeFrom(opts.store);
+      const r = await store.rollback();
+      process.stdout.write(`${store.path}: rolled back to ${r.current} (previous ${r.previous})\n`);
     });
 
   program

@@ -245,4 +245,41 @@ TEST(DirectoryLoad, ThrowsTheFirstMembersProblemWhateverFinishesFirst) {
   ::rmdir(dir.c_str());
 }
 
+// The files-only check reads and hashes, parses nothing: a half-copied version (a file missing,
+// one cut short) is told apart from a complete one without loading a model.
+TEST(CheckModelFiles, CompleteAndHalfCopiedDirectories) {
+  const core::FilesReport whole = core::CheckModelFiles(kModels, Options());
+  EXPECT_TRUE(whole.ok()) << whole.problems[0].message;
+  EXPECT_EQ(whole.files.size(), 3u);
+  EXPECT_TRUE(whole.unverified.empty());
+  EXPECT_EQ(whole.created_at, "2024-11-05T01:00:00Z");
+  EXPECT_EQ(whole.feature_names.size(), 12u);
+
+  char tmpl[] = "/tmp/pe_files_XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  auto copy = [&](const char* name, size_t keep) {
+    std::ifstream in(kModels + "/" + name, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::ofstream(dir + "/" + name, std::ios::binary) << bytes.substr(0, keep);
+  };
+  copy("production_model_metadata.json", std::string::npos);
+  copy("lightgbm.txt", std::string::npos);
+  copy("xgboost.json", 1000);  // still being copied
+  core::FilesReport half = core::CheckModelFiles(dir, Options());
+  ASSERT_EQ(half.problems.size(), 2u);
+  EXPECT_EQ(half.problems[0].code, core::ErrorCode::kMetadata);
+  EXPECT_EQ(half.problems[0].field, "model_files.xgboost.sha256");
+  EXPECT_EQ(half.problems[1].code, core::ErrorCode::kModelNotFound);
+  EXPECT_EQ(half.problems[1].file, dir + "/random_forest.forest");
+  copy("xgboost.json", std::string::npos);
+  copy("random_forest.forest", std::string::npos);
+  EXPECT_TRUE(core::CheckModelFiles(dir, Options()).ok());
+  for (const char* f : {"production_model_metadata.json", "lightgbm.txt", "xgboost.json",
+                        "random_forest.forest"}) {
+    ::unlink((dir + "/" + f).c_str());
+  }
+  ::rmdir(dir.c_str());
+}
+
 }  // namespace

@@ -70,4 +70,24 @@ struct DirectoryReport {
 DirectoryReport ValidateModelDirectory(const std::string& dir,
                                        const ModelDirectoryOptions& options);
 
+/// What CheckModelFiles found.
+struct FilesReport {
+  std::string dir;                          ///< as given
+  std::string metadata_path;                ///< the metadata file, "" when there is none
+  std::string created_at;                   ///< the metadata's created_at, "" when absent
+  std::vector<std::string> feature_names;   ///< the metadata's, in column order
+  std::vector<Problem> problems;            ///< every problem found, in order
+  std::vector<ModelFileInfo> files;         ///< each file read, with the sha256 of its bytes
+  std::vector<std::string> unverified;      ///< members whose metadata declares no sha256
+  /// True when the metadata reads and every file matches its declared checksum.
+  bool ok() const { return problems.empty(); }
+};
+
+/// The cheap half of a load: the metadata read and checked, each model file read and its sha256
+/// compared with the metadata's, but no model parsed. A directory still being copied fails it
+/// (a missing file, a checksum mismatch), so a watcher or a store can tell a complete version
+/// from a half-written one without loading it. Never throws but for a bug; `verify_checksums`
+/// is taken as true.
+FilesReport CheckModelFiles(const std::string& dir, const ModelDirectoryOptions& options);
+
 }  // namespace ensemble::core
