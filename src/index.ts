@@ -19,6 +19,16 @@ export {
   type FeatureOptions,
   type WarmupPolicy,
 } from './features.js';
+export {
+  scoreBatches,
+  scoreTable,
+  type ScoreBatches,
+  type ScoreTableOptions,
+} from './pipeline/pipeline.js';
+export type { ScoredBatch } from './pipeline/batch.js';
+export type { ScoreSummary } from './pipeline/summary.js';
+export type { TimeUnit } from './pipeline/reader.js';
+export type { Scorer, Scores } from './pipeline/scorer.js';
 export { LightGBMModel, RandomForestModel, XGBoostModel, type ModelLoadOptions, type ModelSource } from './models.js';
 export type { Cell, FeatureRecord, MatrixInput, RowInput } from './validate.js';
 export {

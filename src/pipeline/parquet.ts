@@ -7,7 +7,7 @@
  * @internal
  */
 import { open } from 'node:fs/promises';
-import { CompactWriter, T } from './thrift.js';
+import { CompactWriter } from './thrift.js';
 import { bitWidth, encodeBits, encodeHybrid, encodeRun } from './rle.js';
 
 export type ColumnKind = 'timestamp' | 'double' | 'label' | 'symbol';
