@@ -161,6 +161,36 @@ describe('many symbols in one input', () => {
   });
 });
 
+describe('typed timestamps', () => {
+  it('epoch seconds, milliseconds and ISO times with offsets give the same TIMESTAMP column', async () => {
+    const rows = SYMBOLS.AAA as Candle[];
+    const forms: [string, (t: number) => string][] = [
+      ['iso', (t) => iso(t)],
+      ['offset', (t) => new Date(t + 2 * HOUR).toISOString().replace('Z', '+02:00')],
+      ['seconds', (t) => String(t / 1000)],
+      ['millis', (t) => String(t)],
+    ];
+    const got: number[][] = [];
+    for (const [name, fmt] of forms) {
+      const file = join(work, `time-${name}.csv`);
+      writeFileSync(file, `${HEADER}\n${rows.map((c) => `${fmt(c.t)},${c.cells}`).join('\n')}\n`);
+      const out = join(work, `time-${name}.parquet`);
+      const r = run('score', file, '-o', out);
+      expect(r.status, r.stderr).toBe(0);
+      got.push((await query(`SELECT epoch_us(timestamp) FROM read_parquet('${out}')`)).map((x) => Number(x[0])));
+    }
+    expect(got[0]).toEqual((expected.get('AAA') as number[][]).map((r) => r[0]));
+    for (const g of got.slice(1)) expect(g).toEqual(got[0]);
+    // A time that is neither is an error naming its line.
+    const bad = join(work, 'time-bad.csv');
+    writeFileSync(bad, `${HEADER}\n${rows.slice(0, 60).map((c, i) => `${i === 30 ? 'noon-ish' : iso(c.t)},${c.cells}`).join('\n')}\n`);
+    expect(run('score', bad).stderr).toMatch(/\[ERR_INVALID_INPUT_FILE\]: .*time-bad\.csv: line 32: the timestamp is not a time/);
+    // DuckDB reads 'yesterday' as a time (a different one every day): refused the same way.
+    writeFileSync(bad, readFileSync(bad, 'utf8').replace('noon-ish', 'yesterday'));
+    expect(run('score', bad).stderr).toMatch(/time-bad\.csv: line 32: the timestamp is not a time/);
+  });
+});
+
 describe('datasets', () => {
   const hive = join(work, 'hive');
   beforeAll(async () => {

@@ -31,6 +31,9 @@ export interface FeatureStageOptions {
   symbolOf: (key: number) => string;
 }
 
+/** Times are epoch µs in doubles: exact below 2^53 µs, about 285 years either side of 1970. */
+const MAX_TIME_US = 2 ** 53;
+
 const iso = (us: number) => (Number.isFinite(us) ? new Date(Math.floor(us / 1000)).toISOString() : 'none');
 
 export class FeatureStage {
@@ -73,6 +76,12 @@ export class FeatureStage {
       }
       const v = t[r] as number;
       if (v !== v) continue;
+      if (!(Math.abs(v) < MAX_TIME_US)) {
+        throw new EnsembleError(
+          `${this.#opts.describe(block, r)}: the timestamp is ${v === Number.POSITIVE_INFINITY ? 'not a time (ISO 8601 text such as 2024-01-01T00:00:00Z, or a number since 1970)' : 'out of range (years 1685 to 2255)'}`,
+          'ERR_INVALID_INPUT_FILE',
+        );
+      }
       const prev = last[k] as number;
       if (v <= prev) {
         if (!this.#opts.fromFeatures) {

@@ -90,6 +90,20 @@ function csvFacts(files: readonly string[], skipInvalid: boolean): CsvFacts {
   return { header: header ?? [], longLines, longest };
 }
 
+/**
+ * Epoch µs from timestamp text, or +Infinity for text that is not a time, which the feature stage
+ * reports naming its line. Not a typed CSV column: DuckDB 1.5.6's CSV reader turns a TIMESTAMPTZ
+ * it cannot parse into NULL without a word, and its TIMESTAMP drops a UTC offset. Text that does
+ * not start with a digit is refused too: DuckDB reads 'now', 'today', 'yesterday' and 'infinity'
+ * as times.
+ */
+function textMicros(t: string): string {
+  return (
+    `CASE WHEN ${t} IS NULL THEN NULL WHEN ascii(${t}) NOT BETWEEN 48 AND 57 THEN 'inf'::DOUBLE ` +
+    `ELSE coalesce(CAST(epoch_us(TRY_CAST(${t} AS TIMESTAMPTZ)) AS DOUBLE), 'inf'::DOUBLE) END`
+  );
+}
+
 /** Epoch µs from a numeric value in `unit` (auto: by magnitude, see docs/cli.md). */
 function epochMicros(x: string, unit: TimeUnit): string {
   switch (unit) {
@@ -165,12 +179,12 @@ export async function planQuery(source: InputSource, opts: PlanOptions, conn: Du
   if (timeName) {
     const t = sqlIdent(timeName);
     if (format === 'csv') {
-      timeType = (await csvTimeIsNumeric(conn, files, (csv as CsvFacts).header, timeName)) ? 'DOUBLE' : 'TIMESTAMPTZ';
-      timeExpr = timeType === 'DOUBLE' ? epochMicros(t, unit) : `epoch_us(${t})`;
+      timeType = (await csvTimeIsNumeric(conn, files, (csv as CsvFacts).header, timeName)) ? 'DOUBLE' : 'VARCHAR';
+      timeExpr = timeType === 'DOUBLE' ? epochMicros(t, unit) : textMicros(t);
     } else {
       const ty = (types.get(timeName) ?? '').toUpperCase();
       if (ty.startsWith('TIMESTAMP') || ty === 'DATE') timeExpr = `epoch_us(CAST(${t} AS TIMESTAMPTZ))`;
-      else if (ty === 'VARCHAR') timeExpr = `epoch_us(CAST(${t} AS TIMESTAMPTZ))`;
+      else if (ty === 'VARCHAR') timeExpr = textMicros(t);
       else timeExpr = epochMicros(`CAST(${t} AS DOUBLE)`, unit);
     }
     timeExpr = `CAST(${timeExpr} AS DOUBLE)`;
