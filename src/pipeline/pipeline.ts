@@ -34,7 +34,7 @@ export interface ScoreTableOptions {
   outputFormat?: TableFormat;
   /** A model directory (default: the bundled one), or a loaded ensemble (left open). */
   models?: string | ProductionEnsemble;
-  /** Scoring threads; 0 or absent: every core. */
+  /** Scoring threads (reading uses at most 2 of them); 0 or absent: every core. */
   threads?: number;
   /** The input holds ready feature rows (the model's named columns) instead of candles. */
   fromFeatures?: boolean;
@@ -107,7 +107,8 @@ export async function runPipeline(input: string, opts: ScoreTableOptions, sink?:
         symbolColumn: opts.symbolColumn,
         skipInvalid: opts.skipInvalid ?? false,
         timeUnit: opts.timeUnit,
-        threads: opts.readThreads,
+        // --threads bounds DuckDB's readers too (two by default: see reader.ts).
+        threads: opts.readThreads ?? (opts.threads && opts.threads > 0 ? Math.min(opts.threads, 2) : undefined),
         exclude,
       });
     reader = await openIt(source);
