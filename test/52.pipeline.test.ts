@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scoreBatches, scoreTable } from '../dist/index.js';
+import { openReader } from '../dist/pipeline/reader.js';
+import { resolveInput } from '../dist/pipeline/source.js';
 import { root } from './helpers.js';
 
 const cli = join(root, 'dist', 'cli', 'main.js');
@@ -240,7 +242,8 @@ describe('datasets', () => {
     expect(run('score', sorted, '-o', out, '--partition-by', 'symbol', '--resume', '--warmup', 'nan').stderr).toMatch(
       /\[ERR_OUTPUT_FILE\].*written with other options or models/,
     );
-    const r = run('score', sorted, '-o', out, '--partition-by', 'symbol', '--resume', '--json');
+    // The column named explicitly is the column found by default: the same run.
+    const r = run('score', sorted, '-o', out, '--partition-by', 'symbol', '--resume', '--symbol-column', 'symbol', '--json');
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ inputRows: 0, partitions: { written: 0, skipped: 4 } });
   });
@@ -306,6 +309,36 @@ describe('an interrupted partitioned run, resumed', () => {
     expect(w.stderr()).toContain('interrupted (SIGTERM); complete partitions are kept, the others removed (rerun with --resume to go on)');
     expect(readdirSync(out).filter((f) => f.startsWith('.'))).toEqual([]);
     for (const p of readdirSync(out).filter((f) => f.startsWith('symbol='))) expect(readdirSync(join(out, p))).toEqual(['part-0.parquet']);
+  });
+});
+
+describe('the reader', () => {
+  it('leaving out the symbols of complete partitions keeps every other row, in file order, with its line', async () => {
+    // DuckDB 1.5.6 streams the first rows a WHERE lets through at the end of a CSV scan: the
+    // reader leaves rows out itself. Every number of left-out symbols, since where the first
+    // kept row falls decides whether it shows.
+    const source = await resolveInput(big, async () => []);
+    for (let k = 1; k < 40; k += 2) {
+      const exclude = new Set(Array.from({ length: k }, (_, i) => `S${String(i).padStart(2, '0')}`));
+      const reader = await openReader(source, { numeric: ['open', 'high', 'low', 'close', 'volume'], skipInvalid: false, exclude });
+      try {
+        let row = 0;
+        for await (const b of reader.blocks()) {
+          for (let i = 0; i < b.rows; i++, row++) {
+            // Row `row` kept is line k * 2500 + row + 2 of the file: S(k + row / 2500), hour row % 2500.
+            const want = `S${String(k + Math.floor(row / 2500)).padStart(2, '0')}`;
+            const got = reader.symbols.names[b.key[i] as number];
+            if (got !== want || b.timeUs[i] !== Date.parse('2022-01-01T00:00:00Z') * 1000 + (row % 2500) * HOUR * 1000) {
+              throw new Error(`k=${k}: kept row ${row} is ${got} at ${b.timeUs[i]}, want ${want} hour ${row % 2500}`);
+            }
+            if (row % 997 === 0) expect(reader.describe(b, i)).toBe(`${big}: line ${k * 2500 + row + 2}`);
+          }
+        }
+        expect(row, `k=${k}`).toBe((40 - k) * 2500);
+      } finally {
+        reader.close();
+      }
+    }
   });
 });
 

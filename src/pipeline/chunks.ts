@@ -76,13 +76,20 @@ export function firstMissingSymbol(c: ChunkView): number {
 export class BlockBuilder {
   readonly block: InputBlock;
   readonly #symbols: SymbolDictionary;
-  /** Rows read so far per file. */
+  /** Rows read so far per file (left-out rows included: they are lines of the file). */
   readonly fileRows: Float64Array;
+  readonly #exclude: ReadonlySet<string> | undefined;
+  // 1 for the codes of excluded symbols, for the first `#flagged` codes of the dictionary.
+  #excluded = new Uint8Array(0);
+  #flagged = 0;
   #lastFile = -1;
+  #nextRow = 0;
 
-  constructor(numeric: number, files: number, symbols: SymbolDictionary) {
+  /** `exclude`: symbols whose rows are left out (complete partitions of a resumed run). */
+  constructor(numeric: number, files: number, symbols: SymbolDictionary, exclude?: ReadonlySet<string>) {
     this.#symbols = symbols;
     this.fileRows = new Float64Array(files);
+    this.#exclude = exclude && exclude.size > 0 ? exclude : undefined;
     this.block = {
       rows: 0,
       columns: Array.from({ length: numeric }, () => new Float64Array(BLOCK_ROWS)),
@@ -105,7 +112,7 @@ export class BlockBuilder {
     this.block.runs = 0;
   }
 
-  /** Copies as many rows of `c` from row `from` as the block holds; returns how many. */
+  /** Copies as many rows of `c` from row `from` as the block holds; returns how many were consumed. */
   add(c: ChunkView, from: number): number {
     const b = this.block;
     const take = Math.min(c.rows - from, BLOCK_ROWS - b.rows);
@@ -117,20 +124,51 @@ export class BlockBuilder {
     });
     if (c.strings && c.hashes) this.#symbols.encode(c.strings.subarray(from * 16), c.hashes.subarray(from * 8), take, b.key, at);
     else b.key.fill(0, at, at + take);
+    const excluded = this.#exclude ? this.#flags() : undefined;
     const fileRows = this.fileRows;
-    for (let r = from; r < from + take; r++) {
+    // Every row is counted in its file; kept rows are moved down over left-out ones, and a run
+    // of rows from one file ends where the file's rows stop being consecutive.
+    let w = at;
+    for (let r = from, i = at; r < from + take; r++, i++) {
       const f = c.fileIdx[2 * r] as number;
-      if (f !== this.#lastFile || r === from) {
-        b.runStart[b.runs] = at + r - from;
+      const row = fileRows[f] as number;
+      fileRows[f] = row + 1;
+      if (excluded && excluded[b.key[i] as number] === 1) continue;
+      if (w !== i) this.#move(i, w);
+      if (b.runs === 0 || f !== this.#lastFile || row !== this.#nextRow) {
+        b.runStart[b.runs] = w;
         b.runFile[b.runs] = f;
-        b.runRow[b.runs] = fileRows[f] as number;
+        b.runRow[b.runs] = row;
         b.runs++;
         this.#lastFile = f;
       }
-      fileRows[f] = (fileRows[f] as number) + 1;
+      this.#nextRow = row + 1;
+      w++;
     }
-    b.rows += take;
+    b.rows = w;
     return take;
+  }
+
+  /** The excluded-code flags, extended to the symbols the dictionary has now. */
+  #flags(): Uint8Array {
+    const names = this.#symbols.names;
+    if (this.#flagged < names.length) {
+      if (this.#excluded.length < names.length) {
+        const grown = new Uint8Array(Math.max(names.length * 2, 64));
+        grown.set(this.#excluded);
+        this.#excluded = grown;
+      }
+      for (let k = this.#flagged; k < names.length; k++) this.#excluded[k] = this.#exclude?.has(names[k] as string) ? 1 : 0;
+      this.#flagged = names.length;
+    }
+    return this.#excluded;
+  }
+
+  #move(from: number, to: number): void {
+    const b = this.block;
+    for (const col of b.columns) col[to] = col[from] as number;
+    b.timeUs[to] = b.timeUs[from] as number;
+    b.key[to] = b.key[from] as number;
   }
 }
 

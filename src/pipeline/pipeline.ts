@@ -99,8 +99,6 @@ export async function runPipeline(input: string, opts: ScoreTableOptions, sink?:
     const s = scorer;
     const warmup = opts.warmup ?? 'skip';
     const fromFeatures = opts.fromFeatures ?? false;
-    const manifest = manifestOf(scorer, opts, model);
-    const keyValues = { production_ensemble: JSON.stringify(manifest) };
     const openIt = (src: InputSource, exclude?: ReadonlySet<string>) =>
       openReader(src, {
         numeric: fromFeatures ? s.featureNames : CANDLE_COLUMNS,
@@ -112,6 +110,10 @@ export async function runPipeline(input: string, opts: ScoreTableOptions, sink?:
         exclude,
       });
     reader = await openIt(source);
+    // What the scores depend on, with the symbol column the input resolved to: in the Parquet
+    // footer, and in a partitioned output's manifest, which a resumed run must match.
+    const manifest = manifestOf(scorer, { ...opts, symbolColumn: reader.symbolColumn ?? false }, model);
+    const keyValues = { production_ensemble: JSON.stringify(manifest) };
     if (file && fileFormat) output = await fileOutput(file, fileFormat, reader.symbolColumn !== undefined, keyValues);
     if (opts.partitionBy && opts.output) {
       const key = reader.symbolColumn;
@@ -122,7 +124,7 @@ export async function runPipeline(input: string, opts: ScoreTableOptions, sink?:
         // Complete partitions of an earlier run: their files (hive input) or rows are left out.
         reader.close();
         reader = undefined;
-        if (source.hiveKeys.includes(key)) source = { ...source, files: source.files.filter((f) => !dir.complete.has(hiveValue(f, key) ?? '')) };
+        source = withoutPartitions(source, key, dir.complete);
         if (source.files.length > 0) reader = await openIt(source, dir.complete);
       }
     }
@@ -149,6 +151,12 @@ export async function runPipeline(input: string, opts: ScoreTableOptions, sink?:
     reader?.close();
     if (ownModel) model?.close();
   }
+}
+
+/** A hive input without the files of `done` symbols (their partitions are complete). */
+function withoutPartitions(source: InputSource, key: string, done: ReadonlySet<string>): InputSource {
+  if (!source.hiveKeys.includes(key)) return source;
+  return { ...source, files: source.files.filter((f) => !done.has(hiveValue(f, key) ?? '')) };
 }
 
 /**

@@ -142,7 +142,7 @@ async function makeReader(source: InputSource, opts: ReaderOptions, conn: DuckDB
       } catch (e) {
         throw readError(first, e);
       }
-      const builder = new BlockBuilder(opts.numeric.length, files.length, symbols);
+      const builder = new BlockBuilder(opts.numeric.length, files.length, symbols, opts.exclude);
       for (;;) {
         let chunk;
         try {
