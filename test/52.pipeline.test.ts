@@ -163,6 +163,29 @@ describe('many symbols in one input', () => {
   });
 });
 
+describe('ready feature rows of many symbols', () => {
+  it('--from-features keeps the symbol and checks time order per symbol only', async () => {
+    const lines = readFileSync(join(root, 'data', 'sample_features.csv'), 'utf8').trim().split('\n');
+    const rows = lines.slice(1, 1001);
+    const two = join(work, 'features-two.csv');
+    // The same rows under two symbols, interleaved: each symbol's times still increase.
+    writeFileSync(two, `symbol,${lines[0]}\n${rows.flatMap((r) => [`X,${r}`, `Y,${r}`]).join('\n')}\n`);
+    const one = join(work, 'features-one.csv');
+    writeFileSync(one, `${lines[0]}\n${rows.join('\n')}\n`);
+    const a = run('score', two, '--from-features', '-o', `${two}.parquet`, '--json');
+    expect(a.status, a.stderr).toBe(0);
+    expect(JSON.parse(a.stdout)).toMatchObject({ inputRows: 2000, scoredRows: 2000, symbols: 2, nonIncreasingTimestamps: 0 });
+    expect(run('score', one, '--from-features', '-o', `${one}.parquet`).status).toBe(0);
+    const got = await scoresBySymbol(`read_parquet('${two}.parquet')`);
+    const want = (await scoresBySymbol(`read_parquet('${one}.parquet')`, "'X'")).get('X');
+    expect(got.get('X')).toEqual(want);
+    expect(got.get('Y')).toEqual(want);
+    // Without the symbol column the interleaving goes back in time at every other row.
+    const b = JSON.parse(run('score', two, '--from-features', '--no-symbol-column', '--json').stdout);
+    expect(b.nonIncreasingTimestamps).toBe(1000);
+  });
+});
+
 describe('typed timestamps', () => {
   it('epoch seconds, milliseconds and ISO times with offsets give the same TIMESTAMP column', async () => {
     const rows = SYMBOLS.AAA as Candle[];
