@@ -22,6 +22,7 @@ export interface RunFacts {
   timeUnit?: TimeUnit;
 }
 
+/** A run's output: its writer, and what makes it final (or removes it) at the end. */
 export interface Output {
   writer: BatchWriter;
   commit(): void;
@@ -29,6 +30,7 @@ export interface Output {
   partitions?: { written: () => number; skipped: number };
 }
 
+/** What the scores depend on: the model files, weights, threshold and the options that shape rows. */
 export function manifestOf(scorer: Scorer, opts: RunFacts, model: ProductionEnsemble | undefined): Record<string, unknown> {
   const info = model?.getModelInfo();
   return {
