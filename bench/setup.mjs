@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Sets up what the benchmarks' peers need, idempotently: bench/'s npm packages (onnxruntime-node
-// and the other peers, kept out of the package's dependencies) and bench/python/requirements.txt
-// (the ONNX converters) in the repository's .venv. Prints what it did; quick when nothing is to do.
+// and the other peers, kept out of the package's dependencies), bench/python/requirements.txt
+// (the ONNX converters) and bench/python/requirements-lleaves.txt (lleaves) in the repository's
+// .venv. Prints what it did; quick when nothing is to do.
 // Usage: node bench/setup.mjs
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -36,34 +37,49 @@ if (missing.length || stale) {
 
 // ---------------------------------------------------------------------------------------------
 // Python: the repository's .venv (scripts/setup-python.mjs makes it with tools/requirements.txt),
-// then the pinned converters unless every pin is already installed at its version.
+// then each pinned requirements file unless every pin is already installed at its version.
+// lleaves has a file of its own: its llvmlite has no wheel for Python 3.13 and later,
+// and a peer that cannot install must not keep the others from running (the bench then records
+// why lleaves did not run, and CI's smoke test fails on it).
 
 const python = join(root, '.venv', 'bin', 'python');
-const requirements = join(bench, 'python', 'requirements.txt');
 if (!existsSync(python)) {
   say('no .venv: node scripts/setup-python.mjs');
   execFileSync(process.execPath, [join(root, 'scripts', 'setup-python.mjs')], { cwd: root, stdio: 'inherit' });
   if (!existsSync(python)) {
-    say(`${python} still missing; the ONNX peer cannot convert the models`);
+    say(`${python} still missing; the Python peers cannot run`);
     process.exit(1);
   }
 }
-const pins = readFileSync(requirements, 'utf8')
-  .split('\n')
-  .map((l) => l.replace(/#.*/, '').trim())
-  .filter(Boolean)
-  .map((l) => l.split('=='));
-const check = spawnSync(python, ['-c', [
-  'import sys, importlib.metadata as m',
-  'for name, want in zip(sys.argv[1::2], sys.argv[2::2]):',
-  '    try: got = m.version(name)',
-  '    except m.PackageNotFoundError: got = None',
-  '    if got != want: print(f"{name} {got or \'missing\'} (want {want})")',
-].join('\n'), ...pins.flat()], { encoding: 'utf8' });
-const wrong = check.status === 0 ? check.stdout.trim() : `version check failed: ${check.stderr.trim()}`;
-if (wrong) {
-  say(`pip install -r bench/python/requirements.txt (${wrong.split('\n').join('; ')})`);
-  execFileSync(python, ['-m', 'pip', 'install', '--quiet', '-r', requirements], { cwd: root, stdio: 'inherit' });
-} else {
-  say(`python requirements up to date (${pins.map(([n, v]) => `${n} ${v}`).join(', ')})`);
+
+/** pip-installs `file` (relative to bench/python) unless its pins are all installed; false if pip failed. */
+function installPins(file) {
+  const requirements = join(bench, 'python', file);
+  const pins = readFileSync(requirements, 'utf8')
+    .split('\n')
+    .map((l) => l.replace(/#.*/, '').trim())
+    .filter(Boolean)
+    .map((l) => l.split('=='));
+  const check = spawnSync(python, ['-c', [
+    'import sys, importlib.metadata as m',
+    'for name, want in zip(sys.argv[1::2], sys.argv[2::2]):',
+    '    try: got = m.version(name)',
+    '    except m.PackageNotFoundError: got = None',
+    '    if got != want: print(f"{name} {got or \'missing\'} (want {want})")',
+  ].join('\n'), ...pins.flat()], { encoding: 'utf8' });
+  const wrong = check.status === 0 ? check.stdout.trim() : `version check failed: ${check.stderr.trim()}`;
+  if (!wrong) {
+    say(`bench/python/${file} up to date (${pins.map(([n, v]) => `${n} ${v}`).join(', ')})`);
+    return true;
+  }
+  say(`pip install -r bench/python/${file} (${wrong.split('\n').join('; ')})`);
+  return spawnSync(python, ['-m', 'pip', 'install', '--quiet', '-r', requirements], { cwd: root, stdio: 'inherit' }).status === 0;
+}
+
+if (!installPins('requirements.txt')) {
+  say('pip install -r bench/python/requirements.txt failed; the ONNX peer cannot convert the models');
+  process.exit(1);
+}
+if (!installPins('requirements-lleaves.txt')) {
+  say('pip install -r bench/python/requirements-lleaves.txt failed (llvmlite 0.43.0 has wheels for CPython 3.9-3.12); the lleaves peer will not run');
 }

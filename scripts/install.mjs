@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // The package's install step: fetch the pinned LightGBM / XGBoost libraries (unless present or
 // PRODUCTION_ENSEMBLE_SKIP_LIBS=1), then use a prebuilt addon when one matches this platform,
-// else build it from source with cmake-js.
+// else build it from source with cmake-js — a build tool a dependant installs only then
+// (docs/install.md; the versions are this package's devDependencies).
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,7 +27,7 @@ if (process.env.PRODUCTION_ENSEMBLE_SKIP_LIBS === '1' || bundled) {
   } catch (e) {
     // Not fatal: LIGHTGBM_LIB / XGBOOST_LIB or a system install can still provide them, and
     // loading a model reports exactly what is missing and how to get it.
-    log(`could not fetch the native libraries (${e.message}); see docs/troubleshooting.md`);
+    log(`could not fetch the native libraries (${e.message}); see docs/troubleshooting.md in the package`);
   }
 }
 
@@ -41,6 +42,27 @@ try {
 if (found && process.env.PRODUCTION_ENSEMBLE_FORCE_BUILD !== '1') {
   log('using the prebuilt/built addon');
 } else {
+  const tools = ['cmake-js', 'node-addon-api', 'node-api-headers'];
+  const wanted = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).devDependencies;
+  const major = (v) => Number(/\d+/.exec(v)?.[0]);
+  const problems = tools.flatMap((t) => {
+    let version;
+    try {
+      version = JSON.parse(readFileSync(require.resolve(`${t}/package.json`), 'utf8')).version;
+    } catch {
+      return [`${t} (not installed)`];
+    }
+    return major(version) === major(wanted[t]) ? [] : [`${t} ${wanted[t]} (${version} is installed)`];
+  });
+  if (problems.length > 0) {
+    log(
+      `no prebuilt addon for ${process.platform}-${process.arch}, so it must be built from source, which needs ` +
+        `${problems.join(', ')}. Install them (plus cmake >= 3.19 and a C++17 compiler), then rebuild:\n` +
+        `  npm install ${tools.map((t) => `${t}@${wanted[t]}`).join(' ')} && npm rebuild production-ensemble\n` +
+        'See docs/install.md in the package.',
+    );
+    process.exit(1);
+  }
   log('building the native addon with cmake-js');
   run(process.execPath, [require.resolve('cmake-js/bin/cmake-js'), 'compile', '--out', 'build']);
 }

@@ -6,7 +6,9 @@
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ErrorCode } from './error-codes.js';
 import { LibraryLoadError, createError } from './errors.js';
+import type { BoosterInfo as PublicBoosterInfo, ForestInfo as PublicForestInfo, LibraryInfo as PublicLibraryInfo } from './model-types.js';
 
 /** @internal */
 export namespace Binding {
@@ -25,42 +27,20 @@ export namespace Binding {
     isClosed(): boolean;
   }
 
-  export interface LibraryInfo {
-    path: string;
-    version: string;
-  }
+  export type LibraryInfo = PublicLibraryInfo;
+  export type BoosterInfo = PublicBoosterInfo;
+  export type ForestInfo = PublicForestInfo;
 
-  export interface BoosterInfo {
-    nFeatures: number;
-    nClasses: number;
-    outputWidth: number;
-    marginWidth: number;
-    numTrees: number;
-    objective: string;
-    featureNames: string[];
-    format: string;
-    library: LibraryInfo;
-    scorer: 'engine' | 'library';
-    scorerNote: string;
+  /** The addon spells the forest as the metadata does; src/ensemble-load.ts translates. */
+  export interface NativeWeights {
+    lightgbm: number;
+    xgboost: number;
+    random_forest: number;
   }
-
-  export interface ForestInfo {
-    nFeatures: number;
-    nClasses: number;
-    numTrees: number;
-    numNodes: number;
-    allowsNaN: boolean;
-    estimator: string;
-    classes: number[];
-    featureNames: string[];
-    metadata: Record<string, string>;
-    format: string;
-  }
-
   export interface EnsembleInfo {
     nFeatures: number;
     featureNames: string[];
-    weights: { lightgbm: number; xgboost: number; random_forest: number };
+    weights: NativeWeights;
   }
 
   export type LightGBMBooster = Scorer<BoosterInfo>;
@@ -84,7 +64,7 @@ export namespace Binding {
     maxFileBytes?: number;
   }
   export interface DirectoryOptions extends NativeOptions {
-    weights?: { lightgbm: number; xgboost: number; random_forest: number };
+    weights?: NativeWeights;
     threshold?: number;
     verifyChecksums?: boolean;
   }
@@ -105,7 +85,7 @@ export namespace Binding {
   }
   /** One problem of a model directory: the code and message load would throw, the file and field. */
   export interface DirectoryProblem {
-    code: string;
+    code: ErrorCode;
     file: string;
     field: string;
     message: string;
@@ -178,7 +158,7 @@ export namespace Binding {
       lightgbm: LightGBMBooster,
       xgboost: XGBoostBooster,
       forest: Forest,
-      options: { featureNames: string[]; weights: { lightgbm: number; xgboost: number; random_forest: number }; threads: number },
+      options: { featureNames: string[]; weights: NativeWeights; threads: number },
     ): Ensemble;
   }
 }
@@ -204,9 +184,9 @@ function loadAddon(): { addon: Binding.Addon; path: string } {
     throw new LibraryLoadError(
       `could not load the production-ensemble native addon for ${process.platform}-${process.arch} (Node ${process.versions.node}).\n` +
         `Searched: ${tried.join('; ')}\nReason: ${reason}\n` +
-        'To fix: run `npm run build:native` in the package (needs cmake and a C++17 compiler), ' +
-        'or reinstall it so that its install step builds the addon.',
-      'ERR_LIBRARY_LOAD',
+        'To fix: no prebuilt addon matches this platform, so build it from source as docs/install.md in the package says ' +
+        '(cmake, a C++17 compiler and three build packages, then `npm rebuild production-ensemble`); ' +
+        'in a clone of the repository, `npm run build:native`.',
     );
   }
 }

@@ -11,7 +11,7 @@ import { type Binding, binding } from './binding.js';
  * @example
  * FEATURE_NAMES.indexOf('rsi_14') // 3
  */
-export const FEATURE_NAMES: readonly string[] = Object.freeze([
+export const FEATURE_NAMES = Object.freeze([
   'close',
   'volume',
   'returns_1',
@@ -24,7 +24,14 @@ export const FEATURE_NAMES: readonly string[] = Object.freeze([
   'ema_50',
   'zscore',
   'volume_ratio',
-]);
+] as const);
+
+/**
+ * One of the 12 feature names: the keys of a production {@link FeatureRecord}.
+ * @example
+ * const column: FeatureName = 'rsi_14';
+ */
+export type FeatureName = (typeof FEATURE_NAMES)[number];
 
 /**
  * Warm-up candles: the first row comes from the 50th candle (index 49), the first one where
@@ -139,7 +146,7 @@ function toColumns(cols: CandleColumns): Float64Array[] {
  * const tf = new TechnicalFeatures();
  * for await (const candle of feed) {
  *   const row = tf.push(candle);              // null for the first 49 candles
- *   if (row) console.log(model.predictOne(row)[0]);
+ *   if (row) console.log(model.predictOne(row)); // P(up)
  * }
  */
 export class TechnicalFeatures {

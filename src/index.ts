@@ -1,13 +1,16 @@
 /** production-ensemble: score a LightGBM + XGBoost + RandomForest ensemble from Node.js. */
-export {
-  ProductionEnsemble,
-  defaultModelDirectory,
-  type EnsembleLoadOptions,
-  type EnsembleWeights,
-  type HealthReport,
-  type ModelInfo,
-  type ModelProbabilities,
-} from './ensemble.js';
+export { ProductionEnsemble, defaultModelDirectory } from './ensemble.js';
+export type {
+  BoosterFacts,
+  EnsembleLoadOptions,
+  EnsembleModels,
+  EnsembleWeights,
+  ForestFacts,
+  FromModelsOptions,
+  HealthReport,
+  ModelInfo,
+  ModelProbabilities,
+} from './ensemble-types.js';
 export {
   FEATURE_NAMES,
   TechnicalFeatures,
@@ -16,9 +19,15 @@ export {
   type Candle,
   type CandleColumns,
   type FeatureBatch,
+  type FeatureName,
   type FeatureOptions,
   type WarmupPolicy,
 } from './features.js';
+export { ScoringModel } from './models.js';
+export { BoosterModel, LightGBMModel, XGBoostModel } from './boosters.js';
+export { RandomForestModel } from './random-forest.js';
+export { MAX_THREADS, type ModelLoadOptions, type ModelSource } from './load-options.js';
+export type { BoosterInfo, ForestInfo, LibraryInfo, ModelDescription } from './model-types.js';
 export {
   scoreBatches,
   scoreTable,
@@ -27,19 +36,28 @@ export {
 } from './pipeline/pipeline.js';
 export type { ScoredBatch } from './pipeline/batch.js';
 export type { ScoreSummary } from './pipeline/summary.js';
-export type { TimeUnit } from './pipeline/reader.js';
+export type { TimeUnit } from './pipeline/query.js';
+export type { TableFormat } from './pipeline/source.js';
 export type { Scorer, Scores } from './pipeline/scorer.js';
-export { LightGBMModel, RandomForestModel, XGBoostModel, type ModelLoadOptions, type ModelSource } from './models.js';
 export type { Cell, FeatureRecord, MatrixInput, RowInput } from './validate.js';
 export {
   ClosedError,
   EnsembleError,
   FeatureMismatchError,
+  InternalError,
+  InvalidArgumentError,
   InvalidInputError,
+  InvalidInputFileError,
   LibraryCallError,
   LibraryLoadError,
   MetadataError,
+  MigrateError,
+  MissingDependencyError,
   ModelFormatError,
   ModelNotFoundError,
+  OutOfMemoryError,
+  OutputFileError,
+  PythonNotFoundError,
   UnsafePickleError,
+  type ErrorCode,
 } from './errors.js';

@@ -12,7 +12,7 @@ import {
   ProductionEnsemble,
   TechnicalFeatures,
 } from '../dist/index.js';
-import { productionDir } from './helpers.js';
+import { productionDir, root, runChild } from './helpers.js';
 
 let model: ProductionEnsemble;
 const row = () => [101.5, 2400, 0.001, 55, 0.2, 0.1, 1.3, 0.6, 100.9, 100.2, 0.4, 1.1];
@@ -93,11 +93,11 @@ describe('inputs', () => {
 
   it('weights and threshold can be overridden', async () => {
     const x = Float64Array.from(row());
-    const lgbOnly = await ProductionEnsemble.load(productionDir, { weights: { lightgbm: 1, xgboost: 0, random_forest: 0 }, threshold: 0.9 });
+    const lgbOnly = await ProductionEnsemble.load(productionDir, { weights: { lightgbm: 1, xgboost: 0, randomForest: 0 }, threshold: 0.9 });
     try {
       expect(lgbOnly.predictOne(x)).toBe(model.models.lightgbm.predictOne(x));
       expect(lgbOnly.threshold).toBe(0.9);
-      expect(lgbOnly.getModelInfo().weights).toEqual({ lightgbm: 1, xgboost: 0, random_forest: 0 });
+      expect(lgbOnly.getModelInfo().weights).toEqual({ lightgbm: 1, xgboost: 0, randomForest: 0 });
     } finally {
       lgbOnly.close();
     }
@@ -166,7 +166,7 @@ describe('the getters hand out nothing that changes later scoring', () => {
     expect([...model.featureNames]).toEqual(names);
     expect(model.models.lightgbm.featureNames).toEqual(names);
     expect(model.models.randomForest.classes).toEqual([0, 1]);
-    expect(model.weights).toEqual({ lightgbm: 0.4, xgboost: 0.4, random_forest: 0.2 });
+    expect(model.weights).toEqual({ lightgbm: 0.4, xgboost: 0.4, randomForest: 0.2 });
     expect(model.getModelInfo().performanceMetrics).not.toHaveProperty('auc', 2);
     expect(model.getModelInfo().trainingVersions.lightgbm).not.toBe('0');
     expect(model.models.lightgbm.library.path).toMatch(/lib_lightgbm\.so$/);
@@ -291,7 +291,7 @@ describe('model directory', () => {
     try {
       const info = legacy.getModelInfo();
       expect(info.legacyMetadata).toBe(true);
-      expect(info.weights).toEqual({ lightgbm: 0.4, xgboost: 0.4, random_forest: 0.2 });
+      expect(info.weights).toEqual({ lightgbm: 0.4, xgboost: 0.4, randomForest: 0.2 });
       const x = Float64Array.from(row());
       expect(legacy.predictOne(x)).toBe(model.predictOne(x));
     } finally {
@@ -317,13 +317,13 @@ describe('model directory', () => {
   });
 
   it('weights given as a load option follow the same rules (in the core)', async () => {
-    const load = (weights: { lightgbm: number; xgboost: number; random_forest: number }) => ProductionEnsemble.load(productionDir, { weights });
-    await expect(load({ lightgbm: 3, xgboost: 3, random_forest: 1 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
-    await expect(load({ lightgbm: 3, xgboost: 3, random_forest: 1 })).rejects.toThrow(/weights sum to 7, not 1/);
-    await expect(load({ lightgbm: 0, xgboost: 0, random_forest: 0 })).rejects.toThrow(/weights sum to 0, not 1/);
-    await expect(load({ lightgbm: 0.5, xgboost: Number.NaN, random_forest: 0.5 })).rejects.toThrow(/weights\.xgboost must be a finite number >= 0, got NaN/);
-    await expect(load({ lightgbm: 0.5, xgboost: '0.3' as never, random_forest: 0.2 })).rejects.toThrow(TypeError);
-    const ok = await load({ lightgbm: 0.1, xgboost: 0.2, random_forest: 0.7 });
+    const load = (weights: { lightgbm: number; xgboost: number; randomForest: number }) => ProductionEnsemble.load(productionDir, { weights });
+    await expect(load({ lightgbm: 3, xgboost: 3, randomForest: 1 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    await expect(load({ lightgbm: 3, xgboost: 3, randomForest: 1 })).rejects.toThrow(/weights sum to 7, not 1/);
+    await expect(load({ lightgbm: 0, xgboost: 0, randomForest: 0 })).rejects.toThrow(/weights sum to 0, not 1/);
+    await expect(load({ lightgbm: 0.5, xgboost: Number.NaN, randomForest: 0.5 })).rejects.toThrow(/weights\.xgboost must be a finite number >= 0, got NaN/);
+    await expect(load({ lightgbm: 0.5, xgboost: '0.3' as never, randomForest: 0.2 })).rejects.toThrow(TypeError);
+    const ok = await load({ lightgbm: 0.1, xgboost: 0.2, randomForest: 0.7 });
     ok.close();
   });
 
@@ -372,5 +372,55 @@ describe('model directory', () => {
     unlinkSync(join(d, 'production_model_metadata.json'));
     unlinkSync(join(d, 'model_metadata.json'));
     await expect(ProductionEnsemble.load(d)).rejects.toThrow(/has no production_model_metadata\.json \(nor the legacy model_metadata\.json\)/);
+  });
+});
+
+describe('thread counts', () => {
+  // LightGBM's and XGBoost's OpenMP runtimes abort (20,000) or crash (100,000) the process when
+  // the system refuses a thread: such counts must never reach them (issue 9, item 6).
+  it('beyond 1024 is refused by every loader and by the addon itself; the rest is capped', () => {
+    const dist = (f: string) => JSON.stringify(join(root, 'dist', f));
+    const file = (f: string) => JSON.stringify(join(productionDir, f));
+    const r = runChild(`
+      import * as pe from ${dist('index.js')};
+      import { binding } from ${dist('binding.js')};
+      const x = new Float64Array(12 * 5000).map((_, i) => (i % 97) / 7);
+      const library = { scorer: 'library' };
+      const loaders = {
+        lightgbm: (o) => pe.LightGBMModel.load(${file('lightgbm.txt')}, { ...library, ...o }),
+        xgboost: (o) => pe.XGBoostModel.load(${file('xgboost.json')}, { ...library, ...o }),
+        forest: (o) => pe.RandomForestModel.load(${file('random_forest.forest')}, o),
+        ensemble: (o) => pe.ProductionEnsemble.load(${JSON.stringify(productionDir)}, { ...library, ...o }),
+        addon: (o) => binding().addon.loadLightGBM({ path: ${file('lightgbm.txt')} },
+          { ...library, libraryDirs: binding().libraryDirs, ...o }, true),
+      };
+      const refused = {};
+      for (const threads of [20000, 100000, 1025, -1, 2.5]) {
+        for (const [name, load] of Object.entries(loaders)) {
+          try {
+            const m = await load({ threads });
+            await m.predictProbaAsync(x);
+            refused[name + ' ' + threads] = 'loaded and scored';
+          } catch (e) {
+            refused[name + ' ' + threads] = e.name + ': ' + e.message;
+          }
+        }
+      }
+      const one = (await loaders.lightgbm({ threads: 1 })).predictProba(x);
+      const many = await loaders.lightgbm({ threads: 1024 });
+      const all = await Promise.all([0, 1, 2, 3].map(() => many.predictProbaAsync(x)));
+      const ens1 = (await loaders.ensemble({ threads: 1 })).predictProba(x);
+      const ens = await loaders.ensemble({ threads: 1024 });
+      const ensAll = await Promise.all([0, 1, 2, 3].map(() => ens.predictProbaAsync(x)));
+      const same = (list, want) => list.every((p) => p.every((v, i) => v === want[i]));
+      console.log(JSON.stringify({ refused, same: same(all, one) && same(ensAll, ens1) }));`);
+    expect(r.signal, r.stderr).toBe(null);
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop() ?? '');
+    for (const [what, result] of Object.entries(out.refused)) {
+      expect(result, what).toMatch(/^RangeError: threads must be an integer in \[0, 1024\], got /);
+    }
+    expect(Object.keys(out.refused)).toHaveLength(25);
+    expect(out.same).toBe(true);
   });
 });

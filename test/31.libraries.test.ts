@@ -45,3 +45,11 @@ it('an explicit path option overrides the environment', () => {
   const r = loadInChild(`pe.LightGBMModel.load(${lgbFile}, { lightgbmLib: '/also/missing.so' })`);
   expect(r.message).toContain('the path given in the options (/also/missing.so): file not found');
 });
+
+it('a missing addon says how a dependant builds it, pointing to the docs shipped in the package', () => {
+  const r = loadInChild(`pe.LightGBMModel.load(${lgbFile})`, { PRODUCTION_ENSEMBLE_ADDON: '/nonexistent/production_ensemble.node' });
+  expect(r).toMatchObject({ ok: false, name: 'LibraryLoadError', code: 'ERR_LIBRARY_LOAD' });
+  expect(r.message).toContain('could not load the production-ensemble native addon');
+  expect(r.message).toContain('docs/install.md in the package');
+  expect(r.message).toContain('npm rebuild production-ensemble');
+});

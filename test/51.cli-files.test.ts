@@ -7,7 +7,8 @@ import { linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, st
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { findLongLines } from '../dist/cli/csv-scan.js';
+import { findLongLines } from '../dist/pipeline/csv-scan.js';
+import { ERROR_CODES, type ErrorCode } from '../dist/error-codes.js';
 import { root } from './helpers.js';
 
 const cli = join(root, 'dist', 'cli', 'main.js');
@@ -44,12 +45,12 @@ function run(args: string[], shell?: string) {
 const sha = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 const leftovers = (dir: string) => readdirSync(dir).filter((f) => f.includes('.partial') || f.endsWith('.duckdb') || f.endsWith('.wal'));
 
-/** A coded one-line failure: exit 2, `[code]`, no stack trace. */
-function expectCoded(r: { status: number | null; stderr: string }, code: string, text: RegExp) {
+/** A coded one-line failure: `[code]`, no stack trace, the code's exit status. */
+function expectCoded(r: { status: number | null; stderr: string }, code: ErrorCode, text: RegExp) {
   expect(r.stderr).toMatch(new RegExp(`^production-ensemble: \\w+ \\[${code}\\]: `));
   expect(r.stderr).toMatch(text);
   expect(r.stderr).not.toMatch(/\n\s+at /);
-  expect(r.status).toBe(2);
+  expect(r.status).toBe(ERROR_CODES[code].exitCode);
 }
 
 it('an output that is the input by any path is refused before any work; the input survives', () => {
@@ -207,8 +208,7 @@ it('the output directory vanishing mid-run is a coded error', async () => {
   mkdirSync(dir);
   const w = await startWriting(join(dir, 'x.csv'), dir);
   rmSync(dir, { recursive: true });
-  expect(await w.exit).toBe(2);
-  expectCoded({ status: 2, stderr: w.stderr() }, 'ERR_OUTPUT_FILE', /cannot write .*x\.csv: .*ENOENT/);
+  expectCoded({ status: await w.exit, stderr: w.stderr() }, 'ERR_OUTPUT_FILE', /cannot write .*x\.csv: .*ENOENT/);
 });
 
 it('SIGHUP, SIGTERM and SIGINT remove the partial output and exit with 128 + the signal', async () => {

@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findPython, migrate } from '../dist/cli/migrate.js';
 import { ProductionEnsemble } from '../dist/index.js';
+import { ERROR_CODES } from '../dist/error-codes.js';
 import { expectClose, fixtures, readF64, readJson, root } from './helpers.js';
 
 const work = mkdtempSync(join(tmpdir(), 'pe-migrate-'));
@@ -165,14 +166,15 @@ describe.skipIf(python === '')('with Python', () => {
     expect(readdirSync(work).filter((f) => f.startsWith('.'))).toEqual([]);
   });
 
-  it('the CLI command migrates and refuses with exit code 2', () => {
+  it('the CLI command migrates, and refuses with the exit code of ERR_MIGRATE', () => {
     const out = join(work, 'cli');
     const cli = join(root, 'dist', 'cli', 'main.js');
     const ok = spawnSync(process.execPath, [cli, 'migrate', pkl, out], { encoding: 'utf8' });
     expect(ok.status, ok.stderr).toBe(0);
     expect(ok.stdout).toContain(`-> ${out}`);
     const again = spawnSync(process.execPath, [cli, 'migrate', pkl, out], { encoding: 'utf8' });
-    expect(again.status).toBe(2);
+    expect(again.status).toBe(ERROR_CODES.ERR_MIGRATE.exitCode);
+    expect(again.stderr).toContain('MigrateError [ERR_MIGRATE]');
     expect(again.stderr).toContain('exists and is not empty (use --force to replace it)');
   });
 

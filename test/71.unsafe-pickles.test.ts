@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findPython, migrate } from '../dist/cli/migrate.js';
+import { ERROR_CODES } from '../dist/error-codes.js';
 import { root } from './helpers.js';
 
 const work = mkdtempSync(join(tmpdir(), 'pe-unsafe-'));
@@ -76,11 +77,11 @@ describe.skipIf(python === '')('with Python', () => {
     expect(tempDirs()).toEqual([]);
   });
 
-  it('the CLI exits 2 with the code and the name', () => {
+  it('the CLI exits with the code of ERR_UNSAFE_PICKLE and names the code and the name', () => {
     const r = spawnSync(process.execPath, [join(root, 'dist', 'cli', 'main.js'), 'migrate', file('hostile', 'seed-wrapped.pkl'), join(work, 'cli')], {
       encoding: 'utf8',
     });
-    expect(r.status).toBe(2);
+    expect(r.status).toBe(ERROR_CODES.ERR_UNSAFE_PICKLE.exitCode);
     expect(r.stderr).toContain('UnsafePickleError [ERR_UNSAFE_PICKLE]');
     expect(r.stderr).toContain('refused to unpickle posix.system');
     expect(readdirSync(join(work, 'hostile-markers'))).toEqual([]);

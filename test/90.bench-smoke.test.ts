@@ -1,6 +1,6 @@
 // The quick benchmark completes and writes valid JSON. The package's own part always runs; each
-// peer (the C++ suite on Google Benchmark, the Python ensemble, onnxruntime-node) runs when it is
-// installed and is skipped with the reason otherwise, so `npm test` passes with README's
+// peer (the C++ suite on Google Benchmark, the Python ensemble, onnxruntime-node, lleaves) runs
+// when it is installed and is skipped with the reason otherwise, so `npm test` passes with README's
 // prerequisites alone. CI (.ci/run sets PRODUCTION_ENSEMBLE_CI=1) installs every peer through
 // `npm run bench`, and there a missing peer fails. Only completion and shape are checked; the
 // numbers are read in docs/benchmarks.md (this machine is shared and noisy).
@@ -18,7 +18,7 @@ const venvPython = join(root, '.venv', 'bin', 'python');
 const pythonImports = (modules: string) => existsSync(venvPython) && spawnSync(venvPython, ['-c', `import ${modules}`]).status === 0;
 
 /** Why each peer cannot run here, or '' when it can. */
-function missing(): { native: string; python: string; onnx: string } {
+function missing(): { native: string; python: string; onnx: string; lleaves: string } {
   // CMake's own lookup, as bench/cpp/run.mjs's build does it (a NONE project configures in ~0.1 s).
   const probe = join(work, 'probe');
   writeFileSync(join(work, 'CMakeLists.txt'), 'cmake_minimum_required(VERSION 3.19)\nproject(probe NONE)\nfind_package(benchmark REQUIRED)\n');
@@ -36,11 +36,14 @@ function missing(): { native: string; python: string; onnx: string } {
         : pythonImports('onnx, onnxmltools, skl2onnx')
           ? ''
           : `${venvPython} lacks the ONNX converters of bench/python/requirements.txt (node bench/setup.mjs)`,
+    lleaves: pythonImports('lleaves, lightgbm, numpy')
+      ? ''
+      : `${venvPython} cannot import lleaves (node bench/setup.mjs installs bench/python/requirements-lleaves.txt)`,
   };
 }
 
 // In CI nothing is skipped: npm run bench installs the peers first, and each must then run.
-const skip = ci ? { native: '', python: '', onnx: '' } : missing();
+const skip = ci ? { native: '', python: '', onnx: '', lleaves: '' } : missing();
 for (const [peer, reason] of Object.entries(skip)) if (reason) console.warn(`bench smoke: skipping the ${peer} peer: ${reason}`);
 
 // The results file (bench/js/ensemble.bench.mjs), read field by field below.
@@ -70,6 +73,10 @@ it('the package: completes, writes valid JSON, scores exactly and measures every
   expect(contenders.slice(0, 2)).toEqual(['production-ensemble', 'production-ensemble (library scorer)']);
   for (const c of set.summary) expect(c.singleRowUs, c.contender).toBeGreaterThan(0);
   expect(set.table.length).toBeGreaterThan(10);
+  // LightGBMModel alone at every batch size on 1 thread and on all cores: what lleaves is set against.
+  const alone = set.lightgbmAlone.batch.map((b: { rows: number; threads: number; package: number }) => [b.rows, b.threads, b.package > 0]);
+  expect(alone).toEqual(results.config.sizes.flatMap((rows: number) => [...new Set([1, set.cores])].map((threads) => [rows, threads, true])));
+  expect(set.lightgbmAlone.packageLoadMs).toBeGreaterThan(0);
 });
 
 describe('the peers', () => {
@@ -91,7 +98,28 @@ describe('the peers', () => {
     expect(contenders()).toContain('Python ensemble');
   });
 
+  it.skipIf(skip.lleaves !== '')(title('lleaves (LightGBM only)', skip.lleaves), () => {
+    expect(set.lleaves.error, set.lleaves.error).toBeUndefined();
+    const cmp = set.lightgbmAlone;
+    expect(cmp.contender).toBe('lleaves (LightGBM only)');
+    expect(cmp.ran).toBe(true);
+    expect(cmp.compile.uncachedMs).toBeGreaterThan(0);
+    expect(cmp.compile.fromCacheFileMs).toBeGreaterThan(0);
+    for (const b of cmp.batch) expect(b.lleaves, `${b.rows} rows, ${b.threads} thread(s)`).toBeGreaterThan(0);
+    for (const b of cmp.batch) expect(b.packageOverLleaves).toBeCloseTo(b.package / b.lleaves, 1);
+    // Same model, same rows. The pinned lleaves adds the trees in another order than LightGBM (a few
+    // ulp), but on the bundled model no row takes another leaf: more would mean other rows or model.
+    for (const b of set.lleaves.batch) expect(b.maxAbsDiffFromLightGBM, `${b.rows} rows, ${b.threads} thread(s)`).toBeLessThanOrEqual(1e-9);
+    for (const [what, byThreads] of Object.entries(cmp.exactness)) {
+      for (const d of Object.values(byThreads as Record<string, { rows: number; rowsOver1e9: number }>)) {
+        expect(d.rows, what).toBe(set.inputs.rows);
+        expect(d.rowsOver1e9, what).toBe(0);
+      }
+    }
+  });
+
   it.runIf(ci)('in CI (PRODUCTION_ENSEMBLE_CI=1): every peer ran, in the benchmark order', () => {
     expect(contenders()).toEqual(['production-ensemble', 'production-ensemble (library scorer)', 'C APIs from C++', 'onnxruntime-node', 'Python ensemble']);
+    expect(set.lightgbmAlone.ran, set.lightgbmAlone.why).toBe(true);
   });
 });

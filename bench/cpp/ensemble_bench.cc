@@ -54,7 +54,7 @@ struct Suite {
   pe::Weights weights;
   std::unique_ptr<LightGBMFloor> lgb;
   std::unique_ptr<XGBoostFloor> xgb;
-  std::optional<core::Forest> forest;
+  std::shared_ptr<const core::Forest> forest;
   std::vector<double> out, lgb_out, xgb_out, rf_out, rf_proba;  // sized for the largest batch
 };
 Suite* g = nullptr;
@@ -63,12 +63,13 @@ const pe::Ensemble& Package(int threads) { return threads > 1 ? *g->pkg_all : *g
 
 double ForestOne(const double* row) {
   double p[2];
-  g->forest->PredictProba(row, 1, p, 1);
+  g->forest->PredictRow(row, core::DType::kFloat64, core::OutputKind::kValue, p);
   return p[1];
 }
 
 void ForestBatch(const double* x, size_t rows, double* out, int threads) {
-  g->forest->PredictProba(x, rows, g->rf_proba.data(), threads);
+  g->forest->Predict(core::DenseMatrix{x, core::DType::kFloat64, rows, g->forest->num_features()},
+                     core::OutputKind::kValue, g->rf_proba.data(), nullptr, threads);
   for (size_t i = 0; i < rows; ++i) out[i] = g->rf_proba[2 * i + 1];
 }
 
@@ -364,7 +365,7 @@ void Setup(bool quick) {
   }
   g->lgb = std::make_unique<LightGBMFloor>(lgb_api, info.models[0].path);
   g->xgb = std::make_unique<XGBoostFloor>(xgb_api, info.models[1].path, g->all_threads);
-  g->forest.emplace(core::Forest::FromFile(info.models[2].path));
+  g->forest = core::Forest::FromFile(info.models[2].path);
 
   g->rows = ReadRows(std::string(ENSEMBLE_SOURCE_DIR) + "/test/fixtures/production/inputs.f64");
   g->num_rows = g->rows.size() / kFeatures;

@@ -1,8 +1,9 @@
 // The package against every peer a user would otherwise pick, on the same models and the same rows,
 // in one run: the original Python ensemble (tools/ensemble_peer.py), the libraries' own C
 // APIs called from C++ (bench/cpp, Google Benchmark), onnxruntime-node on ONNX conversions
-// (bench/js/peers/onnxruntime.mjs), and this package (engine scorer, and the C APIs behind it with
-// scorer 'library'). Two model sets: the bundled ensemble and a large one trained by
+// (bench/js/peers/onnxruntime.mjs), lleaves for the LightGBM model alone (bench/js/peers/lleaves.mjs,
+// the compiled-code reference for LightGBMModel), and this package (engine scorer, and the C APIs
+// behind it with scorer 'library'). Two model sets: the bundled ensemble and a large one trained by
 // tools/train_models.py --size large (cached in $TMPDIR/production-ensemble-bench).
 // Measured per set: single-row latency (median, p99), async latency and 64 calls in flight, batch
 // rows/s at 100 / 10,000 / 1,000,000 rows on 1 thread and all cores, each model alone, load time
@@ -10,7 +11,7 @@
 // Writes bench/results/ensemble-<date>[-quick].json, prints a table per set, and (full runs)
 // redraws docs/benchmarks.svg with bench/js/plot.mjs.
 // Usage: node bench/js/ensemble.bench.mjs [--quick] [--sets default,large] [--out FILE]
-//          [--no-python] [--no-native] [--no-onnx]
+//          [--no-python] [--no-native] [--no-onnx] [--no-lleaves]
 //   full: ~20-30 minutes on 2 cores (both sets); --quick: the bundled set, no 1M-row batches, fewer
 //   calls (under 2 minutes). Run `node bench/setup.mjs` first (npm run bench does).
 import { spawnSync } from 'node:child_process';
@@ -19,6 +20,7 @@ import { availableParallelism, cpus, platform, release, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { Command } from 'commander';
 import * as measure from './measure.mjs';
+import { compareLightGBM, printLightGBMTable, runLleavesPeer } from './peers/lleaves.mjs';
 
 const { round, median } = measure;
 
@@ -31,6 +33,7 @@ const program = new Command()
   .option('--no-python', 'skip the Python ensemble')
   .option('--no-native', 'skip the C++ suite (C API floor)')
   .option('--no-onnx', 'skip onnxruntime-node')
+  .option('--no-lleaves', 'skip lleaves (the LightGBM model compiled with LLVM)')
   .parse();
 const opts = program.opts();
 const quick = Boolean(opts.quick);
@@ -46,7 +49,7 @@ const cache = join(tmpdir(), 'production-ensemble-bench');
 const log = (msg) => process.stderr.write(`${msg}\n`);
 const started = performance.now();
 
-const { ProductionEnsemble } = await import(join(root, 'dist', 'index.js'));
+const { LightGBMModel, ProductionEnsemble } = await import(join(root, 'dist', 'index.js'));
 const { binding } = await import(join(root, 'dist', 'binding.js'));
 
 // ---------------------------------------------------------------------------------------------
@@ -210,6 +213,13 @@ async function runPackage(set, data) {
     ProductionEnsemble.loadSync(set.dir, { threads: cores }).close();
     reloads.push(performance.now() - t0);
   }
+  // LightGBMModel alone, ready to score: what lleaves's compile step is set against.
+  const lgbLoads = [];
+  for (let i = 0; i < CFG.loads; i++) {
+    t0 = performance.now();
+    LightGBMModel.loadSync(join(set.dir, 'lightgbm.txt'), { threads: 1 }).close();
+    lgbLoads.push(performance.now() - t0);
+  }
   const ens1 = await ProductionEnsemble.load(set.dir, { threads: 1 });
   const lib = await ProductionEnsemble.load(set.dir, { threads: cores, scorer: 'library' });
   const lib1 = await ProductionEnsemble.load(set.dir, { threads: 1, scorer: 'library' });
@@ -236,7 +246,7 @@ async function runPackage(set, data) {
   const addon = binding().addon;
   const pkg = {
     scorers: { lightgbm: info.models.lightgbm.scorer, xgboost: info.models.xgboost.scorer },
-    load: { firstMs: round(firstLoadMs), reloadSyncMedianMs: round(median(reloads)), freshProcess: packageMemory(set) },
+    load: { firstMs: round(firstLoadMs), reloadSyncMedianMs: round(median(reloads)), lightgbmModelMs: round(median(lgbLoads)), freshProcess: packageMemory(set) },
     maxAbsDiffFromReference: correctness,
     nodesVisitedPerRow: Object.fromEntries(Object.entries(nodes).map(([k, v]) => [k, round(v, 1)])),
     timerOverhead: latency(() => {}, views),
@@ -370,7 +380,8 @@ for (const name of sets) {
   const python = runPython(set);
   const native = runNative(set);
   const onnx = await runOnnx(set, data);
-  for (const [who, r] of [['python', python], ['native', native], ['onnx', onnx]]) if (r.error) log(`[${set.name}] ${who} failed: ${r.error}`);
+  const lleaves = opts.lleaves ? runLleavesPeer({ root, set, sizes: CFG.sizes, quick, log }) : { skipped: '--no-lleaves' };
+  for (const [who, r] of [['python', python], ['native', native], ['onnx', onnx], ['lleaves', lleaves]]) if (r.error) log(`[${set.name}] ${who} failed: ${r.error}`);
   const { pkg, info } = await runPackage(set, data);
   const table = tableFor(pkg, python, native, onnx);
   const entry = {
@@ -378,7 +389,8 @@ for (const name of sets) {
     inputs: { file: displayPath(join(set.fixtures, 'inputs.f64')), rows: data.rows, tiledTo: CFG.sizes },
     versions: info.versions,
     models: { lightgbmTrees: info.models.lightgbm.numTrees, xgboostTrees: info.models.xgboost.numTrees, forestTrees: info.models.randomForest.numTrees, forestNodes: info.models.randomForest.numNodes },
-    package: pkg, python, native, onnx, table, summary: summaryFor(pkg, python, native, onnx),
+    package: pkg, python, native, onnx, lleaves, table, summary: summaryFor(pkg, python, native, onnx),
+    lightgbmAlone: compareLightGBM(pkg, lleaves, pkg.nodesVisitedPerRow),
   };
   // The lower bound: the nodes a row must visit, and what each contender spends per node.
   const perNode = (us) => (us ? round((us * 1e3) / pkg.nodesVisitedPerRow.ensemble, 2) : null);
@@ -391,6 +403,7 @@ for (const name of sets) {
   };
   results.sets.push(entry);
   printTable(set, table);
+  printLightGBMTable(entry.lightgbmAlone);
   console.log(`nodes visited per row: ${JSON.stringify(pkg.nodesVisitedPerRow)}; ns per node: ${JSON.stringify(entry.workBound.nsPerNode)}`);
 }
 results.seconds = round((performance.now() - started) / 1e3, 1);

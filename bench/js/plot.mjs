@@ -131,6 +131,18 @@ for (const set of results.sets) {
     const f32 = f(d.f32);
     md.push(`onnxruntime-node conversions, max \\|difference\\| from the libraries (float64 rows): ${f(d.f64)}${f32 ? `; from the libraries' own outputs on the float32-cast rows: ${f32}` : ''}.`);
   }
+  const lg = set.lightgbmAlone;
+  if (lg) {
+    const who = lg.ran ? `lleaves ${lg.versions.lleaves} (llvmlite ${lg.versions.llvmlite}, LLVM ${lg.versions.llvm})` : `lleaves (did not run: ${lg.why})`;
+    md.push('', `LightGBM model alone (${set.models.lightgbmTrees} trees): the package's \`LightGBMModel\` (no compile step) against ${who} on the same rows. Ratios: how many times better the package is.`, '');
+    md.push('| measurement | unit | LightGBMModel | lleaves | vs lleaves |', '|---|---|--:|--:|--:|');
+    for (const r of lg.table) md.push(`| ${r.what} | ${r.unit} | ${cell(r.package)} | ${cell(r.lleaves)} | ${ratio(r.vsLleaves)} |`);
+    if (lg.ran) {
+      const e = (x) => `${x.maxAbsDiff.toExponential(1)} (${x.rowsDiffering} of ${x.rows} rows differ, ${x.rowsOver1e9} by more than 1e-9)`;
+      md.push('', `lleaves's max \\|difference\\| from LightGBM: probability ${e(lg.exactness.probability.threads1)}, raw score ${e(lg.exactness.rawScore.threads1)}; the package's: ${lg.packageMaxAbsDiff}. The raw-score model of that check (compiled without inlining) took ${cell(lg.compile.rawScoreModelMs)} ms to compile.`);
+      if (lg.target) md.push(`Target (1,000,000 rows, 1 thread, at least lleaves's rows/s): ${lg.target.met ? 'met' : 'not met'} (${cell(lg.target.package)} against ${cell(lg.target.lleaves)} rows/s).`);
+    }
+  }
   md.push('');
 }
 const docPath = join(root, 'docs', 'benchmarks.md');

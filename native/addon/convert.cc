@@ -2,9 +2,9 @@
 #include "convert.h"
 
 #include <cmath>
-#include <thread>
 
 #include "ensemble/file_io.h"
+#include "ensemble/threads.h"
 
 namespace ensemble::addon {
 
@@ -183,10 +183,16 @@ Napi::Value JsonToValue(Napi::Env env, const core::JsonValue& v) {
 
 int ToThreads(const Napi::Object& options) {
   Napi::Value v = options.Get("threads");
-  int n = 0;
-  if (v.IsNumber()) n = v.As<Napi::Number>().Int32Value();
-  if (n <= 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  return n;
+  if (v.IsUndefined()) return core::HardwareThreads();
+  if (!v.IsNumber()) throw Napi::TypeError::New(options.Env(), "threads must be a number");
+  // Checked as a double: Int32Value would wrap 2^32 + 4 to 4.
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0 && d <= core::kMaxThreads) || std::trunc(d) != d) {
+    throw Napi::RangeError::New(options.Env(), "threads must be an integer in [0, " +
+                                                   std::to_string(core::kMaxThreads) +
+                                                   "], got " + v.ToString().Utf8Value());
+  }
+  return core::ResolveThreads(static_cast<int>(d));
 }
 
 }  // namespace ensemble::addon

@@ -46,7 +46,8 @@ std::string ToOptionalString(const Napi::Object& obj, const char* key);
 /// Library search options: { lightgbmLib?, xgboostLib?, libraryDirs?: string[] }.
 core::LibrarySearch ToSearch(const Napi::Object& options, const char* explicit_key);
 
-/// A thread count option: 0 / undefined = all cores.
+/// A thread count option (ensemble/threads.h): 0 / undefined = all cores; an integer in
+/// [0, 1024] (else TypeError / RangeError), capped at the hardware threads.
 int ToThreads(const Napi::Object& options);
 
 /// options.scorer: "auto" (default) or "library"; anything else is a TypeError.

@@ -7,22 +7,6 @@ namespace ensemble::addon {
 
 using EnsembleWrap = ModelWrap<EnsembleTraits>;
 
-void EnsembleTraits::Score(const Core& c, const core::DenseMatrix& x, int, double* out,
-                           double* parts) {
-  core::EnsembleParts p;
-  if (parts != nullptr) {  // three blocks of rows values: lightgbm, xgboost, random forest
-    p.lightgbm = parts;
-    p.xgboost = parts + x.rows;
-    p.random_forest = parts + 2 * x.rows;
-  }
-  c.PredictProba(x, out, p);
-}
-
-void EnsembleTraits::ScoreRow(const Core& c, const core::DenseMatrix& x, int, double* out,
-                              double* parts) {
-  c.PredictRow(x.data, x.dtype, out, parts);
-}
-
 static Napi::Object Weights(Napi::Env env, const core::EnsembleWeights& w) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("lightgbm", w.lightgbm);
@@ -39,22 +23,16 @@ Napi::Object EnsembleTraits::Info(Napi::Env env, const Core& c) {
   return o;
 }
 
-size_t EnsembleTraits::Bytes(const Core&) { return 0; }  // the models report their own memory
 
 // The three model objects of an ensemble, sharing its native models.
 static Napi::Value Models(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto core = Unwrap<EnsembleTraits>(info.This());
   Napi::Object o = Napi::Object::New(env);
-  // shared_ptr aliasing: the model objects keep the whole ensemble's models alive.
-  o.Set("lightgbm", ModelWrap<LightGBMTraits>::NewInstance(
-                        env, std::shared_ptr<const core::LightGBMBooster>(core, &core->lightgbm())));
-  o.Set("xgboost", ModelWrap<XGBoostTraits>::NewInstance(
-                       env, std::shared_ptr<const core::XGBoostBooster>(core, &core->xgboost())));
-  auto forest = std::make_shared<ForestModel>();
-  forest->forest = std::shared_ptr<const core::Forest>(core, &core->forest());
-  forest->threads = core->threads();
-  o.Set("forest", ModelWrap<ForestTraits>::NewInstance(env, forest));
+  // The very models the ensemble holds (shared, not copies).
+  o.Set("lightgbm", ModelWrap<LightGBMTraits>::NewInstance(env, core->lightgbm()));
+  o.Set("xgboost", ModelWrap<XGBoostTraits>::NewInstance(env, core->xgboost()));
+  o.Set("forest", ModelWrap<ForestTraits>::NewInstance(env, core->forest()));
   return o;
 }
 
@@ -74,7 +52,7 @@ static Napi::Value MakeEnsemble(const Napi::CallbackInfo& info) {
   const core::EnsembleWeights weights = ToWeights(options.Get("weights"));
   const int threads = ToThreads(options);
   return Guard(env, [&] {
-    auto ensemble = std::make_shared<const core::Ensemble>(lgb, xgb, forest->forest, weights,
+    auto ensemble = std::make_shared<const core::Ensemble>(lgb, xgb, forest, weights,
                                                            std::move(names), threads);
     return EnsembleWrap::NewInstance(env, ensemble);
   });

@@ -7,15 +7,6 @@ namespace ensemble::addon {
 
 using ForestWrap = ModelWrap<ForestTraits>;
 
-void ForestTraits::Score(const Core& c, const core::DenseMatrix& x, int, double* out, double*) {
-  const int threads = x.rows == 1 ? 1 : c.threads;
-  if (x.dtype == core::DType::kFloat32) {
-    c.forest->PredictProba(static_cast<const float*>(x.data), x.rows, out, threads);
-  } else {
-    c.forest->PredictProba(static_cast<const double*>(x.data), x.rows, out, threads);
-  }
-}
-
 Napi::Object ForestInfoObject(Napi::Env env, const core::Forest& f) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("nFeatures", f.num_features());
@@ -37,26 +28,24 @@ Napi::Object ForestInfoObject(Napi::Env env, const core::Forest& f) {
   return o;
 }
 
-Napi::Object ForestTraits::Info(Napi::Env env, const Core& c) {
-  return ForestInfoObject(env, *c.forest);
-}
-
-size_t ForestTraits::Bytes(const Core& c) { return c.forest->num_nodes() * 16; }
+Napi::Object ForestTraits::Info(Napi::Env env, const Core& c) { return ForestInfoObject(env, c); }
 
 // loadForest(source: {path} | {bytes, name}, options, async) -> Forest | Promise
 static Napi::Value LoadForest(const Napi::CallbackInfo& info) {
   const ModelSource source = ToModelSource(info);
   const int threads = ToThreads(ToOptions(info));
-  using Result = std::shared_ptr<const ForestModel>;
+  using Result = std::shared_ptr<const core::Forest>;
   return RunLoad<Result>(
       info.Env(), info[2].ToBoolean(),
       [=]() -> Result {
-        auto model = std::make_shared<ForestModel>();
-        model->threads = threads;
+        // The header against the file's size first: a hostile size is refused unread.
+        if (!source.path.empty()) {
+          core::FileReadLimits limits;
+          limits.max_bytes = source.max_bytes;
+          core::Forest::CheckFile(source.path, limits);
+        }
         const std::vector<uint8_t> bytes = source.Read();
-        model->forest = std::make_shared<core::Forest>(
-            core::Forest::FromBytes(bytes.data(), bytes.size(), source.name));
-        return model;
+        return core::Forest::FromBytes(bytes.data(), bytes.size(), source.name, threads);
       },
       [](Napi::Env e, Result& r) -> Napi::Value { return ForestWrap::NewInstance(e, r); });
 }

@@ -6,6 +6,7 @@
 
 #include <functional>
 
+#include "ensemble/memory.h"
 #include "errors.h"
 #include "promise_worker.h"
 
@@ -23,7 +24,14 @@ class LoadWorker : public PromiseWorker {
         build_(std::move(build)) {}
 
  protected:
-  void Run() override { result_ = job_(); }
+  void Run() override {
+    // The load's parsed documents and file bytes are freed by the time this returns: hand the
+    // memory back to the system now (ensemble/memory.h).
+    struct Trim {
+      ~Trim() { core::ReleaseFreedMemory(); }
+    } trim;
+    result_ = job_();
+  }
   Napi::Value Result(Napi::Env env) override { return build_(env, result_); }
 
  private:
@@ -42,7 +50,11 @@ Napi::Value RunLoad(Napi::Env env, bool async, typename LoadWorker<T>::Job job,
     worker->Queue();
     return worker->Promise();
   }
-  T result = Guard(env, [&] { return job(); });
+  T result = Guard(env, [&] {
+    T r = job();
+    core::ReleaseFreedMemory();
+    return r;
+  });
   return build(env, result);
 }
 

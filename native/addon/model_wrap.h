@@ -1,35 +1,27 @@
-// One ObjectWrap template for every scoring class (LightGBM, XGBoost, forest, ensemble): the
-// argument checks, close(), sync/async/single-row dispatch live here once; each *_wrap.cc
-// supplies a Traits struct that says how to score and describe its core type.
+// One ObjectWrap template for every scoring class (LightGBM, XGBoost, forest, ensemble): each is a
+// core::Scorer, so the argument checks, close(), sync/async/single-row dispatch live here once;
+// each *_wrap.cc supplies a small Traits struct (class name, constructor slot, description).
 #pragma once
 
 #include <napi.h>
 
 #include <memory>
+#include <utility>
 
 #include "addon_data.h"
 #include "convert.h"
 #include "ensemble/error.h"
+#include "ensemble/memory.h"
 #include "errors.h"
 #include "predict_worker.h"
 
 namespace ensemble::addon {
 
 // Traits requirements:
-//   using Core = ...;                                 the core type (held as shared_ptr<const>)
+//   using Core = ...;                                 a core::Scorer (held as shared_ptr<const>)
 //   static constexpr const char* kName;               the JS class name
 //   static Napi::FunctionReference& Ctor(AddonData&); where the constructor is kept
-//   static size_t Features(const Core&);              columns per row
-//   static size_t Width(const Core&, int kind);       output values per row for `kind`
-//   static size_t PartsWidth(const Core&);            per-model values per row (0 = none)
-//   static void Score(const Core&, const core::DenseMatrix&, int kind, double* out,
-//                     double* parts);                 batch scoring (parts may be null)
-//   static void ScoreRow(const Core&, const core::DenseMatrix&, int kind, double* out,
-//                        double* parts);              single row, latency path
 //   static Napi::Object Info(Napi::Env, const Core&); a description for getModelInfo()
-//   static size_t Bytes(const Core&);                 native memory held, for V8's accounting
-//   static double NodesVisited(const Core&, const double* row);  split nodes one row passes
-//                                                     (all trees), or -1 if not known
 template <typename Traits>
 class ModelWrap : public Napi::ObjectWrap<ModelWrap<Traits>> {
  public:
@@ -67,8 +59,10 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap<Traits>> {
       throw Napi::TypeError::New(info.Env(), std::string(Traits::kName) +
                                                  " is created by the load functions, not new");
     }
-    core_ = *info[0].As<Napi::External<std::shared_ptr<const Core>>>().Data();
-    bytes_ = static_cast<int64_t>(Traits::Bytes(*core_));
+    // Moved out, not copied: the External lives until V8 collects it, and a copy left in it
+    // kept every closed model's native memory alive until then (issue 9, item 19).
+    core_ = std::move(*info[0].As<Napi::External<std::shared_ptr<const Core>>>().Data());
+    bytes_ = static_cast<int64_t>(core_->memory_bytes());
     Napi::MemoryManagement::AdjustExternalMemory(info.Env(), bytes_);
   }
 
@@ -76,16 +70,21 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap<Traits>> {
 
   /// The core object, or ClosedError.
   const std::shared_ptr<const Core>& Get(Napi::Env env) const {
-    if (!core_) throw MakeError(env, "ERR_CLOSED", std::string(Traits::kName) + " is closed");
+    if (!core_) throw MakeError(env, core::ErrorCode::kClosed, std::string(Traits::kName) + " is closed");
     return core_;
   }
 
  private:
   void Release(Napi::Env env) {
     if (!core_) return;
-    core_.reset();  // in-flight workers hold their own reference; the model lives until they end
+    // In-flight workers hold their own reference; the model lives until they end.
+    const bool last = core_.use_count() == 1;
+    core_.reset();
+    if (last) core::ReleaseFreedMemory();
     Napi::MemoryManagement::AdjustExternalMemory(env, -bytes_);
   }
+
+  static core::OutputKind Kind(int kind) { return static_cast<core::OutputKind>(kind); }
 
   struct Call {
     core::DenseMatrix x;
@@ -97,11 +96,11 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap<Traits>> {
   // (data, rows, kind, out, parts?)
   Call ReadCall(const Napi::CallbackInfo& info, const Core& core) {
     Call c;
-    c.x = ToMatrix(info[0], info[1], Traits::Features(core));
+    c.x = ToMatrix(info[0], info[1], core.num_features());
     c.kind = info[2].IsNumber() ? info[2].As<Napi::Number>().Int32Value() : 0;
     if (c.kind != 0 && c.kind != 1) throw Napi::RangeError::New(info.Env(), "unknown output kind");
-    c.out = ToOutput(info[3], c.x.rows * Traits::Width(core, c.kind));
-    const size_t pw = Traits::PartsWidth(core);
+    c.out = ToOutput(info[3], c.x.rows * core.width(Kind(c.kind)));
+    const size_t pw = core.parts_width();
     c.parts = pw == 0 ? nullptr : ToOptionalOutput(info[4], c.x.rows * pw, "parts");
     return c;
   }
@@ -109,7 +108,7 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap<Traits>> {
   Napi::Value JS_predict(const Napi::CallbackInfo& info) {
     const auto& core = Get(info.Env());
     Call c = ReadCall(info, *core);
-    Guard(info.Env(), [&] { Traits::Score(*core, c.x, c.kind, c.out, c.parts); });
+    Guard(info.Env(), [&] { core->Predict(c.x, Kind(c.kind), c.out, c.parts); });
     return info.Env().Undefined();
   }
 
@@ -124,10 +123,10 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap<Traits>> {
       return new PredictWorker(
           env,
           [core, kind](const core::DenseMatrix& x, double* out, double* parts) {
-            Traits::Score(*core, x, kind, out, parts);
+            core->Predict(x, Kind(kind), out, parts);
           },
-          c.x, info[3], c.x.rows * Traits::Width(*core, kind),
-          c.parts != nullptr ? info[4] : env.Undefined(), c.x.rows * Traits::PartsWidth(*core));
+          c.x, info[3], c.x.rows * core->width(Kind(kind)),
+          c.parts != nullptr ? info[4] : env.Undefined(), c.x.rows * core->parts_width());
     });
     worker->Queue();
     return worker->Promise();
@@ -137,20 +136,20 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap<Traits>> {
   Napi::Value JS_predictRow(const Napi::CallbackInfo& info) {
     const auto& core = Get(info.Env());
     Call c;
-    c.x = ToMatrix(info[0], Napi::Number::New(info.Env(), 1), Traits::Features(*core));
+    c.x = ToMatrix(info[0], Napi::Number::New(info.Env(), 1), core->num_features());
     c.kind = info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 0;
     if (c.kind != 0 && c.kind != 1) throw Napi::RangeError::New(info.Env(), "unknown output kind");
-    c.out = ToOutput(info[2], Traits::Width(*core, c.kind));
-    const size_t pw = Traits::PartsWidth(*core);
+    c.out = ToOutput(info[2], core->width(Kind(c.kind)));
+    const size_t pw = core->parts_width();
     c.parts = pw == 0 ? nullptr : ToOptionalOutput(info[3], pw, "parts");
-    Guard(info.Env(), [&] { Traits::ScoreRow(*core, c.x, c.kind, c.out, c.parts); });
+    Guard(info.Env(), [&] { core->PredictRow(c.x.data, c.x.dtype, Kind(c.kind), c.out, c.parts); });
     return info.Env().Undefined();
   }
 
   // (data: Float64Array, rows) -> total split nodes the rows pass, or null when not known.
   Napi::Value JS_nodesVisited(const Napi::CallbackInfo& info) {
     const auto& core = Get(info.Env());
-    const core::DenseMatrix x = ToMatrix(info[0], info[1], Traits::Features(*core));
+    const core::DenseMatrix x = ToMatrix(info[0], info[1], core->num_features());
     if (x.dtype != core::DType::kFloat64) {
       throw Napi::TypeError::New(info.Env(), "nodesVisited takes a Float64Array");
     }
@@ -158,10 +157,9 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap<Traits>> {
     bool known = true;
     Guard(info.Env(), [&] {
       for (size_t r = 0; r < x.rows && known; ++r) {
-        const double v =
-            Traits::NodesVisited(*core, static_cast<const double*>(x.Row(r)));
+        const int64_t v = core->NodesVisited(static_cast<const double*>(x.Row(r)));
         if (v < 0) known = false;
-        total += v;
+        total += static_cast<double>(v);
       }
     });
     return known ? Napi::Value(Napi::Number::New(info.Env(), total)) : info.Env().Null();

@@ -20,7 +20,7 @@ void CopyOut(const Napi::ObjectReference& ref, const double* from, size_t count,
   Napi::Env env = ref.Env();
   const TypedView to = ViewOf(ref.Value());
   if (to.type != napi_float64_array || to.length < count) {
-    throw MakeError(env, "ERR_INTERNAL",
+    throw MakeError(env, core::ErrorCode::kInternal,
                     std::string("the ") + what + " array was detached or shrunk while scoring");
   }
   std::memcpy(to.data, from, count * sizeof(double));

@@ -1,8 +1,6 @@
 // PromiseWorker: error capture on the pool thread, and a completion that never throws.
 #include "promise_worker.h"
 
-#include <new>
-
 #include "ensemble/error.h"
 #include "errors.h"
 
@@ -14,23 +12,14 @@ PromiseWorker::PromiseWorker(Napi::Env env, const char* resource_name)
 void PromiseWorker::Execute() {
   try {
     Run();
-    return;
-  } catch (const core::Error& e) {
-    code_ = core::CodeName(e.code());
-    message_ = e.what();
-  } catch (const std::bad_alloc&) {
-    code_ = "ERR_OUT_OF_MEMORY";
-    message_ = "out of memory";
-  } catch (const std::exception& e) {
-    code_ = "ERR_INTERNAL";
-    message_ = e.what();
+  } catch (...) {
+    failure_.emplace(CurrentError());
   }
-  failed_ = true;
 }
 
 void PromiseWorker::Settle(Napi::Env env) {
-  if (failed_) {
-    deferred_.Reject(MakeError(env, code_.c_str(), message_).Value());
+  if (failure_) {
+    deferred_.Reject(MakeError(env, *failure_).Value());
     return;
   }
   Napi::Value value;
@@ -39,8 +28,8 @@ void PromiseWorker::Settle(Napi::Env env) {
   } catch (const Napi::Error& e) {
     deferred_.Reject(e.Value());
     return;
-  } catch (const std::exception& e) {
-    deferred_.Reject(MakeError(env, "ERR_INTERNAL", e.what()).Value());
+  } catch (...) {
+    deferred_.Reject(MakeError(env, CurrentError()).Value());
     return;
   }
   deferred_.Resolve(value);

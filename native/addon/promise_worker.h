@@ -5,7 +5,9 @@
 
 #include <napi.h>
 
-#include <string>
+#include <optional>
+
+#include "ensemble/error.h"
 
 namespace ensemble::addon {
 
@@ -22,8 +24,8 @@ class PromiseWorker : public Napi::AsyncWorker {
  protected:
   PromiseWorker(Napi::Env env, const char* resource_name);
 
-  /// The job, on a pool thread. A core::Error rejects with its code; any other exception with
-  /// ERR_INTERNAL (ERR_OUT_OF_MEMORY for bad_alloc).
+  /// The job, on a pool thread. An exception rejects the promise with the error CurrentError
+  /// makes of it (errors.h).
   virtual void Run() = 0;
 
   /// On the JS thread once Run succeeded: the value to resolve with. A thrown Napi::Error
@@ -35,9 +37,7 @@ class PromiseWorker : public Napi::AsyncWorker {
   void Settle(Napi::Env env);
 
   Napi::Promise::Deferred deferred_;
-  bool failed_ = false;
-  std::string code_;
-  std::string message_;
+  std::optional<core::Error> failure_;  ///< what Run threw, if it threw
 };
 
 }  // namespace ensemble::addon

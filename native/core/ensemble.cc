@@ -1,5 +1,5 @@
-// The ensemble: checks that the three models fit together, scores a batch with each and
-// combines the probabilities in C++.
+// The ensemble: checks that the three models fit together, compiles the ones the engine scores
+// into one engine, and combines the three probabilities span by span as the engine delivers them.
 #include "ensemble/ensemble.h"
 
 #include <algorithm>
@@ -7,17 +7,10 @@
 #include <cmath>
 
 #include "ensemble/error.h"
+#include "ensemble/threads.h"
 
 namespace ensemble::core {
 namespace {
-
-// Below this many rows per thread, extra threads cost more than they save.
-constexpr size_t kRowsPerThread = 512;
-
-int ThreadsFor(size_t rows, int wanted) {
-  const size_t by_rows = std::max<size_t>(1, rows / kRowsPerThread);
-  return static_cast<int>(std::min<size_t>(static_cast<size_t>(std::max(1, wanted)), by_rows));
-}
 
 bool StartsWith(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
 
@@ -49,16 +42,29 @@ std::string WeightsProblem(const EnsembleWeights& w, const std::string& name) {
   return "";
 }
 
+namespace {
+
+// The forest's "up" probability: scikit-learn orders classes_ ascending, so it is the second
+// column.
+constexpr int kForestUpColumn = 1;
+
+InputPolicy EnsemblePolicy(bool forest_allows_nan) {
+  return InputPolicy{forest_allows_nan, false, true,
+                     forest_allows_nan ? "XGBoost and scikit-learn" : "the random forest"};
+}
+
+}  // namespace
+
 Ensemble::Ensemble(std::shared_ptr<const LightGBMBooster> lightgbm,
                    std::shared_ptr<const XGBoostBooster> xgboost,
                    std::shared_ptr<const Forest> forest, EnsembleWeights weights,
                    std::vector<std::string> feature_names, int threads)
-    : lightgbm_(std::move(lightgbm)),
+    : Scorer(EnsemblePolicy(forest && forest->allows_nan()), threads),
+      lightgbm_(std::move(lightgbm)),
       xgboost_(std::move(xgboost)),
       forest_(std::move(forest)),
       weights_(weights),
-      feature_names_(std::move(feature_names)),
-      threads_(std::max(1, threads)) {
+      feature_names_(std::move(feature_names)) {
   if (!lightgbm_ || !xgboost_ || !forest_) {
     throw Error(ErrorCode::kInvalidArgument, "the ensemble needs all three models");
   }
@@ -70,9 +76,9 @@ Ensemble::Ensemble(std::shared_ptr<const LightGBMBooster> lightgbm,
                                             std::to_string(n));
     }
   };
-  check_features("LightGBM", static_cast<size_t>(lightgbm_->info().num_features));
-  check_features("XGBoost", static_cast<size_t>(xgboost_->info().num_features));
-  check_features("random forest", static_cast<size_t>(forest_->num_features()));
+  check_features("LightGBM", lightgbm_->num_features());
+  check_features("XGBoost", xgboost_->num_features());
+  check_features("random forest", forest_->num_features());
 
   const auto& lgb = lightgbm_->info();
   if (lgb.num_classes != 1 ||
@@ -96,61 +102,91 @@ Ensemble::Ensemble(std::shared_ptr<const LightGBMBooster> lightgbm,
   if (const std::string problem = WeightsProblem(weights_, "weights"); !problem.empty()) {
     throw Error(ErrorCode::kInvalidArgument, problem);
   }
-  // scikit-learn orders classes_ ascending; the "up" probability is the second column.
-  forest_up_column_ = 1;
-  policy_.allow_nan = forest_->allows_nan();
-  policy_.allow_inf = false;
-  policy_.refuser = forest_->allows_nan() ? "XGBoost and scikit-learn"
-                                          : "the random forest";
+  // One engine for every model it scores: a batch then goes through all their trees in one pass.
+  std::vector<TreeEngine::Part> parts;
+  if (lightgbm_->EngineScores(OutputKind::kValue)) {
+    part_[0] = static_cast<int>(parts.size());
+    parts.push_back({lightgbm_->engine_model(), {}});
+  }
+  if (xgboost_->EngineScores(OutputKind::kValue)) {
+    part_[1] = static_cast<int>(parts.size());
+    parts.push_back({xgboost_->engine_model(), {}});
+  }
+  part_[2] = static_cast<int>(parts.size());
+  parts.push_back({forest_->engine_model(), {kForestUpColumn}});
+  engine_ = TreeEngine::Compile(std::move(parts));
 }
 
-void Ensemble::PredictProba(const DenseMatrix& x, double* out, const EnsembleParts& parts,
-                            int threads) const {
-  CheckFeatureCount(x, num_features());
-  if (x.rows == 0) return;
-  CheckValues(x, policy_, &feature_names_);
-  const int n_threads = ThreadsFor(x.rows, threads > 0 ? threads : threads_);
-
-  std::vector<double> lgb_own, xgb_own;
-  double* lgb = parts.lightgbm;
-  double* xgb = parts.xgboost;
-  if (lgb == nullptr) lgb = (lgb_own.resize(x.rows), lgb_own.data());
-  if (xgb == nullptr) xgb = (xgb_own.resize(x.rows), xgb_own.data());
-  std::vector<double> rf(x.rows * 2);
-
-  lightgbm_->Predict(x, OutputKind::kValue, lgb, n_threads);
-  xgboost_->PredictPrechecked(x, OutputKind::kValue, xgb);
-  if (x.dtype == DType::kFloat32) {
-    forest_->PredictProba(static_cast<const float*>(x.data), x.rows, rf.data(), n_threads);
-  } else {
-    forest_->PredictProba(static_cast<const double*>(x.data), x.rows, rf.data(), n_threads);
+void Ensemble::Score(const DenseMatrix& x, OutputKind, double* out, double* parts,
+                     int threads) const {
+  const size_t rows = x.rows;
+  // Models their library scores go first, over the whole batch (already checked: this policy
+  // is at least as strict as theirs).
+  std::vector<double> library_values[2];
+  const Booster* boosters[2] = {lightgbm_.get(), xgboost_.get()};
+  for (int m = 0; m < 2; ++m) {
+    if (part_[m] >= 0) continue;
+    double* dst = parts != nullptr ? parts + static_cast<size_t>(m) * rows
+                                   : (library_values[m].resize(rows), library_values[m].data());
+    boosters[m]->LibraryScore(x, OutputKind::kValue, dst, threads);
+    if (library_values[m].empty()) library_values[m].assign(dst, dst + rows);
   }
+  const EngineModel* models[2] = {lightgbm_->engine_model().get(),
+                                  xgboost_->engine_model().get()};
+  const double trees = static_cast<double>(forest_->num_trees());
   const double wl = weights_.lightgbm, wx = weights_.xgboost, wr = weights_.random_forest;
-  for (size_t i = 0; i < x.rows; ++i) {
-    const double r = rf[2 * i + forest_up_column_];
-    if (parts.random_forest != nullptr) parts.random_forest[i] = r;
-    out[i] = wl * lgb[i] + wx * xgb[i] + wr * r;
+  engine_->Sums(x, threads, [&](size_t begin, size_t end, const double* const* sums) {
+    for (size_t r = begin; r < end; ++r) {
+      const size_t i = r - begin;
+      double p[3];
+      for (int m = 0; m < 2; ++m) {
+        p[m] = part_[m] >= 0 ? models[m]->Link(sums[part_[m]][i]) : library_values[m][r];
+      }
+      p[2] = sums[part_[2]][i] / trees;
+      out[r] = wl * p[0] + wx * p[1] + wr * p[2];
+      if (parts != nullptr) {
+        parts[r] = p[0];
+        parts[rows + r] = p[1];
+        parts[2 * rows + r] = p[2];
+      }
+    }
+  });
+}
+
+void Ensemble::ScoreRow(const void* row, DType dtype, OutputKind, double* out,
+                        double* parts) const {
+  double sums[3] = {0, 0, 0};
+  double* sum_ptrs[3];
+  size_t k = 0;
+  for (int m = 0; m < 3; ++m) {
+    if (part_[m] >= 0) sum_ptrs[part_[m]] = &sums[k++];
+  }
+  engine_->SumsRow(row, dtype, sum_ptrs);
+  double p[3];
+  const Booster* boosters[2] = {lightgbm_.get(), xgboost_.get()};
+  for (int m = 0; m < 2; ++m) {
+    if (part_[m] >= 0) {
+      p[m] = boosters[m]->engine_model()->Link(*sum_ptrs[part_[m]]);
+    } else {
+      boosters[m]->LibraryScore(DenseMatrix{row, dtype, 1, num_features()}, OutputKind::kValue,
+                                &p[m], 1);
+    }
+  }
+  p[2] = *sum_ptrs[part_[2]] / static_cast<double>(forest_->num_trees());
+  *out = weights_.lightgbm * p[0] + weights_.xgboost * p[1] + weights_.random_forest * p[2];
+  if (parts != nullptr) {
+    parts[0] = p[0];
+    parts[1] = p[1];
+    parts[2] = p[2];
   }
 }
 
-void Ensemble::PredictRow(const void* row, DType dtype, double* out, double* parts) const {
-  DenseMatrix x{row, dtype, 1, num_features()};
-  CheckValues(x, policy_, &feature_names_);
-  double lgb = 0, xgb = 0, rf[2] = {0, 0};
-  lightgbm_->PredictRow(row, dtype, OutputKind::kValue, &lgb);
-  xgboost_->PredictPrechecked(x, OutputKind::kValue, &xgb);
-  if (dtype == DType::kFloat32) {
-    forest_->PredictProba(static_cast<const float*>(row), 1, rf, 1);
-  } else {
-    forest_->PredictProba(static_cast<const double*>(row), 1, rf, 1);
-  }
-  const double r = rf[forest_up_column_];
-  *out = weights_.lightgbm * lgb + weights_.xgboost * xgb + weights_.random_forest * r;
-  if (parts != nullptr) {
-    parts[0] = lgb;
-    parts[1] = xgb;
-    parts[2] = r;
-  }
+int64_t Ensemble::NodesVisited(const double* row) const {
+  const int64_t l = lightgbm_->NodesVisited(row), x = xgboost_->NodesVisited(row);
+  if (l < 0 || x < 0) return -1;
+  return l + x + forest_->NodesVisited(row);
 }
+
+size_t Ensemble::memory_bytes() const { return engine_->memory_bytes(); }
 
 }  // namespace ensemble::core

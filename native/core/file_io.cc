@@ -13,21 +13,6 @@
 namespace ensemble::core {
 namespace {
 
-// Closes the descriptor on every path out, exceptions included.
-class Descriptor {
- public:
-  explicit Descriptor(int fd) : fd_(fd) {}
-  Descriptor(const Descriptor&) = delete;
-  Descriptor& operator=(const Descriptor&) = delete;
-  ~Descriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
 const char* KindOf(mode_t mode) {
   if (S_ISDIR(mode)) return "a directory";
   if (S_ISFIFO(mode)) return "a FIFO";
@@ -39,57 +24,106 @@ const char* KindOf(mode_t mode) {
 
 }  // namespace
 
-std::vector<uint8_t> ReadFileBytes(const std::string& path, const FileReadLimits& limits) {
-  const std::string cannot = std::string("cannot read ") + limits.what + " ";
-  if (path.find('\0') != std::string::npos) {
-    throw Error(ErrorCode::kInvalidArgument,
-                cannot + path.substr(0, path.find('\0')) + "...: the path contains a NUL byte");
-  }
-  auto unreadable = [&](const std::string& reason) {
-    throw Error(ErrorCode::kModelNotFound, cannot + path + ": " + reason);
-  };
-  auto too_large = [&](const std::string& size) {
-    throw Error(limits.too_large, cannot + path + ": it is " + size +
-                                      " bytes, more than the limit of " +
-                                      std::to_string(limits.max_bytes) + " (" +
-                                      limits.limit_name + ")");
-  };
-  // O_NONBLOCK: opening a FIFO that has no writer would otherwise wait for one, forever, on a
-  // thread of the libuv pool. The type is then checked on this descriptor, not on a stat of the
-  // path, so the file cannot be swapped between the check and the read.
-  Descriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-  if (fd.get() < 0) unreadable(std::strerror(errno));
-  struct stat st;
-  if (::fstat(fd.get(), &st) != 0) unreadable(std::strerror(errno));
-  if (!S_ISREG(st.st_mode)) {
-    unreadable(std::string("it is ") + KindOf(st.st_mode) + ", not a regular file");
-  }
-  const int flags = ::fcntl(fd.get(), F_GETFL);
-  if (flags >= 0) ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK);
-  const uint64_t declared = static_cast<uint64_t>(st.st_size);
-  if (declared > limits.max_bytes) too_large(std::to_string(declared));
+namespace {
 
+// Every outside file is opened here: errors name the file, a FIFO, device, socket or directory is
+// refused before any read, and so is a file above the cap.
+class CheckedFile {
+ public:
+  CheckedFile(const std::string& path, const FileReadLimits& limits)
+      : path_(path), limits_(limits), cannot_(std::string("cannot read ") + limits.what + " ") {
+    if (path.find('\0') != std::string::npos) {
+      throw Error(ErrorCode::kInvalidArgument,
+                  cannot_ + path.substr(0, path.find('\0')) + "...: the path contains a NUL byte");
+    }
+    // O_NONBLOCK: opening a FIFO that has no writer would otherwise wait for one, forever, on a
+    // thread of the libuv pool. The type is then checked on this descriptor, not on a stat of
+    // the path, so the file cannot be swapped between the check and the read.
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd_ < 0) Unreadable(std::strerror(errno));
+    struct stat st;
+    if (::fstat(fd_, &st) != 0) Unreadable(std::strerror(errno));
+    if (!S_ISREG(st.st_mode)) {
+      Unreadable(std::string("it is ") + KindOf(st.st_mode) + ", not a regular file");
+    }
+    const int flags = ::fcntl(fd_, F_GETFL);
+    if (flags >= 0) ::fcntl(fd_, F_SETFL, flags & ~O_NONBLOCK);
+    size_ = static_cast<uint64_t>(st.st_size);
+    if (size_ > limits.max_bytes) TooLarge(std::to_string(size_));
+  }
+  ~CheckedFile() { ::close(fd_); }
+  CheckedFile(const CheckedFile&) = delete;
+  CheckedFile& operator=(const CheckedFile&) = delete;
+
+  int fd() const { return fd_; }
+  uint64_t size() const { return size_; }
+  [[noreturn]] void Unreadable(const std::string& reason) const {
+    throw Error(ErrorCode::kModelNotFound, cannot_ + path_ + ": " + reason);
+  }
+  [[noreturn]] void TooLarge(const std::string& size) const {
+    throw Error(limits_.too_large, cannot_ + path_ + ": it is " + size +
+                                       " bytes, more than the limit of " +
+                                       std::to_string(limits_.max_bytes) + " (" +
+                                       limits_.limit_name + ")");
+  }
+
+ private:
+  const std::string& path_;
+  const FileReadLimits& limits_;
+  std::string cannot_;
+  int fd_ = -1;
+  uint64_t size_ = 0;
+};
+
+}  // namespace
+
+std::vector<uint8_t> ReadFileBytes(const std::string& path, const FileReadLimits& limits) {
+  const CheckedFile file(path, limits);
   // st_size is a hint only (files in /proc say 0, a file may grow while read): read until end of
   // file, never past the cap.
   const uint64_t ceiling = std::max(limits.max_bytes, limits.max_bytes + 1);  // one byte more
-  std::vector<uint8_t> bytes(static_cast<size_t>(declared) + 1);
+  std::vector<uint8_t> bytes(static_cast<size_t>(file.size()) + 1);
   size_t filled = 0;
   for (;;) {
     if (filled == bytes.size()) {
       const uint64_t grown = std::max<uint64_t>(bytes.size() * 2, 1 << 16);
       bytes.resize(static_cast<size_t>(std::min(grown, ceiling)));
     }
-    const ssize_t n = ::read(fd.get(), bytes.data() + filled, bytes.size() - filled);
+    const ssize_t n = ::read(file.fd(), bytes.data() + filled, bytes.size() - filled);
     if (n < 0) {
       if (errno == EINTR) continue;
-      unreadable(std::strerror(errno));
+      file.Unreadable(std::strerror(errno));
     }
     if (n == 0) break;
     filled += static_cast<size_t>(n);
-    if (filled > limits.max_bytes) too_large("over " + std::to_string(limits.max_bytes));
+    if (filled > limits.max_bytes) file.TooLarge("over " + std::to_string(limits.max_bytes));
   }
   bytes.resize(filled);
   return bytes;
+}
+
+FileEnds ReadFileEnds(const std::string& path, size_t head, size_t tail,
+                      const FileReadLimits& limits) {
+  const CheckedFile file(path, limits);
+  FileEnds ends;
+  ends.size = file.size();
+  auto read_at = [&](uint64_t offset, size_t n, std::vector<uint8_t>* out) {
+    out->resize(n);
+    size_t done = 0;
+    while (done < n) {
+      const ssize_t r = ::pread(file.fd(), out->data() + done, n - done,
+                                static_cast<off_t>(offset + done));
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) file.Unreadable(std::strerror(errno));
+      if (r == 0) break;
+      done += static_cast<size_t>(r);
+    }
+    out->resize(done);
+  };
+  read_at(0, static_cast<size_t>(std::min<uint64_t>(head, ends.size)), &ends.head);
+  const uint64_t t = std::min<uint64_t>(tail, ends.size);
+  read_at(ends.size - t, static_cast<size_t>(t), &ends.tail);
+  return ends;
 }
 
 std::string JoinPath(const std::string& dir, const std::string& name) {

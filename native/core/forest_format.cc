@@ -1,4 +1,4 @@
-// Reads and validates a forest file (docs/forest-format.md) into the engine's flat layout.
+// Reads and validates a forest file (docs/forest-format.md) into a ForestModel.
 // Every count, offset and index is checked before it is used: hostile bytes give an Error.
 #include <sys/stat.h>
 
@@ -12,22 +12,28 @@
 #include <vector>
 
 #include "ensemble/crc32.h"
-#include "ensemble/file_io.h"
 #include "ensemble/error.h"
 #include "ensemble/forest.h"
+#include "ensemble/forest_model.h"
+#include "forest_internal.h"
 
 namespace ensemble::core {
 namespace {
 
-constexpr char kMagic[8] = {'P', 'E', 'F', 'O', 'R', 'E', 'S', 'T'};
-constexpr char kEndMagic[4] = {'T', 'S', 'R', 'F'};
+using forest_format::kEndMagic;
+using forest_format::kHeaderSize;
+using forest_format::kMagic;
+using forest_format::kTrailerSize;
+
 constexpr uint16_t kVersionMajor = 1;
 constexpr uint32_t kFlagAllowsNan = 1;
-constexpr size_t kHeaderSize = 48;
-constexpr size_t kTrailerSize = 8;
 constexpr size_t kNodeSize = 24;
 constexpr uint64_t kMaxIndex = static_cast<uint64_t>(std::numeric_limits<int32_t>::max());
 constexpr size_t kMaxKeyLength = 64;
+// The metadata records are provenance and feature names (kilobytes). Bounding them makes the
+// header's counts fix the file size (to within this), so a file can be refused from its first
+// 48 bytes and its size, before it is read or hashed.
+constexpr uint64_t kMaxRecordBytes = uint64_t{64} << 20;
 
 uint16_t LoadU16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | p[1] << 8); }
 uint32_t LoadU32(const uint8_t* p) {
@@ -47,21 +53,6 @@ double LoadF64(const uint8_t* p) {
   return d;
 }
 
-/// The largest float32 f with double(f) <= t. For a float v, `v <= f` holds exactly when
-/// `double(v) <= t`: if v <= f then v <= f <= t; if double(v) <= t then v is a float <= t,
-/// hence <= the largest such float. t >= FLT_MAX (+Inf included: scikit-learn's "only missing
-/// values go right" split) gives FLT_MAX, which every finite v passes, as it passes t; +-Inf
-/// inputs are refused, and the engine's +Inf stand-in for NaN must not pass.
-float RoundDownToFloat(double t) {
-  constexpr double kMax = std::numeric_limits<float>::max();
-  // Clamp first: converting an out-of-range double to float is undefined behaviour in C++.
-  if (t >= kMax) return std::numeric_limits<float>::max();
-  if (t < -kMax) return -std::numeric_limits<float>::infinity();
-  float f = static_cast<float>(t);
-  if (static_cast<double>(f) > t) f = std::nextafter(f, -std::numeric_limits<float>::infinity());
-  return f;
-}
-
 std::string Hex(uint64_t v) {
   char buf[24];
   std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
@@ -76,16 +67,25 @@ bool MulAdd(uint64_t a, uint64_t b, uint64_t c, uint64_t* out) {
 
 }  // namespace
 
-/// Builds a Forest from validated file bytes; the only code that writes a Forest's members.
+/// Builds a ForestModel from file bytes, checking everything before use.
 class ForestBuilder {
  public:
-  ForestBuilder(const uint8_t* data, size_t size, const std::string& source)
+  /// `data` holds the file's first bytes (all `size` of them for Build, the first 48 for
+  /// CheckHead).
+  ForestBuilder(const uint8_t* data, uint64_t size, const std::string& source)
       : data_(data), size_(size), source_(source) {}
 
-  Forest Build() {
-    CheckEnvelope();
+  // Magic, version, file_size, the header's values and the sections they imply, all against the
+  // file's size: everything a reader needs before it trusts any count, from the first 48 bytes.
+  void CheckHead() {
+    CheckMagicAndSize();
     ReadHeader();
     ComputeLayout();
+  }
+
+  ForestModel Build() {
+    CheckHead();
+    CheckTrailer();
     ReadTreeOffsets();
     ReadNodes();
     ReadLeafValues();
@@ -99,9 +99,7 @@ class ForestBuilder {
     throw Error(ErrorCode::kModelFormat, source_ + ": " + what);
   }
 
-  // Magic, version, size, trailer and checksum: everything a reader needs before it trusts any
-  // count in the header.
-  void CheckEnvelope() {
+  void CheckMagicAndSize() {
     if (data_ == nullptr && size_ > 0) Fail("no data");
     if (size_ < sizeof kMagic || std::memcmp(data_, kMagic, sizeof kMagic) != 0) {
       Fail("not a forest file (bad magic; expected \"PEFOREST\")");
@@ -124,6 +122,10 @@ class ForestBuilder {
       Fail(std::to_string(size_) + " bytes, but the header says " + std::to_string(file_size) +
            " (trailing data)");
     }
+  }
+
+  // The end magic and the checksum of every byte.
+  void CheckTrailer() {
     if (std::memcmp(data_ + size_ - 4, kEndMagic, sizeof kEndMagic) != 0) {
       Fail("bad end magic (file truncated or corrupt)");
     }
@@ -158,11 +160,12 @@ class ForestBuilder {
       Fail("leaf row count " + std::to_string(n_leaf_rows_) + " out of range");
     }
     if (kind > 1) Fail("unknown estimator kind " + std::to_string(kind));
-    forest_.num_features_ = static_cast<int>(n_features_);
-    forest_.num_classes_ = static_cast<int>(n_classes_);
-    forest_.num_file_nodes_ = n_nodes_;
-    forest_.allows_nan_ = (flags & kFlagAllowsNan) != 0;
-    forest_.estimator_ = static_cast<ForestEstimator>(kind);
+    forest_.source = source_;
+    forest_.num_features = static_cast<int>(n_features_);
+    forest_.num_classes = static_cast<int>(n_classes_);
+    forest_.num_file_nodes = n_nodes_;
+    forest_.allows_nan = (flags & kFlagAllowsNan) != 0;
+    forest_.estimator = static_cast<ForestEstimator>(kind);
   }
 
   // Section offsets, in 64-bit checked arithmetic; all of them must end before the trailer.
@@ -180,11 +183,18 @@ class ForestBuilder {
     ok = ok && !__builtin_add_overflow(nodes_at_, nodes_bytes, &leaves_at_);
     ok = ok && !__builtin_add_overflow(leaves_at_, leaf_bytes, &classes_at_);
     ok = ok && !__builtin_add_overflow(classes_at_, class_bytes, &metadata_at_);
+    const std::string counts = "the header's counts (" + std::to_string(n_trees_) + " trees, " +
+                               std::to_string(n_nodes_) + " nodes, " +
+                               std::to_string(n_leaf_rows_) + " leaf rows, " +
+                               std::to_string(n_classes_) + " classes)";
     if (!ok || metadata_at_ > body_end) {
-      Fail("truncated or inconsistent: the header's counts (" + std::to_string(n_trees_) +
-           " trees, " + std::to_string(n_nodes_) + " nodes, " + std::to_string(n_leaf_rows_) +
-           " leaf rows, " + std::to_string(n_classes_) + " classes) need more than the " +
+      Fail("truncated or inconsistent: " + counts + " need more than the " +
            std::to_string(size_) + " bytes of the file");
+    }
+    if (body_end - metadata_at_ > kMaxRecordBytes) {
+      Fail("inconsistent: " + counts + " leave " + std::to_string(body_end - metadata_at_) +
+           " bytes of metadata records in the " + std::to_string(size_) +
+           " bytes of the file (at most " + std::to_string(kMaxRecordBytes) + ")");
     }
   }
 
@@ -228,24 +238,18 @@ class ForestBuilder {
     return n;
   }
 
-  // Validates every node of every tree and lays them out for the engine (Forest::Node).
+  // Validates every node of every tree.
   void ReadNodes() {
     const uint32_t nf = n_features_;
-    forest_.row_width_ = forest_.allows_nan_ ? 2 * size_t{nf} : nf;
-    forest_.nodes_.resize(n_nodes_);
-    forest_.roots_.reserve(n_trees_);
-    forest_.depths_.reserve(n_trees_);
+    forest_.nodes.resize(n_nodes_);
+    forest_.tree_begin.assign(tree_offsets_.begin(), tree_offsets_.end());
     std::vector<uint8_t> parents;
-    std::vector<int32_t> depth;
     for (size_t t = 0; t < n_trees_; ++t) {
       const size_t base = tree_offsets_[t], count = tree_offsets_[t + 1] - base;
       parents.assign(count, 0);
-      depth.assign(count, 0);
-      int32_t max_depth = 0;
       for (size_t i = 0; i < count; ++i) {
         const FileNode n = NodeAt(base + i);
-        const int32_t self = static_cast<int32_t>(base + i);
-        Forest::Node& out = forest_.nodes_[base + i];
+        ForestNode& out = forest_.nodes[base + i];
         const std::string where = "tree " + std::to_string(t) + ", node " + std::to_string(i);
         if (!n.padding_zero) Fail(where + ": non-zero padding");
         if (n.feature == -1) {
@@ -256,9 +260,7 @@ class ForestBuilder {
           if (n.right != -1 || n.missing_go_to_left != 0 || n.threshold != 0.0) {
             Fail(where + ": a leaf must have right = -1, missing_go_to_left = 0, threshold = 0");
           }
-          // Every prepared value (finite, or +-Inf standing for NaN) is <= +Inf: a walk that
-          // reached the leaf stays there.
-          out = {std::numeric_limits<float>::infinity(), 0, {n.left, self}};
+          out = ForestNode{-1, n.left, -1, false, 0.0};
           continue;
         }
         if (n.feature < 0 || static_cast<uint64_t>(n.feature) >= nf) {
@@ -273,51 +275,46 @@ class ForestBuilder {
           if (++parents[child] > 1) {
             Fail(where + ": node " + std::to_string(child) + " has two parents");
           }
-          // Children come after their parent, so this forward pass sees a parent's depth first.
-          depth[child] = depth[i] + 1;
         }
         if (n.left == n.right) Fail(where + ": both children are node " + std::to_string(n.left));
         if (n.missing_go_to_left > 1) Fail(where + ": missing_go_to_left is neither 0 nor 1");
         if (std::isnan(n.threshold)) Fail(where + ": threshold is NaN");
-        max_depth = std::max(max_depth, depth[i] + 1);
-        const bool nan_left = forest_.allows_nan_ && n.missing_go_to_left;
-        out.threshold = RoundDownToFloat(n.threshold);
-        out.column = static_cast<uint32_t>(n.feature) + (nan_left ? nf : 0);
-        out.child[0] = static_cast<int32_t>(base) + n.right;
-        out.child[1] = static_cast<int32_t>(base) + n.left;
+        out = ForestNode{n.feature, n.left, n.right, n.missing_go_to_left == 1, n.threshold};
       }
       for (size_t i = 1; i < count; ++i) {
         if (parents[i] != 1) {
           Fail("tree " + std::to_string(t) + ", node " + std::to_string(i) + " is unreachable");
         }
       }
-      forest_.roots_.push_back(static_cast<int32_t>(base));
-      forest_.depths_.push_back(max_depth);
     }
   }
 
   void ReadLeafValues() {
     const size_t n = size_t{n_leaf_rows_} * n_classes_;
-    forest_.leaf_values_.resize(n);
+    forest_.leaf_values.resize(n);
     for (size_t i = 0; i < n; ++i) {
       const double v = LoadF64(data_ + leaves_at_ + 8 * i);
-      if (!std::isfinite(v)) {
+      // Class fractions, as predict_proba returns them for the leaf (docs/forest-format.md):
+      // anything else would be averaged into "probabilities" outside [0, 1].
+      if (!(v >= 0.0 && v <= 1.0)) {
+        char value[32];
+        std::snprintf(value, sizeof value, "%.17g", v);
         Fail("leaf value row " + std::to_string(i / n_classes_) + ", class " +
-             std::to_string(i % n_classes_) + " is not finite");
+             std::to_string(i % n_classes_) + " is " + value + ", not a class fraction in [0, 1]");
       }
-      forest_.leaf_values_[i] = v;
+      forest_.leaf_values[i] = v;
     }
   }
 
   void ReadClasses() {
-    forest_.classes_.resize(n_classes_);
+    forest_.classes.resize(n_classes_);
     for (size_t c = 0; c < n_classes_; ++c) {
       const double v = LoadF64(data_ + classes_at_ + 8 * c);
-      if (!std::isfinite(v) || (c > 0 && !(v > forest_.classes_[c - 1]))) {
+      if (!std::isfinite(v) || (c > 0 && !(v > forest_.classes[c - 1]))) {
         Fail("class labels must be finite and strictly increasing (label " + std::to_string(c) +
              ")");
       }
-      forest_.classes_[c] = v;
+      forest_.classes[c] = v;
     }
   }
 
@@ -349,14 +346,14 @@ class ForestBuilder {
         if (data_[p + i] != 0) Fail("non-zero metadata padding");
       }
       p += pad;
-      for (const auto& kv : forest_.metadata_) {
+      for (const auto& kv : forest_.metadata) {
         if (kv.first == key) Fail("duplicate metadata key \"" + key + "\"");
       }
-      forest_.metadata_.emplace_back(std::move(key), std::move(value));
+      forest_.metadata.emplace_back(std::move(key), std::move(value));
     }
-    for (const auto& kv : forest_.metadata_) {
+    for (const auto& kv : forest_.metadata) {
       if (kv.first != "feature_names") continue;
-      const size_t names = forest_.feature_names().size();
+      const size_t names = ForestFeatureNames(forest_).size();
       if (names != n_features_) {
         Fail("feature_names has " + std::to_string(names) + " names for " +
              std::to_string(n_features_) + " features");
@@ -365,21 +362,40 @@ class ForestBuilder {
   }
 
   const uint8_t* data_;
-  size_t size_;
+  uint64_t size_;
   const std::string& source_;
-  Forest forest_;
+  ForestModel forest_;
   uint32_t n_features_ = 0, n_classes_ = 0, n_trees_ = 0, n_nodes_ = 0, n_leaf_rows_ = 0;
   uint64_t offsets_at_ = 0, nodes_at_ = 0, leaves_at_ = 0, classes_at_ = 0, metadata_at_ = 0;
   std::vector<uint32_t> tree_offsets_;
 };
 
-Forest Forest::FromBytes(const uint8_t* data, size_t size, const std::string& source) {
+ForestModel ParseForest(const uint8_t* data, size_t size, const std::string& source) {
   return ForestBuilder(data, size, source).Build();
 }
 
-Forest Forest::FromFile(const std::string& path) {
-  const std::vector<uint8_t> bytes = ReadFileBytes(path);
-  return FromBytes(bytes.data(), bytes.size(), path);
+std::vector<std::string> ForestFeatureNames(const ForestModel& model) {
+  std::vector<std::string> names;
+  for (const auto& kv : model.metadata) {
+    if (kv.first != "feature_names") continue;
+    size_t start = 0;
+    for (;;) {
+      const size_t nl = kv.second.find('\n', start);
+      names.push_back(kv.second.substr(start, nl == std::string::npos ? nl : nl - start));
+      if (nl == std::string::npos) break;
+      start = nl + 1;
+    }
+  }
+  return names;
+}
+
+void Forest::CheckHead(const uint8_t* head, size_t head_size, uint64_t file_size,
+                       const std::string& source) {
+  if (head_size < std::min<uint64_t>(file_size, kHeaderSize) || (head == nullptr && head_size)) {
+    throw Error(ErrorCode::kInvalidArgument, "Forest::CheckHead needs the file's first " +
+                                                 std::to_string(kHeaderSize) + " bytes");
+  }
+  ForestBuilder(head, file_size, source).CheckHead();
 }
 
 }  // namespace ensemble::core

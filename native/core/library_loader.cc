@@ -149,7 +149,6 @@ const LightGBMApi& LoadLightGBM(const LibrarySearch& search) {
   Bind(handle, path, "LGBM_BoosterFree", api->BoosterFree);
   Bind(handle, path, "LGBM_BoosterGetNumClasses", api->BoosterGetNumClasses);
   Bind(handle, path, "LGBM_BoosterGetNumFeature", api->BoosterGetNumFeature);
-  Bind(handle, path, "LGBM_BoosterCalcNumPredict", api->BoosterCalcNumPredict);
   Bind(handle, path, "LGBM_BoosterPredictForMat", api->BoosterPredictForMat);
   Bind(handle, path, "LGBM_BoosterPredictForMatSingleRowFastInit",
        api->BoosterPredictForMatSingleRowFastInit);
@@ -182,7 +181,6 @@ const XGBoostApi& LoadXGBoost(const LibrarySearch& search) {
   Bind(handle, path, "XGBoosterLoadModelFromBuffer", api->BoosterLoadModelFromBuffer);
   Bind(handle, path, "XGBoosterSetParam", api->BoosterSetParam);
   Bind(handle, path, "XGBoosterGetNumFeature", api->BoosterGetNumFeature);
-  Bind(handle, path, "XGBoosterBoostedRounds", api->BoosterBoostedRounds);
   Bind(handle, path, "XGBoosterPredictFromDense", api->BoosterPredictFromDense);
   int major = 0, minor = 0, patch = 0;
   api->Version(&major, &minor, &patch);

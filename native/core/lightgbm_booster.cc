@@ -1,10 +1,12 @@
 // LightGBM through its C API: load validated text from memory, batch and single-row predict.
 #include <algorithm>
 #include <climits>
+#include <cstdio>
 
 #include "ensemble/boosters.h"
 #include "ensemble/error.h"
 #include "ensemble/lightgbm_model.h"
+#include "ensemble/thread_pool.h"
 
 namespace ensemble::core {
 namespace {
@@ -19,9 +21,11 @@ int LightGBMDtype(DType d) { return d == DType::kFloat32 ? kDtypeFloat32 : kDtyp
 std::shared_ptr<LightGBMBooster> LightGBMBooster::Load(const LightGBMApi& api,
                                                        const std::string& text,
                                                        const std::string& source, int threads,
-                                                       ScorerChoice scorer) {
+                                                       ScorerChoice scorer,
+                                                       const ExpectedFeatures& expected) {
+  threads = ResolveThreads(threads);  // before LightGBM's OpenMP team sees it: it aborts on some
   // Our parser first: LightGBM aborts or crashes the process on some inconsistent files.
-  const LightGBMModel model = ParseLightGBMText(text, source);
+  const LightGBMModel model = ParseLightGBMText(text, source, expected);
   BoosterInfo info;
   info.num_features = model.num_features;
   info.num_classes = model.num_class;
@@ -39,8 +43,12 @@ std::shared_ptr<LightGBMBooster> LightGBMBooster::Load(const LightGBMApi& api,
                 source + ": LightGBM could not load the model: " + api.GetLastError());
   }
   int lib_features = 0, lib_classes = 0;
-  api.BoosterGetNumFeature(handle, &lib_features);
-  api.BoosterGetNumClasses(handle, &lib_classes);
+  if (api.BoosterGetNumFeature(handle, &lib_features) != 0 ||
+      api.BoosterGetNumClasses(handle, &lib_classes) != 0) {
+    const std::string err = api.GetLastError();
+    api.BoosterFree(handle);
+    throw Error(ErrorCode::kModelFormat, source + ": LightGBM could not use the model: " + err);
+  }
   if (lib_features != info.num_features || lib_classes != info.num_classes) {
     api.BoosterFree(handle);
     throw Error(ErrorCode::kInternal,
@@ -49,23 +57,29 @@ std::shared_ptr<LightGBMBooster> LightGBMBooster::Load(const LightGBMApi& api,
                     ", classes " + std::to_string(info.num_classes) + " vs " +
                     std::to_string(lib_classes) + ")");
   }
-  std::shared_ptr<LightGBMBooster> booster(
-      new LightGBMBooster(api, handle, std::move(info), threads));
+  std::shared_ptr<LightGBMBooster> booster;
+  try {
+    booster.reset(new LightGBMBooster(api, handle, std::move(info), threads));
+  } catch (...) {
+    api.BoosterFree(handle);
+    throw;
+  }
   // The package's engine, if it supports the model and scores the probe rows exactly as
   // LightGBM does.
-  booster->engine_ = ChooseScorer(
-      scorer, [&](std::string* why_not) { return BoosterEngine::FromLightGBM(model, why_not); },
+  booster->ChooseScorer(
+      scorer, [&](EngineModel* m, std::string* why_not) { return ImportLightGBM(model, m, why_not); },
       "LightGBM", true,
       [&](const DenseMatrix& x, OutputKind kind, double* out) {
-        booster->LibraryPredict(x, kind, out, 1);
-      },
-      &booster->info_);
+        booster->LibraryScore(x, kind, out, 1);
+      });
   return booster;
 }
 
 LightGBMBooster::LightGBMBooster(const LightGBMApi& api, void* handle, BoosterInfo info,
                                  int threads)
-    : api_(api), handle_(handle), info_(std::move(info)), threads_(std::max(1, threads)) {}
+    : Booster(InputPolicy{true, true, false, "LightGBM"}, threads, std::move(info)),
+      api_(api),
+      handle_(handle) {}
 
 LightGBMBooster::~LightGBMBooster() {
   for (auto& by_dtype : fast_free_) {
@@ -82,22 +96,10 @@ void LightGBMBooster::Check(int rc, const char* what) const {
   }
 }
 
-void LightGBMBooster::Predict(const DenseMatrix& x, OutputKind kind, double* out,
-                              int threads) const {
-  CheckFeatureCount(x, static_cast<size_t>(info_.num_features));
-  if (x.rows == 0) return;
-  const int n_threads = threads > 0 ? threads : threads_;
-  if (UseEngine(kind)) {
-    engine_->Predict(x, kind, out, n_threads);
-  } else {
-    LibraryPredict(x, kind, out, n_threads);
-  }
-}
-
-void LightGBMBooster::LibraryPredict(const DenseMatrix& x, OutputKind kind, double* out,
-                                     int n_threads) const {
+void LightGBMBooster::LibraryScore(const DenseMatrix& x, OutputKind kind, double* out,
+                                   int threads) const {
   char params[64];
-  std::snprintf(params, sizeof params, "num_threads=%d", n_threads);
+  std::snprintf(params, sizeof params, "num_threads=%d", ThreadsForRows(x.rows, threads));
   // LightGBM counts rows in int32: score larger inputs in slices.
   const size_t max_rows = static_cast<size_t>(INT32_MAX) / 2;
   const size_t elem = x.dtype == DType::kFloat32 ? 4 : 8;
@@ -118,16 +120,7 @@ void LightGBMBooster::LibraryPredict(const DenseMatrix& x, OutputKind kind, doub
   }
 }
 
-void LightGBMBooster::PredictRow(const void* row, DType dtype, OutputKind kind,
-                                 double* out) const {
-  if (UseEngine(kind)) {
-    engine_->PredictRow(row, dtype, kind, out);
-  } else {
-    LibraryPredictRow(row, dtype, kind, out);
-  }
-}
-
-void LightGBMBooster::LibraryPredictRow(const void* row, DType dtype, OutputKind kind,
+void LightGBMBooster::LibraryScoreRow(const void* row, DType dtype, OutputKind kind,
                                         double* out) const {
   const int d = static_cast<int>(dtype), k = static_cast<int>(kind);
   void* fast = nullptr;

@@ -2,6 +2,7 @@
 // LightGBM trusts to seek to each tree) and the `end of trees` line; trees are built and validated
 // by lightgbm_tree_builder.cc.
 #include <charconv>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -106,7 +107,9 @@ constexpr std::string_view kEndOfTrees = "end of trees";
 
 class LightGBMTextParser {
  public:
-  LightGBMTextParser(std::string_view text, const std::string& source) : text_(text), lines_(text) {
+  LightGBMTextParser(std::string_view text, const std::string& source,
+                     const ExpectedFeatures& expected)
+      : text_(text), lines_(text), expected_(expected) {
     model_.source = source;
   }
 
@@ -201,6 +204,7 @@ class LightGBMTextParser {
         HeaderInt("label_index", RequireHeader("label_index"), std::numeric_limits<int>::min());
     model_.max_feature_idx = HeaderInt("max_feature_idx", RequireHeader("max_feature_idx"), 0);
     model_.num_features = model_.max_feature_idx + 1;
+    CheckDeclaredFeatures(expected_, model_.num_features, model_.source);
     model_.average_output = FindHeader("average_output") != nullptr;
     for (std::string_view name : detail::SplitLgbSpaces(RequireHeader("feature_names"))) {
       model_.feature_names.emplace_back(name);
@@ -236,6 +240,15 @@ class LightGBMTextParser {
     for (std::size_t i = 1; i < words.size(); ++i) {
       if (StartsWith(words[i], "num_class:")) {
         objective_classes = HeaderInt("objective num_class", words[i].substr(10), 1);
+      }
+      // binary and multiclassova scale the margin by it: LightGBM refuses <= 0 but takes NaN
+      // (every probability NaN) and Inf (every probability 0, 0.5 or 1).
+      double sigmoid = 0;
+      if (StartsWith(words[i], "sigmoid:") &&
+          !(detail::ParseLgbDouble(words[i].substr(8), &sigmoid) && std::isfinite(sigmoid) &&
+            sigmoid > 0)) {
+        Fail("header: objective \"" + model_.objective + "\": " + std::string(words[i]) +
+             " is not a finite number > 0");
       }
     }
     if (multiclass ? objective_classes != model_.num_class : model_.num_class != 1) {
@@ -376,13 +389,15 @@ class LightGBMTextParser {
   std::string_view text_;
   LineCursor lines_;
   std::vector<HeaderLine> header_;
+  const ExpectedFeatures& expected_;
   LightGBMModel model_;
 };
 
 }  // namespace
 
-LightGBMModel ParseLightGBMText(std::string_view text, const std::string& source) {
-  return LightGBMTextParser(text, source).Parse();
+LightGBMModel ParseLightGBMText(std::string_view text, const std::string& source,
+                                const ExpectedFeatures& expected) {
+  return LightGBMTextParser(text, source, expected).Parse();
 }
 
 }  // namespace ensemble::core

@@ -2,6 +2,7 @@
 #include "ensemble/matrix.h"
 
 #include <cmath>
+#include <cstdio>
 
 #include "ensemble/error.h"
 
@@ -27,14 +28,33 @@ std::string FeatureLabel(size_t c, const std::vector<std::string>* names) {
   return label;
 }
 
+std::string Number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+// Doubles of at least this magnitude round to +-Inf in float32 (halfway between FLT_MAX and 2^128
+// rounds to even, i.e. up).
+constexpr double kFloatOverflow = 0x1.ffffffp+127;
+
 template <typename T>
 void CheckTyped(const T* x, const DenseMatrix& m, const InputPolicy& p,
                 const std::vector<std::string>* names) {
   const size_t n = m.rows * m.cols;
+  const bool float_range = p.float_range && sizeof(T) == 8;
   for (size_t i = 0; i < n; ++i) {
     const T v = x[i];
     // Fast path: one comparison pair rules out NaN and both infinities.
-    if (v - v == 0) continue;
+    if (v - v == 0) {
+      if (!float_range || std::fabs(static_cast<double>(v)) < kFloatOverflow) continue;
+      const size_t r = i / m.cols, c = i % m.cols;
+      throw Error(ErrorCode::kNonFiniteInput,
+                  "row " + std::to_string(r) + ", " + FeatureLabel(c, names) + ": " +
+                      Number(static_cast<double>(v)) + " overflows float32 to " +
+                      (v > 0 ? "+Inf" : "-Inf") + " (" + p.refuser +
+                      " casts its input to float32 and cannot score infinite values)");
+    }
     const size_t r = i / m.cols, c = i % m.cols;
     if (std::isnan(v)) {
       if (p.allow_nan) continue;
@@ -55,7 +75,7 @@ void CheckTyped(const T* x, const DenseMatrix& m, const InputPolicy& p,
 
 void CheckValues(const DenseMatrix& m, const InputPolicy& policy,
                  const std::vector<std::string>* feature_names) {
-  if (policy.allow_nan && policy.allow_inf) return;
+  if (policy.allow_nan && policy.allow_inf && !policy.float_range) return;
   if (m.dtype == DType::kFloat32) {
     CheckTyped(static_cast<const float*>(m.data), m, policy, feature_names);
   } else {

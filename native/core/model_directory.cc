@@ -83,7 +83,7 @@ class DirectoryLoader {
   }
 
  private:
-  int Threads() const { return std::max(1, options_.threads); }
+  int Threads() const { return options_.threads; }
 
   // The metadata's feature count, -1 when it has none. Each model is compared with it right
   // after its own load, before the next file is read.
@@ -92,21 +92,21 @@ class DirectoryLoader {
     return names.empty() ? -1 : static_cast<int>(names.size());
   }
 
-  // The parsers do not take the expected feature count yet. When they do (so that a file
-  // declaring a huge count is refused before anything is allocated for it), pass
-  // ExpectedFeatures() to each of the three loads here.
+  // The boosters compare the file's declared width with the metadata's right after its header,
+  // before anything sized by it is allocated or a library sees the file.
   template <typename Model>
   std::shared_ptr<const Model> LoadModel(const std::vector<uint8_t>& bytes,
                                          const std::string& path) const {
+    const core::ExpectedFeatures expected{ExpectedFeatures(), out_.metadata.path};
     if constexpr (std::is_same_v<Model, LightGBMBooster>) {
       return LightGBMBooster::Load(LoadLightGBM(options_.lightgbm),
                                    std::string(bytes.begin(), bytes.end()), path, Threads(),
-                                   options_.scorer);
+                                   options_.scorer, expected);
     } else if constexpr (std::is_same_v<Model, XGBoostBooster>) {
       return XGBoostBooster::Load(LoadXGBoost(options_.xgboost), bytes, path, Threads(),
-                                  options_.scorer);
+                                  options_.scorer, expected);
     } else {
-      return std::make_shared<const Forest>(Forest::FromBytes(bytes.data(), bytes.size(), path));
+      return Forest::FromBytes(bytes.data(), bytes.size(), path, Threads());
     }
   }
 
@@ -135,6 +135,8 @@ class DirectoryLoader {
     FileReadLimits limits;
     limits.max_bytes = options_.max_file_bytes;
     std::vector<uint8_t> bytes;
+    // A forest's header fixes its size: checked before the file is read and hashed whole.
+    if (i == 2 && !problems_.Try(f.path, "", [&] { Forest::CheckFile(f.path, limits); })) return;
     if (!problems_.Try(f.path, "", [&] { bytes = ReadFileBytes(f.path, limits); })) return;
     f.sha256 = Sha256Hex(bytes.data(), bytes.size());
     if (options_.verify_checksums && !entry.sha256.empty()) {

@@ -7,7 +7,9 @@
 #include <thread>
 
 #include "ensemble/error.h"
+#include "ensemble/memory.h"
 #include "ensemble/model_directory.h"
+#include "ensemble/threads.h"
 
 namespace production_ensemble {
 
@@ -17,6 +19,12 @@ struct Ensemble::Impl {
   std::shared_ptr<const core::Ensemble> ensemble;
   double threshold = 0.5;
   Info info;
+  // The last copy gone: the models' memory goes back to the system (see ensemble/memory.h).
+  ~Impl() {
+    const bool last = ensemble.use_count() == 1;
+    ensemble.reset();
+    if (last) core::ReleaseFreedMemory();
+  }
 };
 
 namespace {
@@ -35,8 +43,12 @@ auto Guard(F&& body) -> decltype(body()) {
   throw Error(core::CodeName(core::ErrorCode::kInvalidArgument), message);
 }
 
+// The policy of ensemble/threads.h: [0, kMaxThreads], capped at the hardware threads.
 void CheckThreads(int threads) {
-  if (threads < 0) Invalid("threads must be >= 0 (0 = the default), got " + std::to_string(threads));
+  if (threads < 0 || threads > core::kMaxThreads) {
+    Invalid("threads must be an integer in [0, " + std::to_string(core::kMaxThreads) +
+            "] (0 = the default), got " + std::to_string(threads));
+  }
 }
 
 void CheckPointers(const void* x, size_t rows, const void* out) {
@@ -73,20 +85,17 @@ Info MakeInfo(const core::ModelDirectory& d, int threads) {
     m.path = f.path;
     m.sha256 = f.sha256;
     m.format = f.format;
-    if (f.role == "lightgbm") {
-      m.num_trees = e.lightgbm().info().num_trees;
-      m.library = e.lightgbm().library().path;
-      m.library_version = e.lightgbm().library().version;
-      m.scorer = e.lightgbm().info().scorer;
-      m.scorer_note = e.lightgbm().info().scorer_note;
-    } else if (f.role == "xgboost") {
-      m.num_trees = e.xgboost().info().num_trees;
-      m.library = e.xgboost().library().path;
-      m.library_version = e.xgboost().library().version;
-      m.scorer = e.xgboost().info().scorer;
-      m.scorer_note = e.xgboost().info().scorer_note;
+    const core::Booster* booster = f.role == "lightgbm"  ? static_cast<const core::Booster*>(e.lightgbm().get())
+                                   : f.role == "xgboost" ? e.xgboost().get()
+                                                         : nullptr;
+    if (booster != nullptr) {
+      m.num_trees = booster->info().num_trees;
+      m.library = booster->library().path;
+      m.library_version = booster->library().version;
+      m.scorer = booster->info().scorer;
+      m.scorer_note = booster->info().scorer_note;
     } else {
-      m.num_trees = e.forest().num_trees();
+      m.num_trees = e.forest()->num_trees();
       m.scorer = "engine";
     }
     info.models.push_back(std::move(m));
@@ -104,9 +113,7 @@ Ensemble Ensemble::Load(const std::string& dir, const LoadOptions& options) {
     Invalid("threshold must be a number in [0, 1], got " + std::to_string(*options.threshold));
   }
   core::ModelDirectoryOptions o;
-  o.threads = options.threads > 0
-                  ? options.threads
-                  : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  o.threads = options.threads;
   o.lightgbm.explicit_path = options.lightgbm_library;
   o.lightgbm.dirs = options.library_dirs;
   o.xgboost.explicit_path = options.xgboost_library;
@@ -122,8 +129,9 @@ Ensemble Ensemble::Load(const std::string& dir, const LoadOptions& options) {
   o.max_file_bytes = options.max_file_bytes;
   return Guard([&] {
     core::ModelDirectory d = core::LoadModelDirectory(dir, o);
+    core::ReleaseFreedMemory();  // the files' bytes and parsed documents are freed by now
     auto impl = std::make_shared<Impl>();
-    impl->info = MakeInfo(d, o.threads);
+    impl->info = MakeInfo(d, d.ensemble->threads());
     impl->threshold = d.threshold;
     impl->ensemble = std::move(d.ensemble);
     return Ensemble(std::move(impl));
@@ -150,11 +158,13 @@ void Proba(const core::Ensemble& e, const T* x, size_t rows, double* out, const 
   CheckThreads(threads);
   CheckPointers(x, rows, out);
   const core::DenseMatrix m{x, DTypeOf<T>(), rows, e.num_features()};
-  core::EnsembleParts p;
-  p.lightgbm = parts.lightgbm;
-  p.xgboost = parts.xgboost;
-  p.random_forest = parts.random_forest;
-  Guard([&] { e.PredictProba(m, out, p, threads); });
+  double* const wanted[3] = {parts.lightgbm, parts.xgboost, parts.random_forest};
+  const bool any = wanted[0] != nullptr || wanted[1] != nullptr || wanted[2] != nullptr;
+  std::vector<double> all(any ? 3 * rows : 0);
+  Guard([&] { e.Predict(m, core::OutputKind::kValue, out, any ? all.data() : nullptr, threads); });
+  for (size_t k = 0; k < 3; ++k) {
+    if (wanted[k] != nullptr) std::copy(all.begin() + k * rows, all.begin() + (k + 1) * rows, wanted[k]);
+  }
 }
 
 template <typename T>
@@ -171,9 +181,26 @@ double One(const core::Ensemble& e, const T* row, RowParts* parts) {
   CheckRow(row);
   double out = 0;
   double p[3];
-  Guard([&] { e.PredictRow(row, DTypeOf<T>(), &out, parts != nullptr ? p : nullptr); });
+  Guard([&] {
+    e.PredictRow(row, DTypeOf<T>(), core::OutputKind::kValue, &out, parts != nullptr ? p : nullptr);
+  });
   if (parts != nullptr) *parts = RowParts{p[0], p[1], p[2]};
   return out;
+}
+
+// A member of the ensemble and the column of its output that is P(up).
+struct Member {
+  const core::Scorer* scorer;
+  size_t column;
+};
+
+Member MemberOf(const core::Ensemble& e, Model model) {
+  switch (model) {
+    case Model::kLightGBM: return {e.lightgbm().get(), 0};
+    case Model::kXGBoost: return {e.xgboost().get(), 0};
+    case Model::kRandomForest: return {e.forest().get(), kForestUpColumn};
+  }
+  Invalid("unknown model " + std::to_string(static_cast<int>(model)));
 }
 
 template <typename T>
@@ -181,48 +208,30 @@ void ModelBatch(const core::Ensemble& e, Model model, const T* x, size_t rows, d
                 int threads) {
   CheckThreads(threads);
   CheckPointers(x, rows, out);
-  const int n_threads = threads > 0 ? threads : e.threads();
-  const core::DenseMatrix m{x, DTypeOf<T>(), rows, e.num_features()};
+  const Member member = MemberOf(e, model);
+  const size_t width = member.scorer->width(core::OutputKind::kValue);
+  std::vector<double> all(width > 1 ? rows * width : 0);
   Guard([&] {
-    switch (model) {
-      case Model::kLightGBM:
-        e.lightgbm().Predict(m, core::OutputKind::kValue, out, n_threads);
-        return;
-      case Model::kXGBoost:
-        e.xgboost().Predict(m, core::OutputKind::kValue, out);
-        return;
-      case Model::kRandomForest: {
-        std::vector<double> proba(rows * 2);
-        e.forest().PredictProba(x, rows, proba.data(), n_threads);
-        for (size_t i = 0; i < rows; ++i) out[i] = proba[2 * i + kForestUpColumn];
-        return;
-      }
-    }
-    Invalid("unknown model " + std::to_string(static_cast<int>(model)));
+    member.scorer->Predict(core::DenseMatrix{x, DTypeOf<T>(), rows, e.num_features()},
+                           core::OutputKind::kValue, width > 1 ? all.data() : out, nullptr,
+                           threads);
   });
+  if (width > 1) {
+    for (size_t i = 0; i < rows; ++i) out[i] = all[i * width + member.column];
+  }
 }
 
 template <typename T>
 double ModelOne(const core::Ensemble& e, Model model, const T* row) {
   CheckRow(row);
-  return Guard([&]() -> double {
-    double out = 0;
-    switch (model) {
-      case Model::kLightGBM:
-        e.lightgbm().PredictRow(row, DTypeOf<T>(), core::OutputKind::kValue, &out);
-        return out;
-      case Model::kXGBoost:
-        e.xgboost().Predict(core::DenseMatrix{row, DTypeOf<T>(), 1, e.num_features()},
-                            core::OutputKind::kValue, &out);
-        return out;
-      case Model::kRandomForest: {
-        double proba[2];
-        e.forest().PredictProba(row, 1, proba, 1);
-        return proba[kForestUpColumn];
-      }
-    }
-    Invalid("unknown model " + std::to_string(static_cast<int>(model)));
-  });
+  const Member member = MemberOf(e, model);
+  double values[8] = {};
+  std::vector<double> many(member.scorer->width(core::OutputKind::kValue) > 8
+                               ? member.scorer->width(core::OutputKind::kValue)
+                               : 0);
+  double* o = many.empty() ? values : many.data();
+  Guard([&] { member.scorer->PredictRow(row, DTypeOf<T>(), core::OutputKind::kValue, o); });
+  return o[member.column];
 }
 
 }  // namespace

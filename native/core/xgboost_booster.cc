@@ -6,6 +6,7 @@
 
 #include "ensemble/boosters.h"
 #include "ensemble/error.h"
+#include "ensemble/thread_pool.h"
 #include "ensemble/xgboost_model.h"
 
 namespace ensemble::core {
@@ -47,10 +48,12 @@ void* OpenHandle(const XGBoostApi& api, const std::vector<uint8_t>& bytes,
 std::shared_ptr<XGBoostBooster> XGBoostBooster::Load(const XGBoostApi& api,
                                                      const std::vector<uint8_t>& bytes,
                                                      const std::string& source, int threads,
-                                                     ScorerChoice scorer) {
+                                                     ScorerChoice scorer,
+                                                     const ExpectedFeatures& expected) {
+  const int n_threads = ResolveThreads(threads);  // XGBoost's nthread for good
   // Our parser first: XGBoost crashes on out-of-range or cyclic child indices and silently
   // scores splits on features the input does not have.
-  const XGBoostModel model = ParseXGBoostModel(bytes.data(), bytes.size(), source);
+  const XGBoostModel model = ParseXGBoostModel(bytes.data(), bytes.size(), source, expected);
   BoosterInfo info;
   info.num_features = static_cast<int>(model.num_feature);
   info.num_classes = std::max(1, static_cast<int>(model.num_class));
@@ -61,10 +64,14 @@ std::shared_ptr<XGBoostBooster> XGBoostBooster::Load(const XGBoostApi& api,
   info.output_width = XGBoostOutputWidth(model, false);
   info.margin_width = XGBoostOutputWidth(model, true);
 
-  const int n_threads = std::max(1, threads);
   void* batch = OpenHandle(api, bytes, source, n_threads);
   uint64_t lib_features = 0;
-  api.BoosterGetNumFeature(batch, &lib_features);
+  // XGBoost configures the model on first use: a refusal shows here, not at load.
+  if (api.BoosterGetNumFeature(batch, &lib_features) != 0) {
+    const std::string err = api.GetLastError();
+    api.BoosterFree(batch);
+    throw Error(ErrorCode::kModelFormat, source + ": XGBoost could not use the model: " + err);
+  }
   if (static_cast<int>(lib_features) != info.num_features) {
     api.BoosterFree(batch);
     throw Error(ErrorCode::kInternal,
@@ -72,36 +79,51 @@ std::shared_ptr<XGBoostBooster> XGBoostBooster::Load(const XGBoostApi& api,
                     std::to_string(info.num_features) + " vs " + std::to_string(lib_features) +
                     ")");
   }
-  std::shared_ptr<XGBoostBooster> booster(
-      new XGBoostBooster(api, batch, batch, std::move(info), n_threads));
+  std::shared_ptr<XGBoostBooster> booster;
+  try {
+    booster.reset(new XGBoostBooster(api, batch, std::move(info), n_threads));
+  } catch (...) {
+    api.BoosterFree(batch);
+    throw;
+  }
   // The package's engine, if it supports the model and scores the probe rows exactly as
   // XGBoost does.
-  booster->engine_ = ChooseScorer(
-      scorer, [&](std::string* why_not) { return BoosterEngine::FromXGBoost(model, why_not); },
+  booster->ChooseScorer(
+      scorer, [&](EngineModel* m, std::string* why_not) { return ImportXGBoost(model, m, why_not); },
       "XGBoost", false,
       [&](const DenseMatrix& x, OutputKind kind, double* out) {
-        booster->LibraryPredict(x, kind, out);
-      },
-      &booster->info_);
+        booster->LibraryScore(x, kind, out, 1);
+      });
+  const bool engine_scores_all = booster->EngineScores(OutputKind::kRawMargin) &&
+                                 booster->EngineScores(OutputKind::kValue);
   // When the library scores: a second handle fixed at one thread for small batches and single
   // rows. XGBoost's nthread cannot change per call, and waking an OpenMP team costs more than
   // scoring a row (measured: ~96 us per row at nthread=1 against ~225 us at nthread=2 on 2
-  // cores). The engine needs neither handle after the self-check, so it is not opened then.
-  if (!booster->engine_ && n_threads > 1) {
+  // cores).
+  if (!engine_scores_all && n_threads > 1) {
     booster->small_handle_ = OpenHandle(api, bytes, source, 1);  // the destructor frees handle_
+  }
+  // When the engine scores both output kinds, the library's copy of the model is freed now, on
+  // the thread that ran the self-check: XGBoost keeps a per-thread prediction buffer for each
+  // booster and erases only the freeing thread's, so freed later on another thread, this
+  // thread's would stay for good (one per load).
+  if (engine_scores_all) {
+    api.BoosterFree(booster->handle_);
+    booster->handle_ = booster->small_handle_ = nullptr;
   }
   return booster;
 }
 
-XGBoostBooster::XGBoostBooster(const XGBoostApi& api, void* batch, void* small, BoosterInfo info,
-                               int threads)
-    : api_(api), handle_(batch), small_handle_(small), info_(std::move(info)), threads_(threads) {}
+XGBoostBooster::XGBoostBooster(const XGBoostApi& api, void* batch, BoosterInfo info, int threads)
+    : Booster(InputPolicy{true, false, false, "XGBoost"}, threads, std::move(info)),
+      api_(api),
+      handle_(batch),
+      small_handle_(batch) {}
 
 XGBoostBooster::~XGBoostBooster() {
   if (small_handle_ != handle_) api_.BoosterFree(small_handle_);
-  api_.BoosterFree(handle_);
+  if (handle_ != nullptr) api_.BoosterFree(handle_);
 }
-
 
 void XGBoostBooster::Check(int rc, const char* what) const {
   if (rc != 0) {
@@ -109,25 +131,9 @@ void XGBoostBooster::Check(int rc, const char* what) const {
   }
 }
 
-void XGBoostBooster::Predict(const DenseMatrix& x, OutputKind kind, double* out) const {
-  CheckFeatureCount(x, static_cast<size_t>(info_.num_features));
-  InputPolicy policy;
-  policy.refuser = "XGBoost";
-  CheckValues(x, policy, &info_.feature_names);
-  PredictPrechecked(x, kind, out);
-}
-
-void XGBoostBooster::PredictPrechecked(const DenseMatrix& x, OutputKind kind, double* out) const {
-  CheckFeatureCount(x, static_cast<size_t>(info_.num_features));
-  if (x.rows == 0) return;
-  if (UseEngine(kind)) {
-    engine_->Predict(x, kind, out, threads_);
-  } else {
-    LibraryPredict(x, kind, out);
-  }
-}
-
-void XGBoostBooster::LibraryPredict(const DenseMatrix& x, OutputKind kind, double* out) const {
+void XGBoostBooster::LibraryScore(const DenseMatrix& x, OutputKind kind, double* out,
+                                  int) const {
+  if (handle_ == nullptr) throw Error(ErrorCode::kInternal, "XGBoost's handle was freed");
   // The numpy-style array interface XGBoost reads the matrix through; formatted on the stack so
   // the single-row path allocates nothing.
   char array_interface[200];
@@ -160,6 +166,11 @@ void XGBoostBooster::LibraryPredict(const DenseMatrix& x, OutputKind kind, doubl
   }
   // The result lives in a thread-local buffer of the booster: copy it out now.
   for (uint64_t i = 0; i < total; ++i) out[i] = result[i];
+}
+
+void XGBoostBooster::LibraryScoreRow(const void* row, DType dtype, OutputKind kind,
+                                     double* out) const {
+  LibraryScore(DenseMatrix{row, dtype, 1, num_features()}, kind, out, 1);
 }
 
 }  // namespace ensemble::core

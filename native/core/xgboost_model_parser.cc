@@ -81,6 +81,29 @@ void ReadBaseScore(const XgbFields& param, XGBoostModel* model) {
   }
 }
 
+// XGBoost turns base_score into the starting margin through the objective's link when it loads
+// the model: logistic objectives require a probability in [0, 1] (0 and 1 are clamped; outside
+// is an error at the first use, after loading succeeded), and the log-link ones take its log,
+// so a value <= 0 starts every row at -Inf or NaN. Checked here, naming the field.
+void CheckBaseScore(const XgbFields& learner, const XGBoostModel& model) {
+  const std::string& objective = model.objective;
+  const bool logistic = objective == "binary:logistic" || objective == "reg:logistic";
+  const bool log_link = objective == "reg:gamma" || objective == "count:poisson" ||
+                        objective == "reg:tweedie" || objective == "survival:cox";
+  if (!logistic && !log_link) return;
+  for (const float v : model.base_score_values) {
+    if (logistic ? (v >= 0.0f && v <= 1.0f) : v > 0.0f) continue;
+    learner.Object("learner_model_param")
+        .FailField("base_score",
+                   "\"" + model.base_score.substr(0, 40) + "\" is " +
+                       (logistic ? "outside [0, 1]: objective " + objective +
+                                       " needs a probability (XGBoost refuses it)"
+                                 : "not above 0: objective " + objective +
+                                       " takes its log (every row's margin would be -Inf "
+                                       "or NaN)"));
+  }
+}
+
 void ReadLearnerParam(const XgbFields& learner, XGBoostModel* model) {
   const XgbFields param = learner.Object("learner_model_param");
   model->num_feature = param.IntString("num_feature", 0, kInt32Max);
@@ -104,14 +127,13 @@ void ReadLearnerExtras(const XgbFields& learner, XGBoostModel* model) {
                    " feature names/types for num_feature = " + std::to_string(model->num_feature));
     }
   }
-  if (const JsonValue* attributes = learner.Find("attributes")) {
-    const XgbFields attrs(*attributes, model->source, learner.FieldName("attributes"));
-    for (const JsonValue::Member& member : attributes->AsObject()) {
-      model->attributes.emplace_back(member.first, attrs.String(member.first));
-    }
-    if (attrs.Find("best_iteration") != nullptr) {
-      model->best_iteration = attrs.IntString("best_iteration", 0, kInt32Max);
-    }
+  // Every writer since 1.0 stores the object, and XGBoost refuses a model without it.
+  const XgbFields attrs = learner.Object("attributes");
+  for (const JsonValue::Member& member : attrs.object().AsObject()) {
+    model->attributes.emplace_back(member.first, attrs.String(member.first));
+  }
+  if (attrs.Find("best_iteration") != nullptr) {
+    model->best_iteration = attrs.IntString("best_iteration", 0, kInt32Max);
   }
 }
 
@@ -134,8 +156,11 @@ void MakeIndptr(const XgbFields& gbtree, std::size_t num_trees, XGBoostModel* mo
 void ReadGbtree(const XgbFields& gbtree, XGBoostModel* model) {
   const XgbFields param = gbtree.Object("gbtree_model_param");
   const std::int64_t num_trees = param.IntString("num_trees", 0, kInt32Max);
-  model->num_parallel_tree =
-      static_cast<std::int32_t>(param.IntString("num_parallel_tree", 1, kInt32Max));
+  // XGBoost 1.0-1.5 kept num_parallel_tree out of the model; XGBoost then takes 1.
+  if (param.Find("num_parallel_tree") != nullptr) {
+    model->num_parallel_tree =
+        static_cast<std::int32_t>(param.IntString("num_parallel_tree", 1, kInt32Max));
+  }
   const JsonValue& trees = gbtree.Require("trees");
   if (!trees.IsArray() || trees.size() != static_cast<std::size_t>(num_trees)) {
     gbtree.Fail(gbtree.FieldName("trees") +
@@ -196,7 +221,7 @@ void ReadBooster(const XgbFields& learner, XGBoostModel* model) {
 }  // namespace
 
 XGBoostModel ParseXGBoostModel(const std::uint8_t* data, std::size_t size,
-                               const std::string& source) {
+                               const std::string& source, const ExpectedFeatures& expected) {
   if (data == nullptr && size != 0) {
     throw Error(ErrorCode::kInvalidArgument, "ParseXGBoostModel: null data");
   }
@@ -208,7 +233,9 @@ XGBoostModel ParseXGBoostModel(const std::uint8_t* data, std::size_t size,
   ReadVersion(root, &model);
   const XgbFields learner = root.Object("learner");
   ReadLearnerParam(learner, &model);
+  CheckDeclaredFeatures(expected, model.num_feature, source);
   model.objective = learner.Object("objective").String("name");
+  CheckBaseScore(learner, model);
   ReadLearnerExtras(learner, &model);
   ReadBooster(learner, &model);
   return model;

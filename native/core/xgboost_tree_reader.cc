@@ -38,6 +38,8 @@ class TreeReader {
     ReadParams();
     ReadArrays();
     CheckStructure();
+    // Without split_type (XGBoost 1.0-1.2 wrote none) every split is numerical and XGBoost
+    // ignores any categories arrays, as does this reader.
     if (fields_.Find("split_type") != nullptr) ReadCategories();
     return std::move(tree_);
   }
@@ -52,8 +54,14 @@ class TreeReader {
     }
     const XgbFields param = fields_.Object("tree_param");
     tree_.num_nodes = static_cast<std::int32_t>(param.IntString("num_nodes", 1, kInt32Max));
-    tree_.num_deleted =
-        static_cast<std::int32_t>(param.IntString("num_deleted", 0, tree_.num_nodes - 1));
+    // XGBoost 1.0 did not write num_deleted; XGBoost then takes 0 (and checks it against the
+    // deleted nodes it counts, as CheckUnreachable does).
+    if (param.Find("num_deleted") != nullptr) {
+      tree_.num_deleted =
+          static_cast<std::int32_t>(param.IntString("num_deleted", 0, tree_.num_nodes - 1));
+    }
+    // Unused for prediction, but XGBoost refuses a tree_param without it.
+    param.IntString("num_feature", 0, kInt32Max);
     const std::int64_t leaf_size = param.IntString("size_leaf_vector", 0, kInt32Max);
     tree_.size_leaf_vector = static_cast<std::int32_t>(std::max<std::int64_t>(leaf_size, 1));
     // A vector leaf adds size_leaf_vector values to the row's outputs: more than the model has
@@ -161,7 +169,7 @@ class TreeReader {
       Fail(Slot("split_indices", node, feature) +
            " is not below num_feature = " + std::to_string(num_feature_));
     }
-    const bool categorical = !tree_.split_type.empty() && tree_.split_type[node] == 1;
+    const bool categorical = tree_.split_type[node] == 1;
     if (!categorical && std::isnan(tree_.split_conditions[node])) {
       Fail("split_conditions[" + std::to_string(node) + "] of a numerical split is NaN");
     }
@@ -171,6 +179,8 @@ class TreeReader {
     const std::int32_t n = tree_.num_nodes;
     if (fields_.Find("split_type") != nullptr) {
       tree_.split_type = fields_.Flags("split_type", n);
+    } else {
+      tree_.split_type.assign(static_cast<std::size_t>(n), 0);  // every split numerical
     }
     if (tree_.parents[0] != -1 && tree_.parents[0] != kInt32Max) {
       Fail(Slot("parents", 0, tree_.parents[0]) + " but node 0 is the root");

@@ -59,6 +59,8 @@ struct Weights {
 struct LoadOptions {
   /// Default batch thread count of every model; 0 = all hardware threads. XGBoost's count is
   /// fixed here (its `nthread` cannot change per call); single rows always use one thread.
+  /// Every count (here and per call) must be in [0, 1024] (else ERR_INVALID_ARGUMENT) and is
+  /// capped at the hardware threads.
   int threads = 0;
   /// Full path of lib_lightgbm to load; empty = search (below).
   std::string lightgbm_library;

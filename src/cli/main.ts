@@ -1,132 +1,86 @@
 #!/usr/bin/env node
-/** The `production-ensemble` command: score candle or feature files, info, health, validate, migrate. */
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { ProductionEnsemble, defaultModelDirectory } from '../index.js';
-import { type ScoreOptions, formatSummary, scoreFile } from './score.js';
-import { migrate } from './migrate.js';
-import { validateDirectory } from './validate.js';
+/**
+ * The `production-ensemble` command's entry: answers `--version` at once, checks that the
+ * packages the command needs are installed (a library-only install leaves them out,
+ * docs/install.md), runs the command (program.ts), and turns an error into its exit code.
+ * @internal
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { exitCodeOf } from '../error-codes.js';
+import { MissingDependencyError } from '../errors.js';
 
-function threadsOption(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('threads must be a non-negative integer');
-  return n;
+interface PackageJson {
+  name?: string;
+  version: string;
+  devDependencies: Record<string, string>;
 }
 
-const program = new Command()
-  .name('production-ensemble')
-  .description('Score OHLCV candles or 12-feature rows with the production LightGBM + XGBoost + RandomForest ensemble.')
-  .showHelpAfterError();
+// The command's packages: commander for every command; score also reads and writes tables with
+// DuckDB and draws a progress bar. They are no dependency of the package — not even an optional
+// peer, which makes npm refuse to install it into a project that uses another major version of
+// commander — so their versions are the ones this package is built and tested with: its
+// devDependencies.
+const ALWAYS = ['commander'];
+const FOR_COMMAND: Record<string, string[]> = { score: ['@duckdb/node-api', 'cli-progress'] };
 
-program
-  .command('score')
-  .description(
-    'score OHLCV candles (timestamp, open, high, low, close, volume; a symbol column for many instruments) from a CSV or ' +
-      'Parquet file, a directory (hive-partitioned datasets included) or a glob: the 12 features are computed per symbol, ' +
-      'then scored; with --from-features, ready feature rows (the 12 named columns)',
-  )
-  .argument('<input>', "input file, directory or glob (.csv or .parquet; quote a glob: 'data/*.csv')")
-  .option('-o, --output <path>', "write each row's symbol, timestamp, each model's P(up), the ensemble P(up) and the label (.csv or .parquet; a directory with --partition-by)")
-  .option('-m, --models <dir>', 'model directory', defaultModelDirectory)
-  .option('-t, --threads <n>', 'scoring threads (0 = all cores)', threadsOption, 0)
-  .option('--from-features', 'the input holds ready feature rows instead of candles')
-  .addOption(new Option('--warmup <policy>', 'rows without enough history for every feature').choices(['skip', 'nan']).default('skip'))
-  .option('--skip-invalid', 'skip malformed lines (counted and listed in the summary) instead of stopping')
-  .option('--symbol-column <name>', 'the column naming each row\'s instrument: features are computed per symbol (default: symbol, when present)')
-  .option('--no-symbol-column', 'read the input as one series even if it has a symbol column')
-  .addOption(new Option('--partition-by <column>', 'write a hive-partitioned Parquet directory, one partition per symbol').choices(['symbol']))
-  .option('--resume', 'with --partition-by: keep the complete partitions of an interrupted run and score only the rest')
-  .addOption(new Option('--time-unit <unit>', 'unit of a numeric timestamp column (auto: by magnitude)').choices(['auto', 's', 'ms', 'us', 'ns']).default('auto'))
-  .addOption(new Option('--format <format>', 'input format (default: from the extension)').choices(['csv', 'parquet']))
-  .addOption(new Option('--output-format <format>', 'output format (default: from the extension)').choices(['csv', 'parquet']))
-  .option('--no-progress', 'no progress bar (it is shown only on a terminal anyway)')
-  .option('--json', 'print the summary as JSON')
-  .action(async (input: string, opts: ScoreOptions & { progress: boolean; json?: boolean }) => {
-    const summary = await scoreFile(input, { ...opts, progress: opts.progress && process.stderr.isTTY === true });
-    process.stdout.write(opts.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
-  });
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as PackageJson;
+const require = createRequire(import.meta.url);
 
-program
-  .command('info')
-  .description('show the model directory, library versions, features and weights')
-  .option('-m, --models <dir>', 'model directory', defaultModelDirectory)
-  .option('--json', 'print JSON')
-  .action(async (opts: { models: string; json?: boolean }) => {
-    const model = await ProductionEnsemble.load(opts.models);
-    const info = model.getModelInfo();
-    model.close();
-    if (opts.json) {
-      process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
-      return;
-    }
-    const w = info.weights;
-    process.stdout.write(
-      [
-        `${info.type} in ${info.directory} (${info.metadataFile})`,
-        `  status: ${info.status ?? 'n/a'}, created ${info.createdAt ?? 'n/a'}, decision threshold ${info.threshold}`,
-        `  weights: lightgbm ${w.lightgbm}, xgboost ${w.xgboost}, random_forest ${w.random_forest}`,
-        `  LightGBM ${info.versions.lightgbm}: ${info.models.lightgbm.numTrees} trees (${info.libraries.lightgbm})`,
-        `  XGBoost ${info.versions.xgboost}: ${info.models.xgboost.numTrees} trees (${info.libraries.xgboost})`,
-        `  RandomForest: ${info.models.randomForest.numTrees} trees, ${info.models.randomForest.numNodes} nodes`,
-        `  ${info.nFeatures} features: ${info.featureNames.join(', ')}`,
-        '',
-      ].join('\n'),
-    );
-  });
+/** The version of `name` that an import from this file gets, or undefined when none is installed. */
+function installedVersion(name: string): string | undefined {
+  let file: string;
+  try {
+    file = require.resolve(name);
+  } catch {
+    return undefined;
+  }
+  for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (!existsSync(manifest)) continue;
+    const found = JSON.parse(readFileSync(manifest, 'utf8')) as PackageJson;
+    if (found.name === name) return found.version;
+  }
+  return undefined;
+}
 
-program
-  .command('health')
-  .description('the health check: load, score a probe row; prints JSON, exit code 0 healthy, 1 unhealthy')
-  .option('-m, --models <dir>', 'model directory', defaultModelDirectory)
-  .action(async (opts: { models: string }) => {
-    const report = await ProductionEnsemble.healthCheck(opts.models);
-    const { info: _info, ...short } = report;
-    process.stdout.write(`${JSON.stringify(short, null, 2)}\n`);
-    process.exitCode = report.status === 'healthy' ? 0 : 1;
-  });
+const major = (version: string) => Number(/\d+/.exec(version)?.[0]);
 
-program
-  .command('validate')
-  .description('check a model directory (metadata schema, checksums, feature counts and names) and list every problem; exit 1 if any')
-  .argument('[dir]', 'model directory', defaultModelDirectory)
-  .option('--json', 'print JSON')
-  .action(async (dir: string, opts: { json?: boolean }) => {
-    const report = await validateDirectory(dir);
-    if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    else if (report.ok) process.stdout.write(`${dir}: valid\n${report.checked.map((c) => `  ok: ${c}`).join('\n')}\n`);
-    else process.stdout.write(`${dir}: ${report.problems.length} problem${report.problems.length > 1 ? 's' : ''}\n${report.problems.map((p) => `  - ${p}`).join('\n')}\n`);
-    process.exitCode = report.ok ? 0 : 1;
-  });
+/** Checks that each package `command` needs is installed in a major version it works with. */
+function checkPackages(command: string | undefined): void {
+  const needed = [...ALWAYS, ...(FOR_COMMAND[command ?? ''] ?? [])];
+  const problems: string[] = [];
+  for (const name of needed) {
+    const range = pkg.devDependencies[name] as string;
+    const version = installedVersion(name);
+    if (version === undefined) problems.push(`${name} (not installed)`);
+    else if (major(version) !== major(range)) problems.push(`${name} ${range} (${version} is installed)`);
+  }
+  if (problems.length === 0) return;
+  const specs = needed.map((name) => `${name}@${pkg.devDependencies[name]}`);
+  const what = command && FOR_COMMAND[command] ? `the ${command} command` : 'the production-ensemble command';
+  throw new MissingDependencyError(
+    `${what} needs ${problems.join(', ')}: installing production-ensemble as a library leaves out the packages of its ` +
+      `command. Install them beside it: npm install ${specs.join(' ')} (with -g beside a global install; ` +
+      'docs/install.md in the package says how to run the command where a project needs other versions)',
+  );
+}
 
-program
-  .command('migrate')
-  .description(
-    "turn the original system's pickled ProductionEnsemble (production_ensemble.pkl) into a model directory of this package. " +
-      'The pickle is read through an allow-list: anything else it names is refused, not run (needs Python with the libraries; see docs/migrate.md)',
-  )
-  .argument('<pickle>', 'the production_ensemble.pkl to migrate')
-  .argument('<out-dir>', 'the model directory to write')
-  .option('--force', 'replace a non-empty output directory')
-  .option('--created-at <iso>', 'created_at for the metadata (default: now)')
-  .option('--python <path>', 'the Python to unpickle with (default: PRODUCTION_ENSEMBLE_PYTHON, the package .venv, python3)')
-  .option(
-    '--stand-in <module.Class>',
-    'read this class of the original system as inert data, like its ProductionEnsemble (repeatable)',
-    (v: string, all: string[]) => [...all, v],
-    [] as string[],
-  )
-  .action(async (pickle: string, outDir: string, opts: { force?: boolean; createdAt?: string; python?: string; standIn: string[] }) => {
-    const r = await migrate(pickle, outDir, { ...opts, standIns: opts.standIn });
-    process.stdout.write(
-      `migrated ${pickle} -> ${r.directory}\n  ${r.nFeatures} features: ${r.featureNames.join(', ')}\n` +
-        `  weights: lightgbm ${r.weights.lightgbm}, xgboost ${r.weights.xgboost}, random_forest ${r.weights.random_forest}\n` +
-        `  the new directory loads, passes the health check, and scores ${r.checkedRows} probe rows as the pickled models do ` +
-        `(max |difference| ${r.maxDifference})\n` +
-        r.notes.map((n) => `  note: ${n}\n`).join(''),
-    );
-  });
+async function main(argv: string[]): Promise<void> {
+  const args = argv.slice(2);
+  if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+    process.stdout.write(`${pkg.version}\n`);
+    return;
+  }
+  checkPackages(args.find((a) => !a.startsWith('-')));
+  const { runProgram } = await import('./program.js');
+  await runProgram(argv, pkg.version);
+}
 
-program.parseAsync().catch((e: unknown) => {
-  const err = e as { name?: string; code?: string; message?: string };
-  process.stderr.write(`production-ensemble: ${err.name ?? 'Error'}${err.code ? ` [${err.code}]` : ''}: ${err.message ?? String(e)}\n`);
-  process.exitCode = 2;
+main(process.argv).catch((e: unknown) => {
+  const err = e as { name?: string; code?: unknown; message?: string } | null;
+  const code = typeof err?.code === 'string' ? ` [${err.code}]` : '';
+  process.stderr.write(`production-ensemble: ${err?.name ?? 'Error'}${code}: ${err?.message ?? String(e)}\n`);
+  process.exitCode = exitCodeOf(err?.code);
 });

@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { packageRoot } from '../binding.js';
 import { ProductionEnsemble } from '../ensemble.js';
-import { EnsembleError, UnsafePickleError } from '../errors.js';
+import { MigrateError, PythonNotFoundError, UnsafePickleError } from '../errors.js';
 
 export interface MigrateOptions {
   /** Replace an existing model directory at `outDir`. */
@@ -72,11 +72,10 @@ export function findPython(explicit?: string, only?: readonly string[]): string 
     if (r.status === 0) return py;
     tried.push(`${py}: ${r.error ? r.error.message : (r.stderr.trim().split('\n').pop() ?? 'failed')}`);
   }
-  throw new EnsembleError(
+  throw new PythonNotFoundError(
     `migrate needs a Python with lightgbm, xgboost and scikit-learn to unpickle the models. Tried:\n  - ${tried.join('\n  - ')}\n` +
       `Install them: cd ${packageRoot} && python3 -m venv .venv && .venv/bin/${INSTALL}` +
       ' (or set PRODUCTION_ENSEMBLE_PYTHON to a Python that has them)',
-    'ERR_PYTHON_NOT_FOUND',
   );
 }
 
@@ -110,9 +109,9 @@ function runTool(python: string, args: string[]): Promise<{ code: number; stdout
  * `outDir` and renamed into place only once it passes, so an existing `outDir` replaced with
  * `force` is untouched by a migration that fails. Throws an `UnsafePickleError`
  * (`ERR_UNSAFE_PICKLE`) when the pickle names anything outside the allow-list (nothing it names is
- * called), an `EnsembleError` with code `ERR_MIGRATE` naming what is missing or wrong (no models,
+ * called), a `MigrateError` (`ERR_MIGRATE`) naming what is missing or wrong (no models,
  * two of a kind, non-binary, feature counts, a non-empty `outDir` without `force`, a failed
- * check), or `ERR_PYTHON_NOT_FOUND` saying how to install the Python libraries.
+ * check), or a `PythonNotFoundError` (`ERR_PYTHON_NOT_FOUND`) saying how to install the Python libraries.
  * @example
  * const r = await migrate('old/models/production/production_ensemble.pkl', 'models/migrated');
  * console.log(r.nFeatures, r.weights, r.maxDifference);
@@ -131,13 +130,13 @@ export async function migrate(pickle: string, outDir: string, options: MigrateOp
     const why = ([...lines].reverse().find((l) => l.startsWith('migrate: ')) ?? lines.pop() ?? `exit code ${r.code}`).replace(/^migrate: /, '');
     const missing = /No module named/.test(r.stderr) ? ` (${INSTALL})` : '';
     // Exit code 3: the pickle named something outside the allow-list (tools/safe_unpickle.py).
-    if (r.code === 3) throw new UnsafePickleError(`cannot migrate ${pickle}: ${why}`, 'ERR_UNSAFE_PICKLE');
-    throw new EnsembleError(`cannot migrate ${pickle}: ${why}${missing}`, 'ERR_MIGRATE');
+    if (r.code === 3) throw new UnsafePickleError(`cannot migrate ${pickle}: ${why}`);
+    throw new MigrateError(`cannot migrate ${pickle}: ${why}${missing}`);
   }
   const summary = JSON.parse(r.stdout) as ToolSummary;
   const dir = resolve(summary.directory);
   if (summary.staged === undefined) {
-    throw new EnsembleError(`cannot migrate ${pickle}: the tool did not stage the directory`, 'ERR_MIGRATE');
+    throw new MigrateError(`cannot migrate ${pickle}: the tool did not stage the directory`);
   }
   const staged = resolve(summary.staged);
   const existed = existsSync(dir);
@@ -156,7 +155,7 @@ export async function migrate(pickle: string, outDir: string, options: MigrateOp
     // A directory that does not load or score like the pickle is no use; outDir was never touched.
     rmSync(staged, { recursive: true, force: true });
     const left = existed ? `${dir} is as it was` : 'nothing was written';
-    throw new EnsembleError(`the directory migrated from ${pickle} was not installed (${left}): ${(e as Error).message}`, 'ERR_MIGRATE');
+    throw new MigrateError(`the directory migrated from ${pickle} was not installed (${left}): ${(e as Error).message}`);
   }
   return {
     directory: dir,

@@ -5,11 +5,12 @@
  * @internal
  */
 import { binding } from '../binding.js';
-import { nativeOptions } from '../models.js';
+import type { ErrorCode } from '../error-codes.js';
+import { nativeOptions } from '../load-options.js';
 
 /** One problem: the code and message `load` would throw, the file and metadata field at fault. */
 export interface ValidationProblem {
-  code: string;
+  code: ErrorCode;
   file: string;
   field: string;
   message: string;

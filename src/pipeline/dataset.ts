@@ -8,8 +8,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { EnsembleError } from '../errors.js';
-import { OUTPUT_ERROR, type Discardable, track, untrack } from '../cli/output-file.js';
+import { InvalidInputFileError, OutputFileError } from '../errors.js';
+import { type Discardable, track, untrack } from './output-file.js';
 import type { BatchWriter, ScoredBatch } from './batch.js';
 import { ParquetFile } from './parquet.js';
 import { scoreColumns } from './parquet-writer.js';
@@ -26,7 +26,7 @@ const UNSAFE = /["#%'*/:=?\\{}[\]^\x00-\x1f\x7f]/g;
 
 /** The directory name of a partition value. */
 export function partitionName(key: string, value: string): string {
-  if (value === '') throw new EnsembleError(`a row has an empty ${key}: it cannot name a partition`, 'ERR_INVALID_INPUT_FILE');
+  if (value === '') throw new InvalidInputFileError(`a row has an empty ${key}: it cannot name a partition`);
   const v = value.replace(UNSAFE, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
   return `${key}=${v === '.' || v === '..' ? v.replace(/\./g, '%2E') : v}`;
 }
@@ -56,7 +56,7 @@ export class PartitionedOutput implements Discardable {
    * the same `manifest` (its complete partitions are kept and listed). Refuses an input inside it.
    */
   static create(dir: string, key: string, manifest: Manifest, opts: { resume: boolean; inputs: readonly string[]; signals: boolean }): PartitionedOutput {
-    const fail = (why: string) => new EnsembleError(`cannot write ${dir}: ${why}`, OUTPUT_ERROR);
+    const fail = (why: string) => new OutputFileError(`cannot write ${dir}: ${why}`);
     const abs = resolve(dir);
     const inside = opts.inputs.find((f) => !relative(abs, resolve(f)).startsWith('..'));
     if (inside) throw fail(`the input ${inside} is inside it (the output directory must not hold the input)`);
@@ -94,11 +94,11 @@ export class PartitionedOutput implements Discardable {
   /** Moves a finished partition from the staging directory into place. */
   commit(name: string): void {
     const target = join(this.dir, name);
-    if (existsSync(target)) throw new EnsembleError(`cannot write ${target}: it already exists (another run writing the same directory?)`, OUTPUT_ERROR);
+    if (existsSync(target)) throw new OutputFileError(`cannot write ${target}: it already exists (another run writing the same directory?)`);
     try {
       renameSync(join(this.staging, name), target);
     } catch (e) {
-      throw new EnsembleError(`cannot write ${target}: cannot move the finished partition into place (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, OUTPUT_ERROR);
+      throw new OutputFileError(`cannot write ${target}: cannot move the finished partition into place (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
   }
 

@@ -6,7 +6,7 @@
  * @internal
  */
 import { type Binding, binding } from '../binding.js';
-import { EnsembleError } from '../errors.js';
+import { InvalidInputFileError } from '../errors.js';
 import type { WarmupPolicy } from '../features.js';
 import type { InputBlock } from './reader.js';
 
@@ -77,19 +77,17 @@ export class FeatureStage {
       const v = t[r] as number;
       if (v !== v) continue;
       if (!(Math.abs(v) < MAX_TIME_US)) {
-        throw new EnsembleError(
+        throw new InvalidInputFileError(
           `${this.#opts.describe(block, r)}: the timestamp is ${v === Number.POSITIVE_INFINITY ? 'not a time (ISO 8601 text such as 2024-01-01T00:00:00Z, or a number since 1970)' : 'out of range (years 1685 to 2255)'}`,
-          'ERR_INVALID_INPUT_FILE',
         );
       }
       const prev = last[k] as number;
       if (v <= prev) {
         if (!this.#opts.fromFeatures) {
           const sym = this.#opts.symbolOf(k);
-          throw new EnsembleError(
+          throw new InvalidInputFileError(
             `${this.#opts.describe(block, r)}: ${sym ? `symbol ${sym}: ` : ''}timestamp ${iso(v)} is not after the previous ` +
               `${sym ? `candle of ${sym}` : 'row'} (${iso(prev)}): candles must be in increasing time order${sym ? ' within each symbol' : ''} to compute features`,
-            'ERR_INVALID_INPUT_FILE',
           );
         }
         this.nonIncreasing++;

@@ -4,7 +4,7 @@
  * @internal
  */
 import type { ProductionEnsemble } from '../ensemble.js';
-import type { OutputFile } from '../cli/output-file.js';
+import type { OutputFile } from './output-file.js';
 import type { BatchWriter } from './batch.js';
 import { csvWriter } from './csv-writer.js';
 import { type PartitionedBatch, type PartitionedOutput, datasetWriter } from './dataset.js';

@@ -4,10 +4,10 @@
  * next block is read and the previous one written while a block is scored, and memory stays flat.
  */
 import { availableParallelism } from 'node:os';
-import { EnsembleError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 import { ProductionEnsemble } from '../ensemble.js';
 import type { WarmupPolicy } from '../features.js';
-import { OutputFile } from '../cli/output-file.js';
+import { OutputFile } from './output-file.js';
 import type { ScoredBatch } from './batch.js';
 import { Channel } from './channel.js';
 import { PartitionedOutput } from './dataset.js';
@@ -69,7 +69,7 @@ export interface ScoreTableOptions {
 export async function runPipeline(input: string, opts: ScoreTableOptions, sink?: (b: ScoredBatch) => Promise<void>): Promise<ScoreSummary> {
   const started = performance.now();
   const cpu0 = process.cpuUsage();
-  const bad = (why: string) => new EnsembleError(why, 'ERR_INVALID_ARGUMENT');
+  const bad = (why: string) => new InvalidArgumentError(why);
   if (opts.partitionBy !== undefined && opts.partitionBy !== 'symbol') throw bad(`partitionBy must be 'symbol', got ${JSON.stringify(opts.partitionBy)}`);
   if (opts.partitionBy && !opts.output) throw bad('partitionBy needs an output directory');
   if (opts.partitionBy && opts.outputFormat === 'csv') throw bad('a partitioned output is Parquet: output format csv does not apply');

@@ -5,8 +5,8 @@
  * @internal
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { EnsembleError, FeatureMismatchError } from '../errors.js';
-import { type LongLine, MAX_LINE_BYTES, findLongLines, readCsvHeader } from '../cli/csv-scan.js';
+import { EnsembleError, FeatureMismatchError, InvalidInputFileError } from '../errors.js';
+import { type LongLine, MAX_LINE_BYTES, findLongLines, readCsvHeader } from './csv-scan.js';
 import type { InputSource } from './source.js';
 
 /** Time units a numeric timestamp column may be in; `auto` decides by magnitude (docs/cli.md). */
@@ -65,22 +65,20 @@ function csvFacts(files: readonly string[], skipInvalid: boolean): CsvFacts {
     const h = readCsvHeader(f);
     if (header === undefined) header = h.names;
     else if (h.names.join(',') !== header.join(',')) {
-      throw new EnsembleError(
+      throw new InvalidInputFileError(
         `${f}: its columns (${h.names.join(', ')}) differ from those of ${files[0]} (${header.join(', ')}): the files of one input must have the same header`,
-        'ERR_INVALID_INPUT_FILE',
       );
     }
     const long = findLongLines(f, h.newline);
     const first = long[0];
     if (first && !skipInvalid) {
-      throw new EnsembleError(`${f}: line ${first.line}: ${tooLong(first)} (use --skip-invalid to skip such lines)`, 'ERR_INVALID_INPUT_FILE');
+      throw new InvalidInputFileError(`${f}: line ${first.line}: ${tooLong(first)} (use --skip-invalid to skip such lines)`);
     }
     for (const l of long) {
       if (l.bytes > MAX_SKIPPABLE_LINE_BYTES) {
-        throw new EnsembleError(
+        throw new InvalidInputFileError(
           `${f}: line ${l.line}: ${tooLong(l)}, too long even to be skipped (--skip-invalid skips lines of up to ` +
             `${bytes(MAX_SKIPPABLE_LINE_BYTES)}): remove it`,
-          'ERR_INVALID_INPUT_FILE',
         );
       }
       longest = Math.max(longest, l.bytes);
@@ -159,13 +157,13 @@ export async function planQuery(source: InputSource, opts: PlanOptions, conn: Du
   const missing = opts.numeric.filter((c) => !header.includes(c));
   if (missing.length > 0) {
     const has = header.length > 30 ? `${header.slice(0, 30).join(', ')}, ... (${header.length} columns)` : header.join(', ');
-    throw new FeatureMismatchError(`${first}: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (it has: ${has})`, 'ERR_FEATURE_MISMATCH');
+    throw new FeatureMismatchError(`${first}: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (it has: ${has})`);
   }
   const timeName = header.find((h) => TIMESTAMP_NAMES.includes(h.toLowerCase()));
   let symbolName: string | undefined;
   if (typeof opts.symbolColumn === 'string') {
     if (!header.includes(opts.symbolColumn)) {
-      throw new FeatureMismatchError(`${first}: no symbol column '${opts.symbolColumn}' (it has: ${header.join(', ')})`, 'ERR_FEATURE_MISMATCH');
+      throw new FeatureMismatchError(`${first}: no symbol column '${opts.symbolColumn}' (it has: ${header.join(', ')})`);
     }
     symbolName = opts.symbolColumn;
   } else if (opts.symbolColumn === undefined) {
@@ -226,7 +224,7 @@ export function readError(path: string, e: unknown): Error {
   if (line) {
     // DuckDB quotes the offending value, which can be a whole long line.
     const why = (reason ?? msg.split('\n')[0] ?? '').replace(/"([^"]{60})[^"]{20,}"/g, '"$1..."');
-    return new EnsembleError(`${file}: line ${line}: ${why} (use --skip-invalid to skip such lines)`, 'ERR_INVALID_INPUT_FILE');
+    return new InvalidInputFileError(`${file}: line ${line}: ${why} (use --skip-invalid to skip such lines)`);
   }
-  return new EnsembleError(`${path}: ${msg.split('\n')[0]}`, 'ERR_INVALID_INPUT_FILE');
+  return new InvalidInputFileError(`${path}: ${msg.split('\n')[0]}`);
 }

@@ -6,7 +6,7 @@
  * @internal
  */
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { EnsembleError } from '../errors.js';
+import { InvalidInputFileError } from '../errors.js';
 import { type PlanOptions, type TimeUnit, planQuery, readError, sqlIdent, sqlString, tooLong } from './query.js';
 import { type InputSource, hiveValue } from './source.js';
 import { SymbolDictionary } from './symbols.js';
@@ -156,7 +156,7 @@ async function makeReader(source: InputSource, opts: ReaderOptions, conn: DuckDB
         if (missing >= 0) {
           const f = c.fileIdx[2 * missing] as number;
           const row = (builder.fileRows[f] as number) + rowsBefore(c, missing, f);
-          throw new EnsembleError(`${files[f]}: ${rowWord} ${rowWord === 'line' ? row + 2 : row + 1}: the symbol column '${symbolName}' is empty`, 'ERR_INVALID_INPUT_FILE');
+          throw new InvalidInputFileError(`${files[f]}: ${rowWord} ${rowWord === 'line' ? row + 2 : row + 1}: the symbol column '${symbolName}' is empty`);
         }
         for (let done = 0; done < c.rows; ) {
           done += builder.add(c, done);

@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { extname, join, relative, resolve, sep } from 'node:path';
-import { EnsembleError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 
 export type TableFormat = 'csv' | 'parquet';
 
@@ -27,7 +27,7 @@ export function formatOf(path: string, explicit?: string): TableFormat {
   const f = (explicit ?? extname(path).slice(1)).toLowerCase();
   if (f === 'csv' || f === 'txt' || f === 'tsv') return 'csv';
   if (f === 'parquet' || f === 'pq') return 'parquet';
-  throw new EnsembleError(`${path}: unknown table format '${f}' (use .csv or .parquet, or --format)`, 'ERR_INVALID_ARGUMENT');
+  throw new InvalidArgumentError(`${path}: unknown table format '${f}' (use .csv or .parquet, or --format)`);
 }
 
 const known = (name: string) => /\.(csv|txt|tsv|parquet|pq)$/i.test(name);
@@ -60,7 +60,7 @@ export async function resolveInput(input: string, glob: (pattern: string) => Pro
   if (existsSync(input) && statSync(input).isDirectory()) {
     root = resolve(input);
     files = listDirectory(input);
-    if (files.length === 0) throw new EnsembleError(`${input}: the directory holds no .csv or .parquet file`, 'ERR_INVALID_ARGUMENT');
+    if (files.length === 0) throw new InvalidArgumentError(`${input}: the directory holds no .csv or .parquet file`);
   } else if (existsSync(input)) {
     root = resolve(input, '..');
     files = [input];
@@ -69,19 +69,19 @@ export async function resolveInput(input: string, glob: (pattern: string) => Pro
     const base = input.slice(0, input.search(GLOB));
     root = resolve(base.endsWith(sep) || base === '' ? base || '.' : resolve(base, '..'));
     files = (await glob(input)).filter((f) => !relative(root, f).split(sep).some(skipped));
-    if (files.length === 0) throw new EnsembleError(`${input}: no file matches the pattern`, 'ERR_INVALID_ARGUMENT');
+    if (files.length === 0) throw new InvalidArgumentError(`${input}: no file matches the pattern`);
   } else {
-    throw new EnsembleError(`input file ${input} does not exist`, 'ERR_INVALID_ARGUMENT');
+    throw new InvalidArgumentError(`input file ${input} does not exist`);
   }
   // A directory or glob contributes its table files, only those of the format given if one is.
   if (!single) {
     files = files.filter((f) => known(f) && (!format || formatOf(f) === formatOf(f, format)));
-    if (files.length === 0) throw new EnsembleError(`${input}: no ${format ?? '.csv or .parquet'} file`, 'ERR_INVALID_ARGUMENT');
+    if (files.length === 0) throw new InvalidArgumentError(`${input}: no ${format ?? '.csv or .parquet'} file`);
   }
   files.sort();
   const formats = new Set(files.map((f) => formatOf(f, format)));
   if (formats.size > 1) {
-    throw new EnsembleError(`${input}: mixes CSV and Parquet files (${files.slice(0, 3).join(', ')}...): score one format at a time`, 'ERR_INVALID_ARGUMENT');
+    throw new InvalidArgumentError(`${input}: mixes CSV and Parquet files (${files.slice(0, 3).join(', ')}...): score one format at a time`);
   }
   return { input, files, format: [...formats][0] as TableFormat, hiveKeys: hiveKeys(root, files) };
 }

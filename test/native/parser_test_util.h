@@ -10,6 +10,7 @@
 #include <limits>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ensemble/error.h"
@@ -80,14 +81,15 @@ inline Expected ReadExpected(const std::string& model_file) {
   return e;
 }
 
-/// Runs `parse`, expecting Error(kModelFormat) whose message contains every `parts` entry.
+/// Runs `parse`, expecting Error(`code`) whose message contains every `parts` entry.
 template <typename Fn>
-::testing::AssertionResult RejectsWith(Fn&& parse, std::initializer_list<std::string> parts) {
+::testing::AssertionResult RejectsWith(core::ErrorCode code, Fn&& parse,
+                                       std::initializer_list<std::string> parts) {
   try {
     parse();
   } catch (const core::Error& e) {
     const std::string message = e.what();
-    if (e.code() != core::ErrorCode::kModelFormat) {
+    if (e.code() != code) {
       return ::testing::AssertionFailure() << "wrong error code for: " << message;
     }
     for (const std::string& part : parts) {
@@ -99,6 +101,12 @@ template <typename Fn>
     return ::testing::AssertionSuccess() << message;
   }
   return ::testing::AssertionFailure() << "accepted, expected an error";
+}
+
+/// Runs `parse`, expecting Error(kModelFormat) whose message contains every `parts` entry.
+template <typename Fn>
+::testing::AssertionResult RejectsWith(Fn&& parse, std::initializer_list<std::string> parts) {
+  return RejectsWith(core::ErrorCode::kModelFormat, std::forward<Fn>(parse), parts);
 }
 
 /// Deterministic pseudo-random numbers for the fuzz tests (xorshift64*).

@@ -22,7 +22,10 @@ namespace {
 using ensemble::core::Crc32;
 using ensemble::core::Error;
 using ensemble::core::ErrorCode;
+using ensemble::core::DenseMatrix;
+using ensemble::core::DType;
 using ensemble::core::Forest;
+using ensemble::core::OutputKind;
 using ensemble::core::ForestEstimator;
 using Bytes = std::vector<uint8_t>;
 
@@ -83,8 +86,16 @@ size_t NodesAt(const Bytes& b) {
   return 48 + ((4 * (n_trees + 1) + 7) & ~size_t{7});
 }
 
-Forest Load(const Bytes& b, const std::string& source = "test.forest") {
+std::shared_ptr<const Forest> Load(const Bytes& b, const std::string& source = "test.forest") {
   return Forest::FromBytes(b.data(), b.size(), source);
+}
+
+// Class probabilities of `rows` rows, the forest's own checks first (Scorer::Predict).
+template <typename T>
+void Proba(const Forest& f, const T* x, size_t rows, double* out, int threads = 0) {
+  const DenseMatrix m{x, sizeof(T) == 4 ? DType::kFloat32 : DType::kFloat64, rows,
+                      f.num_features()};
+  f.Predict(m, OutputKind::kValue, out, nullptr, threads);
 }
 
 // The message of the kModelFormat error loading `b` throws ("" when it loads).
@@ -126,7 +137,8 @@ TEST(Crc32, MatchesZlib) {
 TEST(ForestFixtures, MatchScikitLearnBitForBit) {
   for (const Case& c : ReadCases()) {
     SCOPED_TRACE(c.name);
-    const Forest f = Forest::FromFile(kDir + c.name + ".forest");
+    const auto f_ptr = Forest::FromFile(kDir + c.name + ".forest");
+  const Forest& f = *f_ptr;
     EXPECT_EQ(f.num_features(), static_cast<int>(c.features));
     EXPECT_EQ(f.num_classes(), static_cast<int>(c.classes));
     EXPECT_EQ(f.num_trees(), static_cast<int>(c.trees));
@@ -138,15 +150,15 @@ TEST(ForestFixtures, MatchScikitLearnBitForBit) {
     const auto p32 = ReadArray<double>(kDir + c.name + ".p32.bin", c.rows * c.classes);
     const auto p64 = ReadArray<double>(kDir + c.name + ".p64.bin", c.rows * c.classes);
     std::vector<double> out(c.rows * c.classes, -1.0);
-    f.PredictProba(x32.data(), c.rows, out.data());
+    Proba(f, x32.data(), c.rows, out.data());
     ExpectSameProba(out, p32, "float32 input");
     std::fill(out.begin(), out.end(), -1.0);
-    f.PredictProba(x64.data(), c.rows, out.data());
+    Proba(f, x64.data(), c.rows, out.data());
     ExpectSameProba(out, p64, "float64 input");
     // One row at a time (the latency path) gives the same numbers.
     for (size_t r = 0; r < c.rows; ++r) {
       std::vector<double> one(c.classes);
-      f.PredictProba(x64.data() + r * c.features, 1, one.data());
+      Proba(f, x64.data() + r * c.features, 1, one.data());
       for (size_t k = 0; k < c.classes; ++k) ASSERT_EQ(one[k], p64[r * c.classes + k]) << r;
     }
   }
@@ -175,7 +187,8 @@ TEST(ForestFixtures, InputsCoverNanAndThresholdValues) {
 
 TEST(ForestFixtures, ThreadsGiveTheSameBits) {
   const Case c = ReadCases()[1];
-  const Forest f = Forest::FromFile(kDir + c.name + ".forest");
+  const auto f_ptr = Forest::FromFile(kDir + c.name + ".forest");
+  const Forest& f = *f_ptr;
   const auto x = ReadArray<float>(kDir + c.name + ".x32.bin", c.rows * c.features);
   const auto p = ReadArray<double>(kDir + c.name + ".p32.bin", c.rows * c.classes);
   const size_t copies = 9;  // enough rows for several threads
@@ -188,13 +201,14 @@ TEST(ForestFixtures, ThreadsGiveTheSameBits) {
   const size_t rows = c.rows * copies;
   for (int threads : {0, 2, 3, 64}) {
     std::vector<double> out(rows * c.classes);
-    f.PredictProba(big.data(), rows, out.data(), threads);
+    Proba(f, big.data(), rows, out.data(), threads);
     ExpectSameProba(out, want, "threads=" + std::to_string(threads));
   }
 }
 
 TEST(ForestFixtures, MetadataRecords) {
-  const Forest f = Forest::FromFile(kDir + "rf_multiclass.forest");
+  const auto f_ptr = Forest::FromFile(kDir + "rf_multiclass.forest");
+  const Forest& f = *f_ptr;
   const auto names = f.feature_names();
   ASSERT_EQ(names.size(), 12u);
   EXPECT_EQ(names[0], "f0_name");
@@ -202,13 +216,13 @@ TEST(ForestFixtures, MetadataRecords) {
   bool has_version = false;
   for (const auto& kv : f.metadata()) has_version |= kv.first == "sklearn_version";
   EXPECT_TRUE(has_version);
-  EXPECT_TRUE(Forest::FromFile(kDir + "rf_binary_nan.forest").feature_names().empty());
+  EXPECT_TRUE(Forest::FromFile(kDir + "rf_binary_nan.forest")->feature_names().empty());
 }
 
 std::string InputError(const Forest& f, const std::vector<double>& x, size_t rows) {
   std::vector<double> out(rows * f.num_classes(), 42.0);
   try {
-    f.PredictProba(x.data(), rows, out.data());
+    Proba(f, x.data(), rows, out.data());
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ErrorCode::kNonFiniteInput);
     for (double v : out) EXPECT_EQ(v, 42.0) << "output written before the input was refused";
@@ -218,15 +232,16 @@ std::string InputError(const Forest& f, const std::vector<double>& x, size_t row
 }
 
 TEST(ForestInput, RefusesInfinityLikeScikitLearn) {
-  const Forest f = Forest::FromFile(kDir + "rf_binary_nan.forest");
+  const auto f_ptr = Forest::FromFile(kDir + "rf_binary_nan.forest");
+  const Forest& f = *f_ptr;
   std::vector<double> x(4 * 7, 0.5);
   x[3 * 7 + 6] = std::numeric_limits<double>::infinity();
   EXPECT_EQ(InputError(f, x, 4),
-            "row 3, feature 6: +Inf is not allowed (scikit-learn refuses infinite inputs)");
+            "row 3, feature 6: +Inf is not allowed (the random forest cannot score infinite values; use NaN for a missing value)");
   x[3 * 7 + 6] = 0.5;
   x[1 * 7 + 2] = -std::numeric_limits<double>::infinity();
   EXPECT_EQ(InputError(f, x, 4),
-            "row 1, feature 2: -Inf is not allowed (scikit-learn refuses infinite inputs)");
+            "row 1, feature 2: -Inf is not allowed (the random forest cannot score infinite values; use NaN for a missing value)");
   x[1 * 7 + 2] = 1e300;  // finite, but +Inf once cast to float32, which scikit-learn refuses
   EXPECT_NE(InputError(f, x, 4).find("row 1, feature 2: 1.0000000000000001e+300 overflows float32"),
             std::string::npos);
@@ -236,40 +251,43 @@ TEST(ForestInput, RefusesInfinityLikeScikitLearn) {
   xf[4] = -std::numeric_limits<float>::infinity();
   std::vector<double> out(2);
   try {
-    f.PredictProba(xf.data(), 1, out.data());
+    Proba(f, xf.data(), 1, out.data());
     ADD_FAILURE() << "float -Inf accepted";
   } catch (const Error& e) {
     EXPECT_STREQ(e.what(),
-                 "row 0, feature 4: -Inf is not allowed (scikit-learn refuses infinite inputs)");
+                 "row 0, feature 4: -Inf is not allowed (the random forest cannot score infinite values; use NaN for a missing value)");
   }
 }
 
 TEST(ForestInput, NanNeedsTheFlag) {
   Bytes b = ReadFile(kDir + "rf_binary_nan.forest");
-  const Forest with_nan = Load(b);
+  const auto with_nan_ptr = Load(b);
+  const Forest& with_nan = *with_nan_ptr;
   std::vector<double> x(2 * 7, 0.25);
   x[7 + 5] = std::nan("");
   EXPECT_EQ(InputError(with_nan, x, 2), "");
   PutU32(b, 12, 0);  // clear the NaN flag
   Reseal(b);
-  const Forest no_nan = Load(b);
+  const auto no_nan_ptr = Load(b);
+  const Forest& no_nan = *no_nan_ptr;
   EXPECT_FALSE(no_nan.allows_nan());
   EXPECT_EQ(InputError(no_nan, x, 2),
-            "row 1, feature 5: NaN, but this forest was not trained to accept missing values");
+            "row 1, feature 5: NaN is not allowed (the random forest was not trained to accept missing values)");
   std::vector<double> a(2), c(2);  // finite rows score the same either way
-  with_nan.PredictProba(x.data(), 1, a.data());
-  no_nan.PredictProba(x.data(), 1, c.data());
+  Proba(with_nan, x.data(), 1, a.data());
+  Proba(no_nan, x.data(), 1, c.data());
   EXPECT_EQ(a, c);
 }
 
 TEST(ForestInput, BadArguments) {
-  const Forest f = Forest::FromFile(kDir + "rf_binary_nan.forest");
+  const auto f_ptr = Forest::FromFile(kDir + "rf_binary_nan.forest");
+  const Forest& f = *f_ptr;
   std::vector<float> x(7, 0.0f);
   std::vector<double> out(2);
-  for (auto call : {+[](const Forest&f, const float*x, double*o) { f.PredictProba(x, 1, o, -1); },
-                    +[](const Forest&f, const float*x, double*) { f.PredictProba(x, 1, nullptr); },
+  for (auto call : {+[](const Forest&f, const float*x, double*o) { Proba(f, x, 1, o, -1); },
+                    +[](const Forest&f, const float*x, double*) { Proba(f, x, 1, static_cast<double*>(nullptr)); },
                     +[](const Forest&f, const float*, double*o) {
-                      f.PredictProba(static_cast<const float*>(nullptr), 1, o);
+                      Proba(f, static_cast<const float*>(nullptr), 1, o);
                     }}) {
     try {
       call(f, x.data(), out.data());
@@ -278,7 +296,7 @@ TEST(ForestInput, BadArguments) {
       EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument) << e.what();
     }
   }
-  f.PredictProba(static_cast<const float*>(nullptr), 0, nullptr);  // nothing to do
+  Proba(f, static_cast<const float*>(nullptr), 0, static_cast<double*>(nullptr));  // nothing to do
 }
 
 TEST(ForestFile, MissingFileIsModelNotFound) {
@@ -410,11 +428,12 @@ TEST_F(ForestRejects, BadMagicAndVersions) {
 // numbers: never a crash or an out-of-bounds read (run under ASan: -DENSEMBLE_SANITIZE=ON).
 bool LoadAndScoreAnything(const Bytes& b, const std::vector<float>& x, size_t rows) {
   try {
-    const Forest f = Load(b);
+    const auto f_ptr = Load(b);
+  const Forest& f = *f_ptr;
     if (static_cast<size_t>(f.num_features()) * rows > x.size()) return true;
     std::vector<double> out(rows * f.num_classes());
     try {
-      f.PredictProba(x.data(), rows, out.data());
+      Proba(f, x.data(), rows, out.data());
     } catch (const Error& e) {
       EXPECT_EQ(e.code(), ErrorCode::kNonFiniteInput) << e.what();
       return true;

@@ -323,6 +323,39 @@ TEST(LightGBMParser, RejectsWrongTreeSizes) {
                           {"tree_sizes[0] = x", "but tree 0 takes"}));
 }
 
+// The caller's width (the metadata's) is compared with the header's before any tree is read.
+TEST(LightGBMParser, ComparesTheDeclaredWidthWithTheExpectedOneFirst) {
+  const std::string text = ReadParserFixture("lgb_binary.txt");
+  const auto parse = [](const std::string& t, std::int64_t count) {
+    return ensemble::core::ParseLightGBMText(t, "model.txt", {count, "meta.json"});
+  };
+  EXPECT_EQ(parse(text, 7).num_features, 7);
+  EXPECT_EQ(parse(text, -1).num_features, 7);
+  EXPECT_TRUE(RejectsWith(ensemble::core::ErrorCode::kMetadata, [&] { parse(text, 12); },
+                          {"model.txt has 7 features but meta.json lists 12"}));
+  // Before the trees: a broken tree is not reached.
+  EXPECT_TRUE(RejectsWith(ensemble::core::ErrorCode::kMetadata,
+                          [&] { parse(Replace(text, "Tree=0\n", "Tree=0\nleft_child=x\n"), 12); },
+                          {"has 7 features but meta.json lists 12"}));
+}
+
+// The sigmoid scales every margin: LightGBM refuses <= 0 but scores NaN (every probability NaN)
+// and Inf (every probability 0, 0.5 or 1).
+TEST(LightGBMParser, RejectsASigmoidThatIsNotFiniteAndPositive) {
+  const std::string text = ReadParserFixture("lgb_binary.txt");
+  const std::string ova = ReadParserFixture("lgb_multiclassova.txt");
+  for (const char* v : {"nan", "inf", "-inf", "1e400", "0", "-1", "abc", ""}) {
+    const std::string bad = std::string("sigmoid:") + v;
+    EXPECT_TRUE(RejectsWith([&] { Parse(Replace(text, "sigmoid:1", bad)); },
+                            {"model.txt: header: objective \"binary " + bad + "\": " + bad +
+                             " is not a finite number > 0"}))
+        << v;
+    EXPECT_TRUE(RejectsWith([&] { Parse(Replace(ova, "sigmoid:1", bad)); }, {bad})) << v;
+  }
+  EXPECT_EQ(Parse(Replace(text, "sigmoid:1", "sigmoid:0.25")).objective, "binary sigmoid:0.25");
+  EXPECT_EQ(Parse(Replace(text, "sigmoid:1", "sigmoid:1e-320")).objective, "binary sigmoid:1e-320");
+}
+
 TEST(LightGBMParser, RejectsInconsistentHeaders) {
   const std::string text = ReadParserFixture("lgb_binary.txt");
   const std::string multi = ReadParserFixture("lgb_multiclass.txt");

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -360,6 +361,30 @@ TEST(PublicApiErrors, InvalidOptionsAreRefusedBeforeLoading) {
   o = Options();
   o.threshold = std::nan("");
   ExpectError([&] { pe::Ensemble::Load(kModels, o); }, "ERR_INVALID_ARGUMENT", "threshold");
+}
+
+// Thread counts reach two OpenMP runtimes, which abort (20,000) or crash (100,000) the process
+// when the system refuses a thread: beyond 1024 is refused, the rest capped at the hardware.
+TEST(PublicApiErrors, ThreadCountsAreBoundedEverywhere) {
+  REQUIRE_LIBRARIES();
+  for (int threads : {1025, 20000, 100000}) {
+    pe::LoadOptions o = Options();
+    o.threads = threads;
+    ExpectError([&] { pe::Ensemble::Load(kModels, o); }, "ERR_INVALID_ARGUMENT",
+                "threads must be an integer in [0, 1024]");
+  }
+  const pe::Ensemble model = pe::Ensemble::Load(kModels, Options(1024));
+  EXPECT_EQ(model.info().threads, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  std::vector<double> x(12 * 3000, 0.5), out(3000), one(3000);
+  model.PredictProba(x.data(), 3000, one.data(), 1);
+  model.PredictProba(x.data(), 3000, out.data(), 1024);
+  EXPECT_EQ(out, one);
+  for (const pe::Model m : {pe::Model::kLightGBM, pe::Model::kRandomForest}) {
+    ExpectError([&] { model.PredictModel(m, x.data(), 3000, out.data(), 20000); },
+                "ERR_INVALID_ARGUMENT", "threads");
+  }
+  ExpectError([&] { model.PredictProba(x.data(), 3000, out.data(), 100000); },
+              "ERR_INVALID_ARGUMENT", "threads");
 }
 
 TEST(PublicApiErrors, AMissingLibraryIsLibraryLoad) {

@@ -72,6 +72,51 @@ std::string Replace(std::string text, const std::string& from, const std::string
   return text.replace(at, from.size(), to);
 }
 
+// Removes member `key` (and its value: an array, object, string or number) from every object of
+// compact JSON text that has it (`occurrence` >= 0: only that one).
+std::string RemoveMember(std::string json, const std::string& key, int occurrence = -1) {
+  const std::string needle = "\"" + key + "\":";
+  std::size_t at = 0;
+  int seen = -1;
+  bool removed = false;
+  while ((at = json.find(needle, at)) != std::string::npos) {
+    if (occurrence >= 0 && ++seen != occurrence) {
+      at += needle.size();
+      continue;
+    }
+    std::size_t end = at + needle.size();
+    int depth = 0;
+    bool in_string = false;
+    for (;; ++end) {
+      const char c = json[end];
+      if (in_string) {
+        in_string = c != '"' || json[end - 1] == '\\';
+        continue;
+      }
+      if (c == '"') in_string = true;
+      if (c == '[' || c == '{') ++depth;
+      if (c == ']' || c == '}') {
+        if (depth == 0) break;  // the end of the enclosing object
+        --depth;
+      }
+      if (c == ',' && depth == 0) break;
+    }
+    // Drop the member with one adjacent comma.
+    std::size_t begin = at;
+    if (json[end] == ',') {
+      ++end;
+    } else if (json[begin - 1] == ',') {
+      --begin;
+    }
+    json.erase(begin, end - begin);
+    removed = true;
+    if (occurrence >= 0) break;
+    at = begin;
+  }
+  if (!removed) throw std::runtime_error("no member " + key);
+  return json;
+}
+
 const char* const kFixtures[] = {
     "xgb_binary.json",
     "xgb_binary.ubj",
@@ -191,6 +236,103 @@ TEST(XGBoostParser, ReadsEachVariant) {
   EXPECT_EQ(probs.base_score.front(), '[');
   EXPECT_EQ(Parse(ReadParserFixture("xgb_stump.json")).trees[0].num_nodes, 1);
   EXPECT_EQ(Parse(ReadParserFixture("xgb_early_stopped.json")).best_iteration, 0);
+}
+
+// Fields older writers leave out (1.0-1.2: split_type and the categories arrays; 1.0:
+// num_deleted; 1.0-1.5: num_parallel_tree; before 2.0: iteration_indptr and num_target; before
+// 3.1: cats): XGBoost 3.2 loads such a file, so the parser reads it as the same model.
+TEST(XGBoostParser, ReadsFilesWithoutTheOptionalFields) {
+  const std::string json = ReadParserFixture("xgb_binary.json");
+  const XGBoostModel full = Parse(json);
+  const auto same_trees = [&](const XGBoostModel& m, const std::string& what) {
+    ASSERT_EQ(m.trees.size(), full.trees.size()) << what;
+    EXPECT_EQ(m.iteration_indptr, full.iteration_indptr) << what;
+    EXPECT_EQ(m.num_parallel_tree, full.num_parallel_tree) << what;
+    for (std::size_t t = 0; t < m.trees.size(); ++t) {
+      const XGBoostTree& a = m.trees[t];
+      EXPECT_EQ(a.split_type, std::vector<std::uint8_t>(a.num_nodes, 0)) << what << " tree " << t;
+      EXPECT_EQ(a.left_children, full.trees[t].left_children) << what;
+      EXPECT_EQ(a.split_conditions, full.trees[t].split_conditions) << what;
+      EXPECT_EQ(a.num_deleted, full.trees[t].num_deleted) << what;
+    }
+  };
+  same_trees(Parse(RemoveMember(json, "split_type", 0)), "tree 0 without split_type");
+  std::string old = json;
+  for (const char* key : {"split_type", "num_deleted", "num_parallel_tree", "iteration_indptr",
+                          "num_target", "cats", "feature_names", "feature_types"}) {
+    same_trees(Parse(RemoveMember(json, key)), std::string("without ") + key);
+    old = RemoveMember(old, key);
+  }
+  // With split_type, XGBoost needs the categories arrays; without it, they go too.
+  EXPECT_TRUE(RejectsWith([&] { Parse(RemoveMember(json, "categories_sizes")); },
+                          {"model.json: tree 0: missing categories_sizes"}));
+  for (const char* key :
+       {"categories", "categories_nodes", "categories_segments", "categories_sizes"}) {
+    old = RemoveMember(old, key);
+  }
+  same_trees(Parse(old), "without all of them (a 1.0-style file)");
+  // Categories without a split_type are ignored, as XGBoost ignores them.
+  const std::string cat = ReadParserFixture("xgb_categorical.json");
+  const XGBoostModel numeric = Parse(RemoveMember(cat, "split_type"));
+  EXPECT_TRUE(numeric.trees[0].categories_nodes.empty());
+  EXPECT_EQ(numeric.trees[0].split_type,
+            std::vector<std::uint8_t>(numeric.trees[0].num_nodes, 0));
+  // What XGBoost itself requires stays required.
+  EXPECT_TRUE(RejectsWith([&] { Parse(RemoveMember(json, "attributes")); },
+                          {"model.json: missing learner.attributes"}));
+  EXPECT_TRUE(RejectsWith([&] { Parse(RemoveMember(json, "num_feature", 0)); },
+                          {"model.json: tree 0: missing tree_param.num_feature"}));
+  EXPECT_TRUE(RejectsWith([&] { Parse(RemoveMember(json, "base_weights", 0)); },
+                          {"model.json: tree 0: missing base_weights"}));
+}
+
+// The caller's width (the metadata's) is compared with num_feature before any tree is read, so
+// a file declaring 1,000,000 features costs nothing more than its parse.
+TEST(XGBoostParser, ComparesTheDeclaredWidthWithTheExpectedOneFirst) {
+  const std::string json = ReadParserFixture("xgb_binary.json");
+  const auto parse = [](const std::string& b, std::int64_t count) {
+    return ParseXGBoostModel(reinterpret_cast<const std::uint8_t*>(b.data()), b.size(),
+                             "model.json", {count, "meta.json"});
+  };
+  EXPECT_EQ(parse(json, 7).num_feature, 7);
+  EXPECT_EQ(parse(json, -1).num_feature, 7);
+  using ensemble::core::ErrorCode;
+  EXPECT_TRUE(RejectsWith(ErrorCode::kMetadata, [&] { parse(json, 12); },
+                          {"model.json has 7 features but meta.json lists 12"}));
+  const std::string wide = Replace(json, "\"num_class\":\"0\",\"num_feature\":\"7\"",
+                                   "\"num_class\":\"0\",\"num_feature\":\"1000000\"");
+  EXPECT_EQ(Parse(wide).num_feature, 1000000);
+  EXPECT_TRUE(RejectsWith(ErrorCode::kMetadata,
+                          [&] { parse(SetElement(wide, "left_children", 0, "99"), 12); },
+                          {"model.json has 1000000 features but meta.json lists 12"}));
+}
+
+// base_score becomes the starting margin through the objective's link: XGBoost refuses a
+// logistic base_score outside [0, 1] only after loading succeeded (the package then reported a
+// misleading internal error), and the log-link objectives start every row at -Inf or NaN.
+TEST(XGBoostParser, RejectsABaseScoreTheObjectiveCannotTake) {
+  const std::string json = ReadParserFixture("xgb_binary.json");  // binary:logistic
+  const auto with = [](const std::string& text, const std::string& from, const std::string& v) {
+    return Replace(text, "\"base_score\":\"" + from + "\"", "\"base_score\":\"" + v + "\"");
+  };
+  for (const char* v : {"[1.5E0]", "[-2E-1]", "1.0000001E0", "[1E30]"}) {
+    EXPECT_TRUE(RejectsWith([&] { Parse(with(json, "[4.9E-1]", v)); },
+                            {"model.json: learner.learner_model_param.base_score: \"" +
+                                 std::string(v) + "\" is outside [0, 1]: objective " +
+                                 "binary:logistic needs a probability (XGBoost refuses it)"}))
+        << v;
+  }
+  // XGBoost clamps 0 and 1 (a degenerate model fit on one label): accepted, as it does.
+  for (const char* v : {"[0E0]", "[1E0]", "[5E-1]"}) {
+    EXPECT_EQ(Parse(with(json, "[4.9E-1]", v)).base_score, v);
+  }
+  const std::string reg = ReadParserFixture("xgb_regression.json");
+  EXPECT_EQ(Parse(with(reg, "[8.327762E-1]", "[-5E0]")).base_score_values[0], -5.0f);
+  const std::string poisson = Replace(reg, "\"reg:squarederror\"", "\"count:poisson\"");
+  EXPECT_TRUE(RejectsWith([&] { Parse(with(poisson, "[8.327762E-1]", "[0E0]")); },
+                          {"base_score: \"[0E0]\" is not above 0: objective count:poisson takes "
+                           "its log"}));
+  EXPECT_EQ(Parse(poisson).objective, "count:poisson");
 }
 
 TEST(XGBoostParser, RejectsBadTrees) {

@@ -30,45 +30,44 @@ inline constexpr double kWeightSumTolerance = 1e-6;
 /// as a message naming them `name` ("model_weights", "weights"), or "" when they keep every rule.
 std::string WeightsProblem(const EnsembleWeights& weights, const std::string& name);
 
-/// Optional per-model outputs (P(up) per row); a null pointer skips that copy.
-struct EnsembleParts {
-  double* lightgbm = nullptr;       ///< rows values
-  double* xgboost = nullptr;        ///< rows values
-  double* random_forest = nullptr;  ///< rows values
-};
-
-/// Three binary models over the same features, combined with fixed weights.
-class Ensemble {
+/// Three binary models over the same features, combined with fixed weights. The models the
+/// tree engine scores are compiled into one engine, so a batch goes through all their trees in one
+/// pass; a model its library scores (e.g. categorical splits) is scored by the library alongside.
+class Ensemble : public Scorer {
  public:
   /// Checks that every model is a binary probability model over `feature_names.size()`
   /// features (kMetadata otherwise, naming the model) and that `weights` keep WeightsProblem's
-  /// rules (kInvalidArgument otherwise). `threads` is the default batch count.
+  /// rules (kInvalidArgument otherwise). `threads`: batch threads (0 = every core).
   Ensemble(std::shared_ptr<const LightGBMBooster> lightgbm,
            std::shared_ptr<const XGBoostBooster> xgboost, std::shared_ptr<const Forest> forest,
            EnsembleWeights weights, std::vector<std::string> feature_names, int threads);
 
-  /// Features per row.
-  size_t num_features() const { return feature_names_.size(); }
   /// Feature names in column order.
-  const std::vector<std::string>& feature_names() const { return feature_names_; }
+  const std::vector<std::string>& feature_names() const override { return feature_names_; }
   /// The weights in force.
   const EnsembleWeights& weights() const { return weights_; }
-  /// Default batch thread count.
-  int threads() const { return threads_; }
   /// The models.
-  const LightGBMBooster& lightgbm() const { return *lightgbm_; }
-  const XGBoostBooster& xgboost() const { return *xgboost_; }
-  const Forest& forest() const { return *forest_; }
+  const std::shared_ptr<const LightGBMBooster>& lightgbm() const { return lightgbm_; }
+  const std::shared_ptr<const XGBoostBooster>& xgboost() const { return xgboost_; }
+  const std::shared_ptr<const Forest>& forest() const { return forest_; }
 
-  /// P(up) for every row of x into out[x.rows]; per-model values into `parts` when given.
-  /// NaN is a missing value (refused when the forest was not trained to accept it); +-Inf is
-  /// refused (XGBoost and scikit-learn refuse it), naming the row and feature.
-  void PredictProba(const DenseMatrix& x, double* out, const EnsembleParts& parts = {},
-                    int threads = 0) const;
+  size_t num_features() const override { return feature_names_.size(); }
+  /// kValue: P(up), one per row; the ensemble has no raw margin.
+  size_t width(OutputKind kind) const override { return kind == OutputKind::kValue ? 1 : 0; }
+  /// {lightgbm, xgboost, random_forest} P(up) per row.
+  size_t parts_width() const override { return 3; }
+  int64_t NodesVisited(const double* row) const override;
+  size_t memory_bytes() const override;
 
-  /// One row of num_features() values of `dtype`: the latency path (no allocation, one thread).
-  /// parts, when not null, receives {lightgbm, xgboost, random_forest}.
-  void PredictRow(const void* row, DType dtype, double* out, double* parts = nullptr) const;
+ protected:
+  /// P(up) = wl * lightgbm + wx * xgboost + wr * forest for every row; parts (when not null):
+  /// rows values of each model, one model after the other. NaN is a missing value (refused when
+  /// the forest was not trained to accept it); +-Inf is refused (XGBoost and scikit-learn refuse
+  /// it), naming the row and feature.
+  void Score(const DenseMatrix& x, OutputKind kind, double* out, double* parts,
+             int threads) const override;
+  void ScoreRow(const void* row, DType dtype, OutputKind kind, double* out,
+                double* parts) const override;
 
  private:
   std::shared_ptr<const LightGBMBooster> lightgbm_;
@@ -76,9 +75,10 @@ class Ensemble {
   std::shared_ptr<const Forest> forest_;
   EnsembleWeights weights_;
   std::vector<std::string> feature_names_;
-  int threads_;
-  int forest_up_column_;
-  InputPolicy policy_;
+  /// The engine-scored models compiled together; part_[m] is model m's part (lightgbm,
+  /// xgboost, forest), or -1 when its library scores it.
+  std::shared_ptr<const TreeEngine> engine_;
+  int part_[3] = {-1, -1, -1};
 };
 
 }  // namespace ensemble::core

@@ -8,18 +8,12 @@
 namespace ensemble::core {
 
 /// Stable error codes. The string form (CodeName) is the `code` property JS users see,
-/// documented in docs/errors.md; never renumber or rename one.
+/// documented in docs/errors.md. The list is generated from the package's one table of codes
+/// (src/error-codes.ts; error_codes.inc says what each means): never renumber or rename one.
 enum class ErrorCode {
-  kInvalidArgument,  ///< a caller passed something unusable (bad thread count, null buffer...)
-  kFeatureMismatch,  ///< input width differs from the model's feature count
-  kNonFiniteInput,   ///< +-Inf where the model refuses it (XGBoost, forest, ensemble)
-  kModelFormat,      ///< a model file is malformed, inconsistent or hostile
-  kModelNotFound,    ///< a model file or directory does not exist / cannot be read
-  kMetadata,         ///< metadata disagrees with itself or with the models
-  kLibraryLoad,      ///< lib_lightgbm / libxgboost could not be found or loaded
-  kLibraryCall,      ///< a LightGBM / XGBoost C API call returned an error
-  kClosed,           ///< the model was used after close()
-  kInternal,         ///< a bug in this package
+#define ENSEMBLE_ERROR_CODE(enumerator, code) enumerator,
+#include "ensemble/error_codes.inc"
+#undef ENSEMBLE_ERROR_CODE
 };
 
 /// Stable name of a code, e.g. "ERR_MODEL_FORMAT".

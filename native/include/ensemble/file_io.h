@@ -33,6 +33,17 @@ struct FileReadLimits {
 /// with a NUL byte: kInvalidArgument.
 std::vector<uint8_t> ReadFileBytes(const std::string& path, const FileReadLimits& limits = {});
 
+/// The first `head` and last `tail` bytes of `path` (fewer for a shorter file) and its size,
+/// after the same checks as ReadFileBytes (regular file, opened without blocking, the cap): for
+/// callers that check a file's header before reading it whole.
+struct FileEnds {
+  uint64_t size = 0;
+  std::vector<uint8_t> head;
+  std::vector<uint8_t> tail;
+};
+FileEnds ReadFileEnds(const std::string& path, size_t head, size_t tail,
+                      const FileReadLimits& limits = {});
+
 /// `dir` joined with `name` ("/" separator; `name` absolute stays as is).
 std::string JoinPath(const std::string& dir, const std::string& name);
 

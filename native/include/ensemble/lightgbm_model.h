@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "ensemble/expected_features.h"
+
 namespace ensemble::core {
 
 /// One LightGBM tree exactly as the text model stores it (Tree::ToString), validated: children
@@ -105,6 +107,9 @@ struct LightGBMModel {
 /// (also in fields that do not affect predictions but that LightGBM parses: a fatal error in its
 /// parallel tree loop aborts the process), `tree_sizes` that do not match the tree blocks, a tree
 /// count that is not a multiple of num_tree_per_iteration, malformed `parameters:` lines.
-LightGBMModel ParseLightGBMText(std::string_view text, const std::string& source);
+/// `expected`: the width the caller will score (the metadata's); a file declaring another
+/// max_feature_idx + 1 is refused (kMetadata) as soon as the header is read.
+LightGBMModel ParseLightGBMText(std::string_view text, const std::string& source,
+                                const ExpectedFeatures& expected = {});
 
 }  // namespace ensemble::core

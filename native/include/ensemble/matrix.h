@@ -35,6 +35,9 @@ struct DenseMatrix {
 struct InputPolicy {
   bool allow_nan = true;   ///< NaN = missing value, routed by the model's own rule
   bool allow_inf = false;  ///< only LightGBM scores +-Inf
+  /// Refuse float64 values beyond float32's range: scikit-learn casts its input to float32, where
+  /// they become +-Inf, which it refuses.
+  bool float_range = false;
   const char* refuser = "";  ///< who refuses, for the message ("XGBoost", "the random forest")
 };
 

@@ -19,7 +19,7 @@ namespace ensemble::core {
 
 /// Options for LoadModelDirectory and ValidateModelDirectory.
 struct ModelDirectoryOptions {
-  int threads = 1;                         ///< batch threads for every model
+  int threads = 0;                         ///< batch threads for every model (0 = every core)
   LibrarySearch lightgbm;                  ///< where to find lib_lightgbm
   LibrarySearch xgboost;                   ///< where to find libxgboost
   std::optional<EnsembleWeights> weights;  ///< overrides the metadata's model_weights

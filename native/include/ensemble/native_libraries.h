@@ -36,8 +36,6 @@ struct LightGBMApi {
   int (*BoosterFree)(void* handle);
   int (*BoosterGetNumClasses)(void* handle, int* out_len);
   int (*BoosterGetNumFeature)(void* handle, int* out_len);
-  int (*BoosterCalcNumPredict)(void* handle, int num_row, int predict_type, int start_iteration,
-                               int num_iteration, int64_t* out_len);
   int (*BoosterPredictForMat)(void* handle, const void* data, int data_type, int32_t nrow,
                               int32_t ncol, int is_row_major, int predict_type,
                               int start_iteration, int num_iteration, const char* parameter,
@@ -61,7 +59,6 @@ struct XGBoostApi {
   int (*BoosterLoadModelFromBuffer)(void* handle, const void* buf, uint64_t len);
   int (*BoosterSetParam)(void* handle, const char* name, const char* value);
   int (*BoosterGetNumFeature)(void* handle, uint64_t* out);
-  int (*BoosterBoostedRounds)(void* handle, int* out);
   int (*BoosterPredictFromDense)(void* handle, const char* array_interface, const char* config,
                                  void* proxy, const uint64_t** out_shape, uint64_t* out_dim,
                                  const float** out_result);

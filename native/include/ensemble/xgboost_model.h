@@ -1,6 +1,6 @@
 /// \file xgboost_model.h
-/// \brief The package's own reader and validator of XGBoost models (JSON text and UBJSON, as
-/// written by XGBoost 1.6 to 3.x).
+/// \brief The package's own reader and validator of XGBoost models (JSON text as written by
+/// XGBoost 1.0 to 3.x, UBJSON from 1.6).
 ///
 /// XGBoost 3.2 segfaults on an out-of-range or cyclic child index, an out-of-range parent, output
 /// group or category segment, and silently scores a split on a feature the input does not have.
@@ -16,6 +16,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "ensemble/expected_features.h"
 
 namespace ensemble::core {
 
@@ -44,7 +46,8 @@ struct XGBoostTree {
   std::vector<float> split_conditions;
   /// Per node: 1 if a missing value goes left.
   std::vector<std::uint8_t> default_left;
-  /// Per node: 0 numerical split, 1 categorical split.
+  /// Per node: 0 numerical split, 1 categorical split. All 0 when the file has no split_type
+  /// (XGBoost 1.0-1.2), as XGBoost reads it.
   std::vector<std::uint8_t> split_type;
   /// Per node (times the number of split targets for vector-leaf trees): the node's weight.
   std::vector<float> base_weights;
@@ -90,7 +93,8 @@ struct XGBoostModel {
   std::string objective;
   /// Booster name: "gbtree" or "dart" (gblinear is rejected: not a tree model).
   std::string booster;
-  /// gbtree_model_param.num_parallel_tree (trees per output per iteration), >= 1.
+  /// gbtree_model_param.num_parallel_tree (trees per output per iteration), >= 1; 1 when the
+  /// file does not store it (XGBoost 1.0-1.5).
   std::int32_t num_parallel_tree = 1;
   /// learner.feature_names (may be empty).
   std::vector<std::string> feature_names;
@@ -125,8 +129,10 @@ struct XGBoostModel {
 /// XGBoosterLoadModelFromBuffer does: the first byte must be '{'; then a '"' (after whitespace)
 /// means JSON text, a letter means UBJSON. `source` names it in error messages. Throws
 /// Error(ErrorCode::kModelFormat, "<source>: tree 3: left_children[1] = 40 is out of range
-/// (tree has 7 nodes)") and the like.
+/// (tree has 7 nodes)") and the like. `expected`: the width the caller will score (the
+/// metadata's); a file declaring another num_feature is refused (kMetadata) as soon as the
+/// learner's parameters are read, before any tree.
 XGBoostModel ParseXGBoostModel(const std::uint8_t* data, std::size_t size,
-                               const std::string& source);
+                               const std::string& source, const ExpectedFeatures& expected = {});
 
 }  // namespace ensemble::core

@@ -4,7 +4,7 @@
  * @internal
  */
 import { closeSync, openSync, readSync } from 'node:fs';
-import { EnsembleError } from '../errors.js';
+import { InvalidInputFileError } from '../errors.js';
 
 /** The longest line accepted, in bytes (without its `\n`; a `\r` before it counts). */
 export const MAX_LINE_BYTES = 2_000_000;
@@ -73,10 +73,9 @@ export function readCsvHeader(path: string): CsvHeader {
       size += Math.min(i, n);
       pos += n;
       if (size > MAX_LINE_BYTES) {
-        throw new EnsembleError(
+        throw new InvalidInputFileError(
           `${path}: line 1 (the header) is longer than the limit of ${MAX_LINE_BYTES.toLocaleString('en-US')} bytes per line` +
             (inQuotes ? ' (a quote in it is never closed)' : ''),
-          'ERR_INVALID_INPUT_FILE',
         );
       }
       if (n < buf.length && end < 0) end = size; // end of file

@@ -1,5 +1,5 @@
 /**
- * Output-file safety for the CLI: an output that would alias an input is refused before any work,
+ * Output-file safety for a scoring run: an output that would alias an input is refused before any work,
  * the data goes to a short hidden temporary file beside the target (renamed over it only when
  * complete), and every failure or signal removes the temporary files. Every failure is a coded error.
  * @internal
@@ -8,10 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, closeSync, constants, lstatSync, mkdirSync, openSync, renameSync, rmSync, statSync, type Stats } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { EnsembleError } from '../errors.js';
-
-/** The error code of every output-file failure (docs/errors.md). */
-export const OUTPUT_ERROR = 'ERR_OUTPUT_FILE';
+import { EnsembleError, OutputFileError } from '../errors.js';
 
 /** Linux's NAME_MAX: a longer file name cannot be created on any common file system. */
 const NAME_MAX = 255;
@@ -72,7 +69,7 @@ export class OutputFile implements Discardable {
    * (and exit) on SIGINT / SIGTERM / SIGHUP, as the command does.
    */
   static create(output: string, inputs: readonly string[], signals = true): OutputFile {
-    const fail = (why: string) => new EnsembleError(`cannot write ${output}: ${why}`, OUTPUT_ERROR);
+    const fail = (why: string) => new OutputFileError(`cannot write ${output}: ${why}`);
     const name = basename(resolve(output));
     if (output.endsWith('/') || name === '') throw fail('it names a directory, not a file');
     if (Buffer.byteLength(name) > NAME_MAX) throw fail(`the file name is ${Buffer.byteLength(name)} bytes long, over the limit of ${NAME_MAX}`);
@@ -120,7 +117,7 @@ export class OutputFile implements Discardable {
     if (e instanceof EnsembleError) return e;
     const err = e as NodeJS.ErrnoException;
     const reason = (err.code && REASONS[err.code]) ?? (err.message ?? String(e)).split('\n')[0];
-    return new EnsembleError(`cannot write ${this.path}: ${doing ? `${doing}: ` : ''}${reason}${err.code ? ` (${err.code})` : ''}`, OUTPUT_ERROR);
+    return new OutputFileError(`cannot write ${this.path}: ${doing ? `${doing}: ` : ''}${reason}${err.code ? ` (${err.code})` : ''}`);
   }
 
   /** Moves the complete file (the temporary file, or one in the scratch directory) to the output path. */
@@ -171,17 +168,17 @@ export class OutputFile implements Discardable {
         : resolve(input.path) === resolve(this.path)
           ? 'the input'
           : `the input ${input.path} (the same file by another path or a hard link)`;
-      throw new EnsembleError(`cannot write ${this.path}: it is ${how}, which the output would overwrite`, OUTPUT_ERROR);
+      throw new OutputFileError(`cannot write ${this.path}: it is ${how}, which the output would overwrite`);
     }
-    if (target?.isDirectory()) throw new EnsembleError(`cannot write ${this.path}: it is a directory`, OUTPUT_ERROR);
+    if (target?.isDirectory()) throw new OutputFileError(`cannot write ${this.path}: it is a directory`);
     if (target && !target.isFile()) {
-      throw new EnsembleError(`cannot write ${this.path}: it exists and is not a regular file (a device, pipe or socket)`, OUTPUT_ERROR);
+      throw new OutputFileError(`cannot write ${this.path}: it exists and is not a regular file (a device, pipe or socket)`);
     }
     // The rename would replace a read-only file too: a file its owner protected is left alone.
     try {
       if (target) accessSync(this.path, constants.W_OK);
     } catch {
-      throw new EnsembleError(`cannot write ${this.path}: permission denied (the file is read-only)`, OUTPUT_ERROR);
+      throw new OutputFileError(`cannot write ${this.path}: permission denied (the file is read-only)`);
     }
   }
 

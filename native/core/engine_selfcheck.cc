@@ -1,5 +1,6 @@
-// The imported trees' self-check: probe rows at the model's own split thresholds scored by the
-// engine and by the library, compared bit for bit before the engine is trusted with a model.
+// The engine's self-check for boosters: probe rows at the model's own split thresholds scored by
+// the engine and by the library, compared bit for bit before the engine is trusted with a model.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -9,12 +10,14 @@
 #include <vector>
 
 #include "ensemble/boosters.h"
-#include "ensemble/tree_engine.h"
 
 namespace ensemble::core {
 namespace {
 
 constexpr size_t kProbeRows = 192;
+// The probe matrix stays below this many cells, whatever a model declares as its width: a file
+// declaring a million features must not cost gigabytes at load (issue 9, item 8).
+constexpr size_t kMaxProbeCells = size_t{1} << 21;
 
 // A small deterministic generator (splitmix64): the probes are the same on every load.
 struct Mix {
@@ -31,7 +34,7 @@ struct Mix {
 double ProbeValue(const std::vector<double>& thresholds, bool allow_inf, Mix& mix) {
   constexpr double kInf = std::numeric_limits<double>::infinity();
   const double t = thresholds.empty() ? 0.5 : thresholds[mix.Below(thresholds.size())];
-  const auto f = static_cast<float>(t);
+  const auto f = static_cast<float>(std::max(-3e38, std::min(3e38, t)));
   switch (mix.Below(16)) {
     case 0: return std::nextafter(t, kInf);
     case 1: return std::nextafter(t, -kInf);
@@ -59,30 +62,39 @@ bool Same(double a, double b) {
 
 }  // namespace
 
-std::string CheckEngineAgainstLibrary(const BoosterEngine& engine, bool allow_inf,
-                                      const LibraryPredict& library) {
-  const size_t nf = static_cast<size_t>(engine.num_features());
+std::string CheckEngineAgainstLibrary(const EngineModel& model, const TreeEngine& engine,
+                                      bool allow_inf, const LibraryPredict& library) {
+  const size_t nf = static_cast<size_t>(model.num_features);
+  const size_t rows = std::max<size_t>(4, std::min(kProbeRows, kMaxProbeCells / std::max<size_t>(1, nf)));
   Mix mix{0x5eed0f7eULL};
-  std::vector<double> x64(kProbeRows * nf);
-  for (size_t r = 0; r < kProbeRows; ++r) {
-    for (size_t f = 0; f < nf; ++f) {
-      double v = ProbeValue(engine.Thresholds(static_cast<int>(f)), allow_inf, mix);
+  std::vector<double> x64(rows * nf, std::numeric_limits<double>::quiet_NaN());
+  for (size_t f = 0; f < nf; ++f) {
+    // Features no split reads need no probes (they stay missing), which keeps a wide model cheap.
+    const std::vector<double>& t = model.library_thresholds[f];
+    if (t.empty()) continue;
+    for (size_t r = 0; r < rows; ++r) {
+      double v = ProbeValue(t, allow_inf, mix);
       if (r == 0) v = std::numeric_limits<double>::quiet_NaN();  // every feature missing
       if (r == 1) v = 0.0;
       x64[r * nf + f] = v;
     }
   }
   std::vector<float> x32(x64.begin(), x64.end());
-  std::vector<double> want(kProbeRows), got(kProbeRows);
+  std::vector<double> want(rows), got(rows);
   for (const DType dtype : {DType::kFloat64, DType::kFloat32}) {
     const DenseMatrix x{dtype == DType::kFloat64 ? static_cast<const void*>(x64.data())
                                                  : static_cast<const void*>(x32.data()),
-                        dtype, kProbeRows, nf};
+                        dtype, rows, nf};
     for (const OutputKind kind : {OutputKind::kRawMargin, OutputKind::kValue}) {
-      if (kind == OutputKind::kValue && !engine.has_value_output()) continue;
+      if (kind == OutputKind::kValue && !model.has_value_output) continue;
       library(x, kind, want.data());
-      engine.Predict(x, kind, got.data(), 1);
-      for (size_t r = 0; r < kProbeRows; ++r) {
+      engine.Sums(x, 1, [&](size_t begin, size_t end, const double* const* sums) {
+        for (size_t r = begin; r < end; ++r) {
+          const double s = sums[0][r - begin];
+          got[r] = kind == OutputKind::kRawMargin ? s : model.Link(s);
+        }
+      });
+      for (size_t r = 0; r < rows; ++r) {
         if (Same(want[r], got[r])) continue;
         char buf[160];
         std::snprintf(buf, sizeof buf, "%s row %zu, %s: library %.17g, engine %.17g",
@@ -93,29 +105,6 @@ std::string CheckEngineAgainstLibrary(const BoosterEngine& engine, bool allow_in
     }
   }
   return "";
-}
-
-std::unique_ptr<const BoosterEngine> ChooseScorer(ScorerChoice scorer, const EngineImport& import,
-                                                  const char* library_name, bool allow_inf,
-                                                  const LibraryPredict& library,
-                                                  BoosterInfo* info) {
-  info->scorer = "library";
-  if (scorer == ScorerChoice::kLibrary) {
-    info->scorer_note = "the library was asked for";
-    return nullptr;
-  }
-  std::string why_not;
-  auto engine = import(&why_not);
-  if (engine) {
-    const std::string diff = CheckEngineAgainstLibrary(*engine, allow_inf, library);
-    if (!diff.empty()) {
-      why_not = std::string("self-check differs from ") + library_name + ": " + diff;
-      engine.reset();
-    }
-  }
-  if (engine) info->scorer = "engine";
-  info->scorer_note = engine ? "" : why_not;
-  return engine;
 }
 
 }  // namespace ensemble::core
