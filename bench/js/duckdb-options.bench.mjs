@@ -2,19 +2,15 @@
 // 3 runs in one process; docs/cli.md quotes the results):
 //   reading: rows/s of streaming the CSV's six columns into typed arrays, per value (getItem, as
 //     the CLI used to) vs one bulk copy per chunk vector (vector_get_data);
-//   writing 1M scored rows to Parquet: DuckDB's appender into a scratch table then COPY (the
-//     CLI's former writer) vs the package's streaming Parquet writer.
 //   (and DuckDB's threads, streaming_buffer_size, memory_limit for each).
+// The Parquet writers are compared in parquet-writers.bench.mjs.
 // Usage: node bench/js/duckdb-options.bench.mjs [rows=1000000]
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import duckdb from '@duckdb/node-bindings';
-import { DOUBLE, DuckDBDataChunk, DuckDBInstance, TIMESTAMPTZ, UTINYINT } from '@duckdb/node-api';
+import { DuckDBInstance } from '@duckdb/node-api';
 
-const root = resolve(import.meta.dirname, '..', '..');
-const { ParquetFile } = await import(join(root, 'dist', 'pipeline', 'parquet.js'));
-const { scoreColumns } = await import(join(root, 'dist', 'pipeline', 'parquet-writer.js'));
 const rows = Number(process.argv[2] ?? 1_000_000);
 const dir = mkdtempSync(join(tmpdir(), 'pe-duckdb-options-'));
 const csv = join(dir, 'candles.csv');
@@ -61,62 +57,15 @@ async function read(mode, threads, memory, buffer) {
   if (at !== rows) throw new Error(`read ${at} of ${rows} rows, no error`);
 }
 
-const scored = (n) => ({
-  timeUs: Float64Array.from({ length: n }, (_, i) => 946684800e6 + i * 60e6),
-  p: Array.from({ length: 4 }, () => Float64Array.from({ length: n }, () => Math.random())),
-  label: Uint8Array.from({ length: n }, () => (Math.random() < 0.5 ? 1 : 0)),
-});
-
-const s = scored(rows);
-
-async function appenderWrite(out) {
-  const db = await DuckDBInstance.create(join(dir, 'scratch.duckdb'), { threads: '1', memory_limit: '256MB' });
-  const c = await db.connect();
-  await c.run('CREATE TABLE t (timestamp TIMESTAMPTZ, lightgbm DOUBLE, xgboost DOUBLE, random_forest DOUBLE, ensemble DOUBLE, label UTINYINT)');
-  const a = await c.createAppender('t');
-  for (let start = 0; start < rows; start += 2048) {
-    const n = Math.min(2048, rows - start);
-    const chunk = DuckDBDataChunk.create([TIMESTAMPTZ, DOUBLE, DOUBLE, DOUBLE, DOUBLE, UTINYINT], n);
-    // Bulk copies into the chunk's vectors (the fastest the appender allows).
-    const t = new BigInt64Array(n);
-    for (let i = 0; i < n; i++) t[i] = BigInt(s.timeUs[start + i]);
-    duckdb.copy_data_to_vector(duckdb.data_chunk_get_vector(chunk.chunk, 0), 0, t.buffer, 0, n * 8);
-    for (let k = 0; k < 4; k++) {
-      const src = s.p[k].subarray(start, start + n);
-      duckdb.copy_data_to_vector(duckdb.data_chunk_get_vector(chunk.chunk, k + 1), 0, src.buffer, src.byteOffset, n * 8);
-    }
-    const l = s.label.subarray(start, start + n);
-    duckdb.copy_data_to_vector(duckdb.data_chunk_get_vector(chunk.chunk, 5), 0, l.buffer, l.byteOffset, n);
-    a.appendDataChunk(chunk);
-  }
-  a.closeSync();
-  await c.run(`COPY t TO '${out}' (FORMAT parquet)`);
-  c.closeSync();
-  db.closeSync();
-  rmSync(join(dir, 'scratch.duckdb'), { force: true });
-}
-
-async function ownWrite(out) {
-  const f = new ParquetFile(out, scoreColumns(false));
-  for (let start = 0; start < rows; start += 65536) {
-    const n = Math.min(65536, rows - start);
-    const sub = (a) => a.subarray(start, start + n);
-    await f.writeRowGroup(n, [sub(s.timeUs), ...s.p.map(sub), sub(s.label)]);
-  }
-  await f.finish();
-}
-
 async function median(label, fn) {
   const times = [];
   for (let k = 0; k < 3; k++) {
-    rmSync(join(dir, 'out.parquet'), { force: true });
     const t = performance.now();
     await fn();
     times.push((performance.now() - t) / 1000);
   }
   times.sort((a, b) => a - b);
-  const extra = label.startsWith('write') ? ` (${(statSync(join(dir, 'out.parquet')).size / 2 ** 20).toFixed(1)} MiB)` : '';
-  console.log(`| ${label} | ${times[1].toFixed(3)} | ${Math.round(rows / times[1]).toLocaleString('en')}${extra} |`);
+  console.log(`| ${label} | ${times[1].toFixed(3)} | ${Math.round(rows / times[1]).toLocaleString('en')} |`);
 }
 
 console.log(`| ${rows.toLocaleString('en')} rows | median s | rows/s |\n|---|---|---|`);
@@ -134,6 +83,4 @@ try {
 } catch (e) {
   console.log(`| read, bulk vector copy, 1 thread, memory_limit 64MB | ${e.message} | |`);
 }
-await median('write Parquet: appender + COPY', () => appenderWrite(join(dir, 'out.parquet')));
-await median('write Parquet: the package\'s writer', () => ownWrite(join(dir, 'out.parquet')));
 rmSync(dir, { recursive: true, force: true });

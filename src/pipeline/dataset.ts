@@ -11,8 +11,7 @@ import { join, relative, resolve } from 'node:path';
 import { InvalidInputFileError, OutputFileError } from '../errors.js';
 import { type Discardable, track, untrack } from './output-file.js';
 import type { BatchWriter, ScoredBatch } from './batch.js';
-import { ParquetFile } from './parquet.js';
-import { scoreColumns } from './parquet-writer.js';
+import { ParquetStream } from './parquet-writer.js';
 
 /** A partition's rows are written as a row group once this many are buffered. */
 const ROW_GROUP_ROWS = 65_536;
@@ -128,7 +127,7 @@ function removeStaleStaging(dir: string): void {
 
 interface Partition {
   name: string;
-  file: ParquetFile;
+  file: ParquetStream;
   fill: number;
   cap: number;
   timeUs: Float64Array;
@@ -147,11 +146,10 @@ export interface PartitionedBatch extends ScoredBatch {
 /** Writes batches into `out`'s partitions; `completes` on a batch commits those symbols. */
 export function datasetWriter(out: PartitionedOutput, keyValues: Record<string, string>): BatchWriter {
   const parts = new Map<number, Partition>();
-  const columns = scoreColumns(false);
   let buffered = 0;
   let busyMs = 0;
 
-  const open = (code: number, name: string): Partition => {
+  const open = async (code: number, name: string): Promise<Partition> => {
     let p = parts.get(code);
     if (p) return p;
     const dirName = partitionName(out.key, name);
@@ -159,7 +157,7 @@ export function datasetWriter(out: PartitionedOutput, keyValues: Record<string, 
     const cap = 1024;
     p = {
       name: dirName,
-      file: new ParquetFile(join(out.staging, dirName, 'part-0.parquet'), columns, keyValues),
+      file: await ParquetStream.open(join(out.staging, dirName, 'part-0.parquet'), { withSymbol: false, keyValues, create: true }),
       fill: 0,
       cap,
       timeUs: new Float64Array(cap),
@@ -178,7 +176,7 @@ export function datasetWriter(out: PartitionedOutput, keyValues: Record<string, 
     const n = p.fill;
     buffered -= n;
     p.fill = 0;
-    await p.file.writeRowGroup(n, [p.timeUs, p.lightgbm, p.xgboost, p.randomForest, p.ensemble, p.label]);
+    await p.file.write({ rows: n, timeUs: p.timeUs, lightgbm: p.lightgbm, xgboost: p.xgboost, randomForest: p.randomForest, ensemble: p.ensemble, label: p.label });
   };
 
   const grow = (p: Partition, need: number) => {
@@ -248,7 +246,7 @@ export function datasetWriter(out: PartitionedOutput, keyValues: Record<string, 
         const k = key[a] as number;
         let b = a + 1;
         while (b < bt.rows && key[b] === k) b++;
-        await append(open(k, bt.symbols[k] as string), bt, a, b);
+        await append(await open(k, bt.symbols[k] as string), bt, a, b);
         a = b;
       }
       // Interleaved symbols keep many partitions open: bound what they hold.
@@ -260,7 +258,7 @@ export function datasetWriter(out: PartitionedOutput, keyValues: Record<string, 
         }
       }
       // A symbol with no scored row (all warm-up) still gets its partition, empty.
-      for (const code of bt.completes ?? []) await finishPartition(open(code, bt.symbols[code] as string), code);
+      for (const code of bt.completes ?? []) await finishPartition(await open(code, bt.symbols[code] as string), code);
       busyMs += performance.now() - t0;
     },
     async finish() {
@@ -268,6 +266,8 @@ export function datasetWriter(out: PartitionedOutput, keyValues: Record<string, 
       out.discard();
     },
     abort() {
+      for (const p of parts.values()) p.file.abort();
+      parts.clear();
       out.discard();
     },
   };

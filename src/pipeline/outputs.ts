@@ -11,7 +11,7 @@ import { type PartitionedBatch, type PartitionedOutput, datasetWriter } from './
 import { parquetWriter } from './parquet-writer.js';
 import type { Scorer } from './scorer.js';
 import type { TableFormat } from './source.js';
-import type { TimeUnit } from './reader.js';
+import type { TimeUnit } from './options.js';
 import type { WarmupPolicy } from '../features.js';
 
 /** The options that decide what a partition holds (recorded, and compared on resume). */
@@ -51,7 +51,7 @@ export function manifestOf(scorer: Scorer, opts: RunFacts, model: ProductionEnse
 export async function fileOutput(out: OutputFile, format: TableFormat, withSymbol: boolean, keyValues: Record<string, string>): Promise<Output> {
   let writer: BatchWriter;
   try {
-    writer = format === 'parquet' ? parquetWriter(out.temp, withSymbol, keyValues) : await csvWriter(out.temp, withSymbol);
+    writer = format === 'parquet' ? await parquetWriter(out.temp, withSymbol, keyValues) : await csvWriter(out.temp, withSymbol);
   } catch (e) {
     throw out.error(e);
   }
