@@ -229,10 +229,12 @@ export const ERROR_CODES = {
     className: 'MissingDependencyError',
     exitCode: 17,
     ...doc(
-      'the CLI: an optional package it needs is not installed',
+      'the CLI or scoreTable: an optional package it needs is not installed',
       'the `production-ensemble` command needs a package that a library install leaves out (`commander`; for `score` also ' +
-        '`@duckdb/node-api` and `cli-progress`); the message gives the `npm install` line ([install.md](install.md))',
-      'the score command needs packages that are not installed: @duckdb/node-api, cli-progress. Install them beside production-ensemble: npm install ...',
+        '`@duckdb/node-api`, `@duckdb/node-bindings`, `apache-arrow`, `parquet-wasm` and `cli-progress`), or `scoreTable` / ' +
+        '`scoreBatches` one of the table packages; the message gives the `npm install` line ([install.md](install.md))',
+      'the score command needs @duckdb/node-api (not installed), ...: installing production-ensemble as a library leaves out the packages of its command. Install them beside it: npm install ...',
+      'scoring tables needs parquet-wasm (not installed): ... Install them beside it: npm install @duckdb/node-api@^1.5.6-r.1 ...',
     ),
   },
 } as const satisfies Record<string, ErrorCodeEntry>;

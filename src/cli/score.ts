@@ -6,7 +6,7 @@
 import { SingleBar } from 'cli-progress';
 import type { WarmupPolicy } from '../features.js';
 import { scoreTable } from '../pipeline/pipeline.js';
-import type { TimeUnit } from '../pipeline/reader.js';
+import type { TimeUnit } from '../pipeline/options.js';
 import type { TableFormat } from '../pipeline/source.js';
 import type { ScoreSummary } from '../pipeline/summary.js';
 

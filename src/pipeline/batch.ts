@@ -1,6 +1,5 @@
 /**
  * The scored batch every writer (and the Node API's iterator) receives, and the writer contract.
- * @internal
  */
 
 /**

@@ -7,10 +7,8 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { EnsembleError, FeatureMismatchError, InvalidInputFileError } from '../errors.js';
 import { type LongLine, MAX_LINE_BYTES, findLongLines, readCsvHeader } from './csv-scan.js';
+import type { TimeUnit } from './options.js';
 import type { InputSource } from './source.js';
-
-/** Time units a numeric timestamp column may be in; `auto` decides by magnitude (docs/cli.md). */
-export type TimeUnit = 'auto' | 's' | 'ms' | 'us' | 'ns';
 
 const TIMESTAMP_NAMES = ['timestamp', 'time', 'date', 'datetime', 'open_time'];
 

@@ -7,14 +7,12 @@
  */
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { InvalidInputFileError } from '../errors.js';
-import { type PlanOptions, type TimeUnit, planQuery, readError, sqlIdent, sqlString, tooLong } from './query.js';
+import { type PlanOptions, planQuery, readError, sqlIdent, sqlString, tooLong } from './query.js';
 import { type InputSource, hiveValue } from './source.js';
 import { SymbolDictionary } from './symbols.js';
 import { BlockBuilder, type InputBlock, firstMissingSymbol, rowsBefore, viewChunk } from './chunks.js';
 
 export { BLOCK_ROWS, type InputBlock } from './chunks.js';
-
-export type { TimeUnit };
 
 /** DuckDB threads reading (and parsing) ahead of the pipeline, and how far ahead they may get. */
 const READ_THREADS = 2;

@@ -2,7 +2,6 @@
  * The scorer stage as a pluggable unit: feature rows in, each model's P(up) and the ensemble's
  * out, asynchronously (the event loop keeps reading and writing meanwhile). The pipeline measures
  * its busy time on its own, so a run says whether scoring or the rest bounds it.
- * @internal
  */
 import type { ProductionEnsemble } from '../ensemble.js';
 

@@ -1,7 +1,6 @@
 /**
  * What a scoring run reports: rows in and out, warm-up and invalid rows, labels and mean
  * probabilities, and where the time went (each stage's busy time, CPU time over wall time).
- * @internal
  */
 import type { WarmupPolicy } from '../features.js';
 import type { Scores } from './scorer.js';
