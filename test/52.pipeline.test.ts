@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ERROR_CODES } from '../dist/error-codes.js';
 import { scoreBatches, scoreTable } from '../dist/index.js';
 import { openReader } from '../dist/pipeline/reader.js';
 import { resolveInput } from '../dist/pipeline/source.js';
@@ -144,7 +145,7 @@ describe('many symbols in one input', () => {
     [rows[i], rows[j]] = [rows[j] as Candle, rows[i] as Candle];
     writeCsv(bad, rows, true);
     const r = run('score', bad);
-    expect(r.status).toBe(2);
+    expect(r.status).toBe(ERROR_CODES.ERR_INVALID_INPUT_FILE.exitCode);
     expect(r.stderr).toContain(`bad-order.csv: line ${j + 2}: symbol DDD: timestamp ${iso((rows[j] as Candle).t)} is not after the previous candle of DDD`);
     expect(r.stderr).toContain('[ERR_INVALID_INPUT_FILE]');
     // --no-symbol-column reads it as one series: then the interleaving itself is out of order.
@@ -158,7 +159,8 @@ describe('many symbols in one input', () => {
     (rows[150] as Candle).cells = (rows[150] as Candle).cells.replace(/^[^,]+/, '-1');
     writeCsv(bad, rows, true);
     const r = run('score', bad);
-    expect(r.status).toBe(2);
+    expect(r.status).toBe(ERROR_CODES.ERR_INVALID_INPUT_FILE.exitCode);
+    expect(r.stderr).toContain('InvalidInputFileError [ERR_INVALID_INPUT_FILE]');
     expect(r.stderr).toMatch(/bad-price\.csv: line 152: symbol AAA: candle 150: open is -1 \(prices must be > 0\)/);
   });
 });
@@ -255,7 +257,7 @@ describe('datasets', () => {
     expectSameAsOwnFiles(await scoresBySymbol(`read_parquet('${out}/*/*.parquet', hive_partitioning=true)`));
     // The own files (no symbol column) of a directory read as one series: out of time order.
     const g = run('score', join(work, 'own'), '--format', 'csv');
-    expect(g.status).toBe(2);
+    expect(g.status).toBe(ERROR_CODES.ERR_INVALID_INPUT_FILE.exitCode);
     expect(g.stderr).toMatch(/BBB\.csv: line 2: timestamp .* is not after the previous row/);
   });
 

@@ -118,12 +118,11 @@ export class FeatureStage {
       r = (this.#stream as Binding.KeyedFeatureStream).pushColumns(keys, open, high, low, close, volume, this.#opts.warmup === 'nan', features, scored);
     } catch (e) {
       const err = e as Error & { item?: number };
-      if (typeof err.item === 'number') {
-        const sym = this.#opts.symbolOf(keys[err.item] as number);
-        // The core's message names the item and series; the file, line and symbol say more.
-        err.message = `${this.#opts.describe(block, err.item)}: ${sym ? `symbol ${sym}: ` : ''}${err.message.replace(/^item \d+, series \d+: /, '')}`;
-      }
-      throw err;
+      if (typeof err.item !== 'number') throw err;
+      const sym = this.#opts.symbolOf(keys[err.item] as number);
+      // A candle the core refuses is a fault of the input file: the core's message names the
+      // item and series, the file, line and symbol say more.
+      throw new InvalidInputFileError(`${this.#opts.describe(block, err.item)}: ${sym ? `symbol ${sym}: ` : ''}${err.message.replace(/^item \d+, series \d+: /, '')}`);
     }
     let timeUs: Float64Array;
     let key: Uint32Array;
