@@ -6,11 +6,16 @@
 //      which stage bounds the end-to-end rate, and by how much;
 //   3. an S-symbol hive-partitioned Parquet dataset of N candles -> a partitioned Parquet output,
 //      a few symbols checked row by row against scoring their own file;
-//   4. the Python path on the same CSV: pandas features, the three libraries, to_parquet.
+//   4. the Python path on the same CSV: pandas features, the three libraries, to_parquet;
+//   5. the same dataset as one CSV with the symbols interleaved by time -> partitioned Parquet
+//      (every partition open at once: the memory bound of the partitioned writer).
 // Usage: node bench/js/pipeline.bench.mjs [--rows 10000000] [--symbols 1000] [--no-python]
-// Writes bench/results/pipeline-<rows>.json. Run it only on a quiet machine.
+//          [--data DIR] [--only cli,noscorer,scorer,dataset,python,interleaved]
+// Writes bench/results/pipeline-<rows>.json. Run it only on a quiet machine. --data keeps the data
+// in DIR (made there if missing) and --only runs some parts, so that the parts can run in separate
+// quiet windows on the same files: their results are merged into the same JSON.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,12 +23,21 @@ import { DuckDBInstance } from '@duckdb/node-api';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const { values: args } = parseArgs({
-  options: { rows: { type: 'string', default: '10000000' }, symbols: { type: 'string', default: '1000' }, 'no-python': { type: 'boolean', default: false }, keep: { type: 'boolean', default: false } },
+  options: {
+    rows: { type: 'string', default: '10000000' },
+    symbols: { type: 'string', default: '1000' },
+    'no-python': { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
+    data: { type: 'string' },
+    only: { type: 'string', default: 'cli,noscorer,scorer,dataset,python,interleaved' },
+  },
 });
 const rows = Number(args.rows);
 const symbols = Number(args.symbols);
 const perSymbol = Math.ceil(rows / symbols);
-const dir = mkdtempSync(join(tmpdir(), 'pe-pipeline-bench-'));
+const parts = new Set(args.only.split(','));
+const dir = args.data ? resolve(args.data) : mkdtempSync(join(tmpdir(), 'pe-pipeline-bench-'));
+mkdirSync(dir, { recursive: true });
 const cli = join(root, 'dist', 'cli', 'main.js');
 const python = join(root, '.venv', 'bin', 'python');
 const say = (m) => process.stderr.write(`${m}\n`);
@@ -67,64 +81,103 @@ function nodeRun(code) {
   return JSON.parse(r.stdout);
 }
 
-const results = { rows, symbols, date: new Date().toISOString(), node: process.versions.node, cores: availableParallelism() };
+const resultsFile = join(root, 'bench', 'results', `pipeline-${rows}.json`);
+// Parts run in an earlier window on the same data are kept; this run's replace them.
+const earlier = args.data && existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, 'utf8')) : {};
+const results = { ...earlier, rows, symbols, date: new Date().toISOString(), node: process.versions.node, cores: availableParallelism() };
 const candles = join(dir, 'candles.csv');
 const hive = join(dir, 'hive');
-
-say(`making ${rows.toLocaleString('en')} candles (CSV) and a ${symbols}-symbol dataset of ${(perSymbol * symbols).toLocaleString('en')} candles (Parquet) in ${dir}`);
-await sql(`COPY (${walk(rows, 100, true)}) TO '${candles}' (HEADER, DELIMITER ',')`);
-// One file per symbol (a partitioned COPY does not keep a partition's rows in order).
 const names = Array.from({ length: symbols }, (_, k) => `S${String(k).padStart(4, '0')}`);
-for (const n of names) mkdirSync(join(hive, `symbol=${n}`), { recursive: true });
-await sql(names.map((n, k) => `COPY (${walk(perSymbol, 20 + (k % 50) * 10, false)}) TO '${join(hive, `symbol=${n}`, 'part-0.parquet')}' (FORMAT parquet)`));
 
-say('1. CSV -> Parquet, the CLI end to end');
-results.csvToParquet = cliRun([candles, '-o', join(dir, 'out.parquet')]);
-
-say('2a. the same without scoring (a scorer that returns at once)');
-const dist = JSON.stringify(join(root, 'dist'));
-results.withoutScorer = nodeRun(`
-  const { scoreTable } = await import(${dist} + '/index.js');
-  const t = performance.now();
-  const zero = (n) => new Float64Array(n);
-  const scorer = { nFeatures: 12, featureNames: [], threshold: 0.5, score: async (f, n) => ({ lightgbm: zero(n), xgboost: zero(n), randomForest: zero(n), ensemble: zero(n) }) };
-  const s = await scoreTable(${JSON.stringify(candles)}, { output: ${JSON.stringify(join(dir, 'noscore.parquet'))}, scorer });
-  const wall = (performance.now() - t) / 1000;
-  console.log(JSON.stringify({ wallSeconds: wall, rowsPerSecond: s.inputRows / wall, summary: s }));
-`);
-
-say('2b. the ensemble alone on 2,000,000 feature rows in memory (65,536-row async calls)');
-results.scorerAlone = nodeRun(`
-  const { ProductionEnsemble, computeFeatures } = await import(${dist} + '/index.js');
-  const n = 2_000_049; const c = { open: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n), close: new Float64Array(n), volume: new Float64Array(n) };
-  let p = 100; for (let i = 0; i < n; i++) { const o = p; p *= 1 + (Math.random() - 0.5) * 0.004; c.open[i] = o; c.close[i] = p; c.high[i] = Math.max(o, p) * 1.001; c.low[i] = Math.min(o, p) * 0.999; c.volume[i] = 100 + Math.random() * 1000; }
-  const f = computeFeatures(c);
-  const m = await ProductionEnsemble.load();
-  const t = performance.now(); const cpu = process.cpuUsage();
-  for (let r = 0; r < f.rows; r += 65536) await m.predictModelsAsync(f.features.subarray(r * 12, Math.min(f.rows, r + 65536) * 12));
-  const s = (performance.now() - t) / 1000; const u = process.cpuUsage(cpu);
-  console.log(JSON.stringify({ rows: f.rows, seconds: s, rowsPerSecond: f.rows / s, cpuPerWall: (u.user + u.system) / 1e6 / s }));
-  m.close();
-`);
-
-say(`3. the ${symbols}-symbol dataset -> partitioned Parquet`);
-const parts = join(dir, 'parts');
-results.dataset = cliRun([hive, '-o', parts, '--partition-by', 'symbol']);
-// A few symbols scored from a file of their own must give the same rows.
-const check = [0, Math.floor(symbols / 2), symbols - 1].map((k) => names[k]);
-let checked = 0;
-for (const s of check) {
-  const own = join(dir, `${s}.parquet`);
-  copyFileSync(join(hive, `symbol=${s}`, readdirSync(join(hive, `symbol=${s}`))[0]), own);
-  cliRun([own, '-o', join(dir, `${s}.scores.parquet`)]);
-  const diff = await sql(`SELECT count(*) FROM (SELECT timestamp, lightgbm, xgboost, random_forest, ensemble, label FROM read_parquet('${join(dir, `${s}.scores.parquet`)}')
-    EXCEPT ALL SELECT timestamp, lightgbm, xgboost, random_forest, ensemble, label FROM read_parquet('${join(parts, `symbol=${s}`, '*.parquet')}'))`);
-  if (Number(diff[0][0]) !== 0) throw new Error(`${s}: ${diff[0][0]} rows differ from scoring its own file`);
-  checked++;
+if (!existsSync(join(dir, '.made'))) {
+  say(`making ${rows.toLocaleString('en')} candles (CSV) and a ${symbols}-symbol dataset of ${(perSymbol * symbols).toLocaleString('en')} candles (Parquet) in ${dir}`);
+  await sql(`COPY (${walk(rows, 100, true)}) TO '${candles}' (HEADER, DELIMITER ',')`);
+  // One file per symbol (a partitioned COPY does not keep a partition's rows in order).
+  for (const n of names) mkdirSync(join(hive, `symbol=${n}`), { recursive: true });
+  await sql(names.map((n, k) => `COPY (${walk(perSymbol, 20 + (k % 50) * 10, false)}) TO '${join(hive, `symbol=${n}`, 'part-0.parquet')}' (FORMAT parquet)`));
+  writeFileSync(join(dir, '.made'), `${rows} ${symbols}\n`);
 }
-results.dataset.symbolsCheckedAgainstOwnFile = checked;
+const dist = JSON.stringify(join(root, 'dist'));
 
-if (!args['no-python'] && existsSync(python)) {
+/** Symbols `ks` of a partitioned output against scoring each symbol's own file: how many matched. */
+async function checkOwn(out, ks) {
+  let checked = 0;
+  for (const s of ks.map((k) => names[k])) {
+    const own = join(dir, `${s}.parquet`);
+    copyFileSync(join(hive, `symbol=${s}`, readdirSync(join(hive, `symbol=${s}`))[0]), own);
+    cliRun([own, '-o', join(dir, `${s}.scores.parquet`)]);
+    const cols = 'timestamp, lightgbm, xgboost, random_forest, ensemble, label';
+    const a = `SELECT ${cols} FROM read_parquet('${join(dir, `${s}.scores.parquet`)}')`;
+    const b = `SELECT ${cols} FROM read_parquet('${join(out, `symbol=${s}`, '*.parquet')}')`;
+    const diff = await sql(`SELECT (SELECT count(*) FROM (${a} EXCEPT ALL ${b})) + (SELECT count(*) FROM (${b} EXCEPT ALL ${a}))`);
+    if (Number(diff[0][0]) !== 0) throw new Error(`${s}: ${diff[0][0]} rows differ from scoring its own file`);
+    rmSync(own, { force: true });
+    rmSync(join(dir, `${s}.scores.parquet`), { force: true });
+    checked++;
+  }
+  return checked;
+}
+
+if (parts.has('cli')) {
+  say('1. CSV -> Parquet, the CLI end to end');
+  results.csvToParquet = cliRun([candles, '-o', join(dir, 'out.parquet')]);
+  rmSync(join(dir, 'out.parquet'), { force: true });
+}
+
+if (parts.has('noscorer')) {
+  say('2a. the same without scoring (a scorer that returns at once)');
+  results.withoutScorer = nodeRun(`
+    const { scoreTable } = await import(${dist} + '/index.js');
+    const t = performance.now();
+    const zero = (n) => new Float64Array(n);
+    const scorer = { nFeatures: 12, featureNames: [], threshold: 0.5, score: async (f, n) => ({ lightgbm: zero(n), xgboost: zero(n), randomForest: zero(n), ensemble: zero(n) }) };
+    const s = await scoreTable(${JSON.stringify(candles)}, { output: ${JSON.stringify(join(dir, 'noscore.parquet'))}, scorer });
+    const wall = (performance.now() - t) / 1000;
+    console.log(JSON.stringify({ wallSeconds: wall, rowsPerSecond: s.inputRows / wall, summary: s }));
+  `);
+  rmSync(join(dir, 'noscore.parquet'), { force: true });
+}
+
+if (parts.has('scorer')) {
+  say('2b. the ensemble alone on 2,000,000 feature rows in memory (65,536-row async calls)');
+  results.scorerAlone = nodeRun(`
+    const { ProductionEnsemble, computeFeatures } = await import(${dist} + '/index.js');
+    const n = 2_000_049; const c = { open: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n), close: new Float64Array(n), volume: new Float64Array(n) };
+    let p = 100; for (let i = 0; i < n; i++) { const o = p; p *= 1 + (Math.random() - 0.5) * 0.004; c.open[i] = o; c.close[i] = p; c.high[i] = Math.max(o, p) * 1.001; c.low[i] = Math.min(o, p) * 0.999; c.volume[i] = 100 + Math.random() * 1000; }
+    const f = computeFeatures(c);
+    const m = await ProductionEnsemble.load();
+    const t = performance.now(); const cpu = process.cpuUsage();
+    for (let r = 0; r < f.rows; r += 65536) await m.predictModelsAsync(f.features.subarray(r * 12, Math.min(f.rows, r + 65536) * 12));
+    const s = (performance.now() - t) / 1000; const u = process.cpuUsage(cpu);
+    console.log(JSON.stringify({ rows: f.rows, seconds: s, rowsPerSecond: f.rows / s, cpuPerWall: (u.user + u.system) / 1e6 / s }));
+    m.close();
+  `);
+}
+
+if (parts.has('dataset')) {
+  say(`3. the ${symbols}-symbol dataset -> partitioned Parquet`);
+  const out = join(dir, 'parts');
+  rmSync(out, { recursive: true, force: true });
+  results.dataset = cliRun([hive, '-o', out, '--partition-by', 'symbol']);
+  results.dataset.symbolsCheckedAgainstOwnFile = await checkOwn(out, [0, Math.floor(symbols / 2), symbols - 1]);
+  rmSync(out, { recursive: true, force: true });
+}
+
+if (parts.has('interleaved')) {
+  say(`5. the ${symbols} symbols interleaved by time in one CSV -> partitioned Parquet`);
+  const mixed = join(dir, 'interleaved.csv');
+  if (!existsSync(mixed)) {
+    await sql(`COPY (SELECT symbol, strftime(timestamp, '%Y-%m-%dT%H:%M:%SZ') AS timestamp, open, high, low, close, volume
+      FROM read_parquet('${join(hive, '*', '*.parquet')}', hive_partitioning = true) ORDER BY timestamp, symbol) TO '${mixed}' (HEADER, DELIMITER ',')`);
+  }
+  const out = join(dir, 'parts-interleaved');
+  rmSync(out, { recursive: true, force: true });
+  results.interleaved = cliRun([mixed, '-o', out, '--partition-by', 'symbol']);
+  results.interleaved.symbolsCheckedAgainstOwnFile = await checkOwn(out, [1, Math.floor(symbols / 3), symbols - 2]);
+  rmSync(out, { recursive: true, force: true });
+}
+
+if (parts.has('python') && !args['no-python'] && existsSync(python)) {
   const ok = spawnSync(python, ['-c', 'import pandas, pyarrow'], { encoding: 'utf8' });
   if (ok.status !== 0) {
     results.python = { skipped: 'pandas and pyarrow are not installed in .venv (node bench/setup.mjs installs them)' };
@@ -136,31 +189,37 @@ if (!args['no-python'] && existsSync(python)) {
     const wall = (performance.now() - t) / 1000;
     const py = JSON.parse(out);
     results.python = { wallSeconds: wall, rowsPerSecond: py.inputRows / wall, ...py };
-    results.speedupOverPython = results.python.wallSeconds / results.csvToParquet.wallSeconds;
+    rmSync(join(dir, 'py.parquet'), { force: true });
   }
 }
+if (results.python?.wallSeconds && results.csvToParquet) results.speedupOverPython = results.python.wallSeconds / results.csvToParquet.wallSeconds;
 
 const r1 = results.csvToParquet;
-const st = r1.summary.stages;
-results.bound = {
-  endToEndRowsPerSecond: r1.rowsPerSecond,
-  withoutScorerRowsPerSecond: results.withoutScorer.rowsPerSecond,
-  scorerAloneRowsPerSecond: results.scorerAlone.rowsPerSecond,
-  scorerBusyShare: st.score / r1.summary.seconds,
-};
+if (r1 && results.withoutScorer && results.scorerAlone) {
+  results.bound = {
+    endToEndRowsPerSecond: r1.rowsPerSecond,
+    withoutScorerRowsPerSecond: results.withoutScorer.rowsPerSecond,
+    scorerAloneRowsPerSecond: results.scorerAlone.rowsPerSecond,
+    scorerBusyShare: r1.summary.stages.score / r1.summary.seconds,
+  };
+}
 say(JSON.stringify(results, null, 2));
 mkdirSync(join(root, 'bench', 'results'), { recursive: true });
-writeFileSync(join(root, 'bench', 'results', `pipeline-${rows}.json`), `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
 const f = (x) => Math.round(x).toLocaleString('en');
+const row = (label, r) => (r ? `| ${label} | ${r.wallSeconds.toFixed(2)} | ${f(r.rowsPerSecond)} | ${r.summary.cpuPerWall.toFixed(2)} | ${r.summary.peakRssMiB} |` : `| ${label} | not run | | | |`);
+const sa = results.scorerAlone;
+const st = r1?.summary.stages;
 console.log(`
 | run | wall s | rows/s | CPU / wall | peak RSS MiB |
 |---|---|---|---|---|
-| ${rows.toLocaleString('en')} candles CSV -> Parquet (CLI) | ${r1.wallSeconds.toFixed(2)} | ${f(r1.rowsPerSecond)} | ${r1.summary.cpuPerWall.toFixed(2)} | ${r1.summary.peakRssMiB} |
-| same, scorer replaced by a no-op | ${results.withoutScorer.wallSeconds.toFixed(2)} | ${f(results.withoutScorer.rowsPerSecond)} | ${results.withoutScorer.summary.cpuPerWall.toFixed(2)} | ${results.withoutScorer.summary.peakRssMiB} |
-| the ensemble alone, features in memory | ${results.scorerAlone.seconds.toFixed(2)} | ${f(results.scorerAlone.rowsPerSecond)} | ${results.scorerAlone.cpuPerWall.toFixed(2)} | |
-| ${symbols}-symbol dataset -> partitioned Parquet (CLI) | ${results.dataset.wallSeconds.toFixed(2)} | ${f(results.dataset.rowsPerSecond)} | ${results.dataset.summary.cpuPerWall.toFixed(2)} | ${results.dataset.summary.peakRssMiB} |
+${row(`${rows.toLocaleString('en')} candles CSV -> Parquet (CLI)`, r1)}
+${row('same, scorer replaced by a no-op', results.withoutScorer)}
+${sa ? `| the ensemble alone, features in memory | ${sa.seconds.toFixed(2)} | ${f(sa.rowsPerSecond)} | ${sa.cpuPerWall.toFixed(2)} | |` : '| the ensemble alone | not run | | | |'}
+${row(`${symbols}-symbol dataset -> partitioned Parquet (CLI)`, results.dataset)}
+${row(`${symbols} symbols interleaved in one CSV -> partitioned Parquet (CLI)`, results.interleaved)}
 ${results.python?.wallSeconds ? `| Python: pandas + the three libraries + to_parquet | ${results.python.wallSeconds.toFixed(2)} | ${f(results.python.rowsPerSecond)} | ${(results.python.cpuSeconds / results.python.seconds).toFixed(2)} | ${results.python.peakRssMiB} |` : `| Python | ${results.python?.skipped ?? 'not run'} | | | |`}
-
-stages of run 1 (busy seconds, overlapping): start-up ${st.startup.toFixed(2)}, read ${st.read.toFixed(2)}, features ${st.features.toFixed(2)}, score ${st.score.toFixed(2)} (${f(st.scorerRowsPerSecond)} rows/s), write ${st.write.toFixed(2)}
+${results.speedupOverPython ? `\nCLI over Python: ${results.speedupOverPython.toFixed(2)}x` : ''}
+${st ? `stages of run 1 (busy seconds, overlapping): start-up ${st.startup.toFixed(2)}, read ${st.read.toFixed(2)}, features ${st.features.toFixed(2)}, score ${st.score.toFixed(2)} (${f(st.scorerRowsPerSecond)} rows/s), write ${st.write.toFixed(2)}` : ''}
 `);
-if (!args.keep) rmSync(dir, { recursive: true, force: true });
+if (!args.keep && !args.data) rmSync(dir, { recursive: true, force: true });
