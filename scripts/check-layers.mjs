@@ -30,9 +30,14 @@ if (!req.includes(`lightgbm==${pins.lightgbm}`)) problems.push('tools/requiremen
 if (!req.includes(`xgboost-cpu==${pins.xgboost}`)) problems.push('tools/requirements.txt and scripts/native-libs.json pin different XGBoost versions');
 // src/: a file imports only files listed before it; src/cli/ may use the whole library, which never
 // imports the CLI. A new file gets its place here.
-const tsLayers = ['error-codes', 'model-types', 'errors', 'binding', 'features', 'validate', 'load-options', 'scorer',
-  'models', 'boosters', 'random-forest', 'ensemble-types', 'model-store', 'ensemble-load', 'ensemble-info', 'ensemble-reload', 'watch',
-  'ensemble', 'histogram', 'canary', 'set-stats', 'shadow-queue', 'set-shadow', 'ensemble-set', 'metrics', 'index'];
+const tsLayers = ['error-codes', 'model-types', 'errors', 'optional-packages', 'binding', 'features', 'validate', 'load-options',
+  'scorer', 'models', 'boosters', 'random-forest', 'ensemble-types', 'model-store', 'ensemble-load', 'ensemble-info',
+  'ensemble-reload', 'watch', 'ensemble', 'histogram', 'canary', 'set-stats', 'shadow-queue', 'set-shadow', 'ensemble-set', 'metrics',
+  // the batch pipeline (docs/architecture.md): pipeline/pipeline is the API, pipeline/run the run it imports once checked
+  'pipeline/batch', 'pipeline/channel', 'pipeline/source', 'pipeline/scorer', 'pipeline/options', 'pipeline/summary',
+  'pipeline/csv-scan', 'pipeline/output-file', 'pipeline/query', 'pipeline/symbols', 'pipeline/chunks', 'pipeline/reader',
+  'pipeline/feature-stage', 'pipeline/csv-writer', 'pipeline/parquet-writer', 'pipeline/dataset', 'pipeline/outputs',
+  'pipeline/stages', 'pipeline/run', 'pipeline/pipeline', 'index'];
 for (const file of walk('src').filter((f) => f.endsWith('.ts'))) {
   const text = readFileSync(file, 'utf8');
   const inCli = file.startsWith(join('src', 'cli'));
@@ -56,6 +61,23 @@ for (const file of walk('src').filter((f) => f.endsWith('.ts'))) {
   }
   if (!file.endsWith(join('src', 'binding.ts')) && /node-gyp-build|\.node['"]/.test(text)) problems.push(`${file} loads the addon: only src/binding.ts does`);
 }
+// The packages a library install leaves out (src/optional-packages.ts) load only after their
+// check: no file that `import 'production-ensemble'` loads (index.ts and what it imports, not by
+// `import type` or `import()`) imports one.
+const OPTIONAL = /^(@duckdb\/|apache-arrow$|parquet-wasm$|commander$|cli-progress$)/;
+const loaded = new Set();
+const visit = (file) => {
+  if (loaded.has(file)) return;
+  loaded.add(file);
+  const text = readFileSync(file, 'utf8');
+  for (const [, kind, spec] of text.matchAll(/^(import|export)(?!\s+type\b)[^'";]*?from\s*'([^']+)'/gm)) {
+    void kind;
+    if (spec.startsWith('.')) visit(join(file, '..', spec.replace(/\.js$/, '.ts')));
+    else if (OPTIONAL.test(spec)) problems.push(`${file} imports ${spec}, which the library loads without checking it is installed (src/optional-packages.ts)`);
+  }
+  for (const [, spec] of text.matchAll(/^import\s+'([^']+)'/gm)) if (OPTIONAL.test(spec)) problems.push(`${file} imports ${spec} unchecked`);
+};
+visit(join('src', 'index.ts'));
 if (problems.length) {
   console.error(problems.join('\n'));
   process.exit(1);

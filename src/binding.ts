@@ -134,10 +134,29 @@ export namespace Binding {
     readonly warmupBars: number;
   }
 
+  /** Feature states of many series, one per key (native/addon/features_wrap.cc). */
+  export interface KeyedFeatureStream {
+    /** Rows of `keys.length` candles into `out` (n × 12); `scored[i]` = 1 unless candle i is a warm-up one. Errors carry `item`. */
+    pushColumns(
+      keys: Uint32Array,
+      open: Float64Array,
+      high: Float64Array,
+      low: Float64Array,
+      close: Float64Array,
+      volume: Float64Array,
+      nanWarmup: boolean,
+      out: Float64Array,
+      scored: Uint8Array,
+    ): { rows: number; warmup: number };
+    bars(key: number): number;
+    size(): number;
+  }
+
   export interface Addon {
     setErrorFactory(factory: (code: string, message: string) => Error): void;
     emptyCall(a?: unknown, b?: unknown): void;
     FeatureStream: FeatureStreamClass;
+    KeyedFeatureStream: new () => KeyedFeatureStream;
     loadLightGBM(source: Source, options: NativeOptions, async: true): Promise<LightGBMBooster>;
     loadLightGBM(source: Source, options: NativeOptions, async: false): LightGBMBooster;
     loadXGBoost(source: Source, options: NativeOptions, async: true): Promise<XGBoostBooster>;

@@ -48,7 +48,9 @@ export const ERROR_CODES = {
       'a caller passed something unusable (bad weights, a NUL in a path, a null buffer)',
       'weights given as an option or to `fromModels` that are negative, not finite or do not sum to 1 (within 1e-6); ' +
         'a C++ caller passed something unusable (null data, `max_file_bytes` 0, a thread count outside [0, 1024]; JS gets a `RangeError` for the same count); a path with a NUL byte; ' +
-        'the CLI: an input file that does not exist, an unknown table format',
+        '`score` / `scoreTable`: an input that does not exist or names no table file (a directory or glob), an unknown ' +
+        'table format, mixed CSV and Parquet files, options that do not go together (`resume` without `partitionBy`, ' +
+        '`partitionBy` without a symbol column)',
       'weights sum to 7, not 1 (P(up) would not be a probability; ...)',
       'weights.xgboost must be a finite number >= 0, got -0.2',
       'threads must be an integer in [0, 1024], got 20000',
@@ -171,8 +173,14 @@ export const ERROR_CODES = {
     exitCode: 12,
     ...doc(
       "the score command's input file is malformed",
-      "the `score` command's input: a malformed CSV line, a line over 2,000,000 bytes, candles out of time order",
+      "the `score` command's (and `scoreTable`'s) input: a malformed CSV line, a line over 2,000,000 bytes, a candle not " +
+        'after the previous candle of its symbol, a timestamp that is not a time or out of range (years 1685-2255), a row ' +
+        'with an empty symbol, files of one input with different headers; each names the file and line (Parquet: row) and ' +
+        'the symbol',
       'data.csv: line 202: the line is 50,000,000 bytes long, over the limit of 2,000,000 bytes per line (use --skip-invalid to skip such lines)',
+      'all.csv: line 5012: symbol ETHUSDT: timestamp 2024-01-03T00:00:00.000Z is not after the previous candle of ETHUSDT ' +
+        '(2024-01-03T01:00:00.000Z): candles must be in increasing time order within each symbol to compute features',
+      'all.csv: line 33: the timestamp is not a time (ISO 8601 text such as 2024-01-01T00:00:00Z, or a number since 1970)',
     ),
   },
   ERR_OUTPUT_FILE: {
@@ -181,8 +189,11 @@ export const ERROR_CODES = {
     ...doc(
       "the score command's output cannot be written",
       "the `score` command's output cannot be written: it is the input (by any path), not a regular file, read-only, " +
-        'its name is too long, its directory refuses a new file, or a write or the final rename fails',
+        'its name is too long, its directory refuses a new file, or a write or the final rename fails; a partitioned output ' +
+        '(`--partition-by`) that is a file, is not empty without `--resume`, was written with other models or options (on ' +
+        '`--resume`), or holds an input file',
       'cannot write out/x.csv: the file is larger than this process may write (file size limit) (EFBIG)',
+      'cannot write scores/: it is not empty (use --resume to go on with an interrupted run, or choose an empty directory)',
     ),
   },
   ERR_UNSAFE_PICKLE: {
@@ -218,10 +229,12 @@ export const ERROR_CODES = {
     className: 'MissingDependencyError',
     exitCode: 17,
     ...doc(
-      'the CLI: an optional package it needs is not installed',
+      'the CLI or scoreTable: an optional package it needs is not installed',
       'the `production-ensemble` command needs a package that a library install leaves out (`commander`; for `score` also ' +
-        '`@duckdb/node-api` and `cli-progress`); the message gives the `npm install` line ([install.md](install.md))',
-      'the score command needs packages that are not installed: @duckdb/node-api, cli-progress. Install them beside production-ensemble: npm install ...',
+        '`@duckdb/node-api`, `@duckdb/node-bindings`, `apache-arrow`, `parquet-wasm` and `cli-progress`), or `scoreTable` / ' +
+        '`scoreBatches` one of the table packages; the message gives the `npm install` line ([install.md](install.md))',
+      'the score command needs @duckdb/node-api (not installed), ...: installing production-ensemble as a library leaves out the packages of its command. Install them beside it: npm install ...',
+      'scoring tables needs parquet-wasm (not installed): ... Install them beside it: npm install @duckdb/node-api@^1.5.6-r.1 ...',
     ),
   },
   ERR_SELF_CHECK: {

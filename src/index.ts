@@ -45,6 +45,11 @@ export { BoosterModel, LightGBMModel, XGBoostModel } from './boosters.js';
 export { RandomForestModel } from './random-forest.js';
 export { MAX_THREADS, type ModelLoadOptions, type ModelSource } from './load-options.js';
 export type { BoosterInfo, ForestInfo, LibraryInfo, ModelDescription } from './model-types.js';
+export { scoreBatches, scoreTable, type ScoreBatches } from './pipeline/pipeline.js';
+export type { ScoreTableOptions, TimeUnit } from './pipeline/options.js';
+export type { ScoredBatch } from './pipeline/batch.js';
+export type { ScoreSummary } from './pipeline/summary.js';
+export type { TableFormat } from './pipeline/source.js';
 export type { Cell, FeatureRecord, MatrixInput, RowInput } from './validate.js';
 export {
   ClosedError,

@@ -83,7 +83,9 @@ it('score writes Parquet, read back with the same rows', async () => {
   const want = lines(csv).slice(1);
   expect(rows.length).toBe(want.length);
   const last = want[want.length - 1]?.split(',') ?? [];
-  expect(String(rows[rows.length - 1]?.[0])).toBe(last[0]);
+  // A real timestamp column (UTC instants), the same instant as the CSV's ISO text.
+  expect((await c.runAndReadAll(`SELECT typeof(timestamp) FROM read_parquet('${out}') LIMIT 1`)).getRows()[0]?.[0]).toBe('TIMESTAMP WITH TIME ZONE');
+  expect(Date.parse(String(rows[rows.length - 1]?.[0]).replace(' ', 'T').replace('+00', 'Z'))).toBe(Date.parse(last[0] as string));
   expect(rows[rows.length - 1]?.[4]).toBe(Number(last[4]));
   c.closeSync();
   expect(readdirSync(work).filter((f) => f.includes('.partial') || f.endsWith('.duckdb'))).toEqual([]);
@@ -138,7 +140,7 @@ it('non-increasing candle timestamps are reported', () => {
   writeFileSync(bad, text.join('\n'));
   const r = run('score', bad);
   expect(r.status).not.toBe(0);
-  expect(r.stderr).toMatch(/row 101 \(timestamp .*\) is not after the previous row/);
+  expect(r.stderr).toMatch(/order\.csv: line 102: timestamp 2023-\S+ is not after the previous row \(2023-\S+\)/);
 });
 
 it('an unwritable output fails before any work', () => {

@@ -7,7 +7,7 @@ import { linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, st
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { findLongLines } from '../dist/cli/csv-scan.js';
+import { findLongLines } from '../dist/pipeline/csv-scan.js';
 import { ERROR_CODES, type ErrorCode } from '../dist/error-codes.js';
 import { root } from './helpers.js';
 
@@ -203,6 +203,14 @@ async function startWriting(out: string, dir: string): Promise<{ child: ChildPro
   return { child, stderr: () => err, exit };
 }
 
+/** Resolves once the temporary file in `dir` is larger than it is now. */
+async function grown(dir: string): Promise<void> {
+  const size = () => readdirSync(dir).filter((f) => f.includes('.partial')).reduce((n, f) => n + (statSync(join(dir, f), { throwIfNoEntry: false })?.size ?? 0), 0);
+  const start = size();
+  const deadline = Date.now() + 60_000;
+  while (size() <= start && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+}
+
 it('the output directory vanishing mid-run is a coded error', async () => {
   const dir = join(work, 'vanishing');
   mkdirSync(dir);
@@ -219,8 +227,10 @@ it('SIGHUP, SIGTERM and SIGINT remove the partial output and exit with 128 + the
       const dir = join(work, `${signal}-${name}`);
       mkdirSync(dir);
       const w = await startWriting(join(dir, name), dir);
-      // As soon as the writer starts, or while it writes.
-      if (k++ % 2 === 1) await new Promise((r) => setTimeout(r, 1000));
+      // As soon as the writer starts, or while it writes: once the file has grown. (A fixed second
+      // was too long: the pipeline now scores these 400k candles in well under a second after
+      // the first row group, and the run could finish before the signal.)
+      if (k++ % 2 === 1) await grown(dir);
       w.child.kill(signal as NodeJS.Signals);
       expect(await w.exit, `${signal} ${name}`).toBe(code);
       expect(w.stderr()).toContain(`interrupted (${signal}); no output written`);

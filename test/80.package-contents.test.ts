@@ -83,7 +83,7 @@ it('a library install pulls in neither build tools nor the command packages', ()
   expect(pkg.optionalDependencies).toBeUndefined();
   // The repository's own build and tests get them; the command and the install script ask for
   // these versions.
-  for (const p of ['@duckdb/node-api', 'cli-progress', 'commander', 'cmake-js', 'node-addon-api', 'node-api-headers']) {
+  for (const p of ['@duckdb/node-api', '@duckdb/node-bindings', 'apache-arrow', 'parquet-wasm', 'cli-progress', 'commander', 'cmake-js', 'node-addon-api', 'node-api-headers']) {
     expect(pkg.devDependencies[p], p).toMatch(/^\^\d/);
   }
 });

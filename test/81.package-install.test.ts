@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProductionEnsemble } from '../dist/index.js';
 import { ERROR_CODES } from '../dist/error-codes.js';
+import { TABLE_PACKAGES } from '../dist/optional-packages.js';
 import { root } from './helpers.js';
 
 const require = createRequire(import.meta.url);
@@ -57,6 +58,16 @@ const addonEnv = (): Record<string, string> => {
   };
 };
 const bin = () => join(consumer, 'node_modules', '.bin', 'production-ensemble');
+
+/** The directory of package `name` as this tree's build resolves it. */
+function packageDir(name: string): string {
+  const from = createRequire(join(root, 'dist', 'index.js'));
+  for (let dir = dirname(from.resolve(name)); dir !== dirname(dir); dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === name) return realpathSync(dir);
+  }
+  throw new Error(`${name}: no package.json above ${from.resolve(name)}`);
+}
 
 describe('a library install', () => {
   it('holds the package and node-gyp-build only', () => {
@@ -108,9 +119,27 @@ describe('a library install', () => {
     expect(info.stderr).toContain(`npm install ${spec('commander')} (`);
     const score = sh(bin(), ['score', 'x.csv'], consumer);
     expect(score.status).toBe(exitCode);
-    const all = ['commander', '@duckdb/node-api', 'cli-progress'];
+    const all = ['commander', ...TABLE_PACKAGES, 'cli-progress'];
     expect(score.stderr).toContain(`the score command needs ${all.map((p) => `${p} (not installed)`).join(', ')}`);
     expect(score.stderr).toContain(`npm install ${all.map(spec).join(' ')} (`);
+  });
+
+  it('the library imports without DuckDB; scoreTable then names the packages to install, with a coded error', () => {
+    const code = `
+      import { scoreTable, scoreBatches } from 'production-ensemble';
+      const out = [];
+      for (const run of [() => scoreTable('x.csv'), async () => { for await (const b of scoreBatches('x.csv')) void b; }]) {
+        try { await run(); out.push('no error'); } catch (e) { out.push({ name: e.name, code: e.code, message: e.message }); }
+      }
+      console.log(JSON.stringify(out));`;
+    const r = sh(process.execPath, ['--input-type=module', '-e', code], consumer, addonEnv());
+    expect(r.status, r.stderr).toBe(0);
+    const spec = TABLE_PACKAGES.map((p) => `${p}@${pkg.devDependencies[p]}`).join(' ');
+    for (const e of JSON.parse(r.stdout) as { name: string; code: string; message: string }[]) {
+      expect(e).toMatchObject({ name: 'MissingDependencyError', code: 'ERR_MISSING_DEPENDENCY' });
+      expect(e.message).toContain(`scoring tables needs ${TABLE_PACKAGES.map((p) => `${p} (not installed)`).join(', ')}`);
+      expect(e.message).toContain(`npm install ${spec} (`);
+    }
   });
 
   it('installs into a project that uses another major version of commander, whose command then says so', () => {
@@ -129,10 +158,10 @@ describe('a library install', () => {
 
 describe('with the command packages installed beside it', () => {
   beforeAll(() => {
-    // Linked from this tree's node_modules: resolved from the consumer as installed ones are.
-    for (const p of ['commander', 'cli-progress', '@duckdb/node-api']) {
+    // Linked from where this tree's build finds them: resolved from the consumer as installed ones are.
+    for (const p of ['commander', 'cli-progress', ...TABLE_PACKAGES]) {
       mkdirSync(dirname(join(consumer, 'node_modules', p)), { recursive: true });
-      symlinkSync(realpathSync(join(root, 'node_modules', p)), join(consumer, 'node_modules', p));
+      symlinkSync(packageDir(p), join(consumer, 'node_modules', p));
     }
   });
 
@@ -145,6 +174,19 @@ describe('with the command packages installed beside it', () => {
     expect(score.status, score.stderr).toBe(0);
     const rows = readFileSync(features, 'utf8').trim().split('\n').length - 1;
     expect(JSON.parse(score.stdout)).toMatchObject({ inputRows: rows, scoredRows: rows });
+  });
+
+  it('scoreTable from the installed library writes Parquet', () => {
+    const out = join(work, 'scores.parquet');
+    const code = `
+      import { scoreTable } from 'production-ensemble';
+      const s = await scoreTable(${JSON.stringify(join(root, 'data', 'sample_history.csv'))}, { output: ${JSON.stringify(out)} });
+      console.log(JSON.stringify(s));`;
+    const r = sh(process.execPath, ['--input-type=module', '-e', code], consumer, addonEnv());
+    expect(r.status, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout) as { scoredRows: number; output: string };
+    expect(s.scoredRows).toBeGreaterThan(1000);
+    expect(readFileSync(out).subarray(0, 4).toString()).toBe('PAR1');
   });
 });
 

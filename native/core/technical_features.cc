@@ -10,6 +10,8 @@
 #include <iterator>
 #include <limits>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "ensemble/error.h"
 
@@ -270,6 +272,73 @@ FeatureBatch TechnicalFeatures::PushColumns(const CandleColumns& cols, WarmupPol
     throw;
   }
   return result;
+}
+
+FeatureBatch KeyedTechnicalFeatures::PushColumns(const uint32_t* keys, const CandleColumns& cols,
+                                                 WarmupPolicy policy, double* out,
+                                                 size_t out_size, uint8_t* scored,
+                                                 size_t* failed) {
+  const size_t n = cols.size;
+  if (policy != WarmupPolicy::kSkip && policy != WarmupPolicy::kNaN) {
+    throw Error(ErrorCode::kInvalidArgument, "unknown warm-up policy");
+  }
+  FeatureBatch result;
+  if (n == 0) return result;
+  if (keys == nullptr || cols.open == nullptr || cols.high == nullptr || cols.low == nullptr ||
+      cols.close == nullptr || cols.volume == nullptr) {
+    throw Error(ErrorCode::kInvalidArgument, "a key or candle column is null");
+  }
+  if (out == nullptr || out_size / kF < n) {
+    throw Error(ErrorCode::kInvalidArgument,
+                "the output holds " + std::to_string(out == nullptr ? 0 : out_size) +
+                    " values, needs " + std::to_string(n) + " rows x 12 features");
+  }
+  uint32_t top = 0;
+  for (size_t i = 0; i < n; ++i) top = keys[i] > top ? keys[i] : top;
+  if (top >= kMaxSeries) {
+    throw Error(ErrorCode::kInvalidArgument, "series key " + std::to_string(top) +
+                                                 " is over the limit of " +
+                                                 std::to_string(kMaxSeries - 1));
+  }
+  const size_t old_size = series_.size();
+  if (top >= old_size) series_.resize(static_cast<size_t>(top) + 1);
+
+  // Each series this call touches is saved once, before its first candle, so that an error
+  // anywhere can put every series back (a series' state is ~0.7 KiB: cheap next to the rows).
+  std::vector<uint8_t> touched(series_.size(), 0);
+  std::vector<std::pair<uint32_t, TechnicalFeatures>> saved;
+  size_t r = 0;
+  size_t i = 0;
+  try {
+    for (; i < n; ++i) {
+      const uint32_t key = keys[i];
+      TechnicalFeatures& f = series_[key];
+      if (!touched[key]) {
+        touched[key] = 1;
+        saved.emplace_back(key, f);
+      }
+      // Push writes a row (NaN for a warm-up candle) at r <= i < n, so it stays inside `out`;
+      // under kSkip a warm-up row is overwritten by the next one.
+      const bool full = f.Push(Candle{cols.open[i], cols.high[i], cols.low[i], cols.close[i],
+                                      cols.volume[i]},
+                               out + kF * r);
+      if (scored != nullptr) scored[i] = full ? 1 : 0;
+      if (full || policy == WarmupPolicy::kNaN) ++r;
+      if (!full) ++result.warmup;
+    }
+  } catch (const Error& e) {
+    for (auto& [key, state] : saved) series_[key] = state;
+    series_.resize(old_size);
+    if (failed != nullptr) *failed = i;
+    throw Error(e.code(), "item " + std::to_string(i) + ", series " + std::to_string(keys[i]) +
+                              ": " + e.what());
+  }
+  result.rows = r;
+  return result;
+}
+
+uint64_t KeyedTechnicalFeatures::bars(uint32_t key) const noexcept {
+  return key < series_.size() ? series_[key].bars() : 0;
 }
 
 FeatureBatch ComputeFeatures(const CandleColumns& columns, WarmupPolicy policy, double* out,

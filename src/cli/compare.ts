@@ -8,12 +8,12 @@
 import { existsSync } from 'node:fs';
 import { EnsembleSet, type SetStats } from '../ensemble-set.js';
 import { InvalidArgumentError } from '../errors.js';
-import { TechnicalFeatures } from '../features.js';
-import { formatOf, openTable } from './table-io.js';
+import { scoreTable } from '../pipeline/pipeline.js';
+import type { Scorer } from '../pipeline/scorer.js';
+import type { TableFormat } from '../pipeline/source.js';
 
-/** Rows scored per call: every version scores the same batch, in turn. */
-const BATCH_ROWS = 65_536;
-const CANDLE_COLUMNS = ['open', 'high', 'low', 'close', 'volume'] as const;
+/** Most pending outcome ids: one block of the pipeline and the row waiting for its next close. */
+const MAX_PENDING = 65_536 + 1;
 
 export interface CompareOptions {
   /** The versions: model directories, stores or store versions; `name=path` names one. The first is the champion. */
@@ -38,6 +38,42 @@ function member(spec: string): { name?: string; path: string } {
   return at > 0 ? { name: spec.slice(0, at), path: spec.slice(at + 1) } : { path: spec };
 }
 
+/**
+ * The set as the pipeline's scorer: each block of feature rows goes through every version (the
+ * champion answers, challengers in inline shadow), and each row's outcome is recorded once the
+ * next row's close is known. The pipeline scores blocks in input order, one series.
+ */
+function setScorer(set: EnsembleSet<string>, counts: { rows: number; outcomes: number }): Scorer {
+  const champion = set.model(set.champion);
+  const names = champion.featureNames;
+  const n = names.length;
+  const closeAt = names.indexOf('close');
+  let lastClose = Number.NaN;
+  return {
+    nFeatures: n,
+    featureNames: names,
+    threshold: champion.threshold,
+    score: async (features, rows) => {
+      const first = counts.rows;
+      const ids = Array.from({ length: rows }, (_, i) => first + i);
+      const { p } = set.score(features.subarray(0, rows * n), { ids });
+      if (closeAt >= 0) {
+        for (let i = 0; i < rows; i++) {
+          const close = features[i * n + closeAt] as number;
+          if (first + i > 0 && !Number.isNaN(lastClose) && !Number.isNaN(close)) {
+            if (set.recordOutcome(first + i - 1, close > lastClose ? 1 : 0)) counts.outcomes++;
+          }
+          lastClose = close;
+        }
+      }
+      counts.rows += rows;
+      // The pipeline's summary reads the ensemble's column; the parts are the champion's business.
+      const none = new Float64Array(rows).fill(Number.NaN);
+      return { lightgbm: none, xgboost: none, randomForest: none, ensemble: p };
+    },
+  };
+}
+
 export async function compareFile(input: string, opts: CompareOptions): Promise<CompareSummary> {
   if (!existsSync(input)) throw new InvalidArgumentError(`input file ${input} does not exist`);
   if (opts.models.length < 2) throw new InvalidArgumentError('compare needs at least two versions: --models a --models b');
@@ -45,64 +81,21 @@ export async function compareFile(input: string, opts: CompareOptions): Promise<
   const specs = opts.models.map(member);
   const set = await EnsembleSet.load<string>(
     { champion: specs[0] as { path: string }, challengers: specs.slice(1) },
-    { shadow: 'inline', maxPendingOutcomes: BATCH_ROWS + 1, ownsMembers: true, load: opts.threads > 0 ? { threads: opts.threads } : {} },
+    { shadow: 'inline', maxPendingOutcomes: MAX_PENDING, ownsMembers: true, load: opts.threads > 0 ? { threads: opts.threads } : {} },
   );
-  let reader: Awaited<ReturnType<typeof openTable>> | undefined;
   try {
-    const names = set.model(set.champion).featureNames;
-    const n = names.length;
-    const closeAt = names.indexOf('close');
-    reader = await openTable(input, formatOf(input, opts.format), opts.fromFeatures ? names : CANDLE_COLUMNS, opts.skipInvalid ?? false);
-    const features = opts.fromFeatures ? undefined : new TechnicalFeatures({ warmup: 'skip' });
-    const batch = new Float64Array(BATCH_ROWS * n);
-    let fill = 0;
-    let rows = 0;
-    let outcomes = 0;
-    let lastClose = Number.NaN;
-    const flush = () => {
-      if (fill === 0) return;
-      const ids = Array.from({ length: fill }, (_, i) => rows + i);
-      set.score(batch.subarray(0, fill * n), { ids });
-      // Each row's outcome is the next row's close against its own: known for all but the last.
-      if (closeAt >= 0) {
-        for (let i = 0; i < fill; i++) {
-          const close = batch[i * n + closeAt] as number;
-          if (rows + i > 0 && !Number.isNaN(lastClose) && !Number.isNaN(close)) {
-            if (set.recordOutcome(rows + i - 1, close > lastClose ? 1 : 0)) outcomes++;
-          }
-          lastClose = close;
-        }
-      }
-      rows += fill;
-      fill = 0;
-    };
-    const push = (data: Float64Array, count: number) => {
-      for (let done = 0; done < count; ) {
-        const take = Math.min(count - done, BATCH_ROWS - fill);
-        batch.set(data.subarray(done * n, (done + take) * n), fill * n);
-        fill += take;
-        done += take;
-        if (fill === BATCH_ROWS) flush();
-      }
-    };
-    for await (const chunk of reader.chunks()) {
-      if (features) {
-        const [open, high, low, close, volume] = chunk.columns as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
-        const f = features.pushColumns({ open, high, low, close, volume });
-        push(f.features, f.rows);
-      } else {
-        const data = new Float64Array(chunk.rows * n);
-        for (let c = 0; c < n; c++) {
-          const col = chunk.columns[c] as Float64Array;
-          for (let r = 0; r < chunk.rows; r++) data[r * n + c] = col[r] as number;
-        }
-        push(data, chunk.rows);
-      }
-    }
-    flush();
-    return { input, rows, outcomes, seconds: (performance.now() - started) / 1e3, stats: set.stats() };
+    const counts = { rows: 0, outcomes: 0 };
+    await scoreTable(input, {
+      scorer: setScorer(set, counts),
+      format: opts.format as TableFormat | undefined,
+      fromFeatures: opts.fromFeatures ?? false,
+      skipInvalid: opts.skipInvalid ?? false,
+      // One series: an outcome is the next row's close (a symbol column is refused as out of order).
+      symbolColumn: false,
+      threads: opts.threads,
+    });
+    return { input, rows: counts.rows, outcomes: counts.outcomes, seconds: (performance.now() - started) / 1e3, stats: set.stats() };
   } finally {
-    reader?.close();
     set.close();
   }
 }

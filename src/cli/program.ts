@@ -7,6 +7,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { MAX_THREADS, ProductionEnsemble, defaultModelDirectory } from '../index.js';
 import { migrate } from './migrate.js';
 import { validateDirectory } from './validate.js';
+import type { ScoreOptions } from './score.js';
 
 function threadsOption(v: string): number {
   const n = Number(v);
@@ -36,21 +37,27 @@ function program(version: string): Command {
   program
     .command('score')
     .description(
-      'score a CSV or Parquet file of OHLCV candles (timestamp, open, high, low, close, volume): the 12 features are computed, ' +
-        'then scored; with --from-features, a file of ready feature rows (the 12 named columns)',
+      'score OHLCV candles (timestamp, open, high, low, close, volume; a symbol column for many instruments) from a CSV or ' +
+        'Parquet file, a directory (hive-partitioned datasets included) or a glob: the 12 features are computed per symbol, ' +
+        'then scored; with --from-features, ready feature rows (the 12 named columns)',
     )
-    .argument('<input>', 'input file (.csv or .parquet)')
-    .option('-o, --output <file>', 'write timestamp, each model\'s P(up), the ensemble P(up) and the label (.csv or .parquet)')
+    .argument('<input>', "input file, directory or glob (.csv or .parquet; quote a glob: 'data/*.csv')")
+    .option('-o, --output <path>', "write each row's symbol, timestamp, each model's P(up), the ensemble P(up) and the label (.csv or .parquet; a directory with --partition-by)")
     .option('-m, --models <dir>', 'model directory', defaultModelDirectory)
-    .option('-t, --threads <n>', 'threads (0 = all cores; at most 1024, capped at the cores)', threadsOption, 0)
+    .option('-t, --threads <n>', 'scoring threads (0 = all cores; at most 1024, capped at the cores); reading uses at most 2 of them', threadsOption, 0)
     .option('--from-features', 'the input holds ready feature rows instead of candles')
     .addOption(new Option('--warmup <policy>', 'rows without enough history for every feature').choices(['skip', 'nan']).default('skip'))
     .option('--skip-invalid', 'skip malformed lines (counted and listed in the summary) instead of stopping')
+    .option('--symbol-column <name>', "the column naming each row's instrument: features are computed per symbol (default: symbol, when present)")
+    .option('--no-symbol-column', 'read the input as one series even if it has a symbol column')
+    .addOption(new Option('--partition-by <column>', 'write a hive-partitioned Parquet directory, one partition per symbol').choices(['symbol']))
+    .option('--resume', 'with --partition-by: keep the complete partitions of an interrupted run and score only the rest')
+    .addOption(new Option('--time-unit <unit>', 'unit of a numeric timestamp column (auto: by magnitude)').choices(['auto', 's', 'ms', 'us', 'ns']).default('auto'))
     .addOption(new Option('--format <format>', 'input format (default: from the extension)').choices(['csv', 'parquet']))
     .addOption(new Option('--output-format <format>', 'output format (default: from the extension)').choices(['csv', 'parquet']))
     .option('--no-progress', 'no progress bar (it is shown only on a terminal anyway)')
     .option('--json', 'print the summary as JSON')
-    .action(async (input: string, opts: { output?: string; models: string; threads: number; fromFeatures?: boolean; warmup: 'skip' | 'nan'; skipInvalid?: boolean; format?: string; outputFormat?: string; progress: boolean; json?: boolean }) => {
+    .action(async (input: string, opts: ScoreOptions & { progress: boolean; json?: boolean }) => {
       // Imported here: DuckDB loads only for the command that reads tables.
       const { formatSummary, scoreFile } = await import('./score.js');
       const summary = await scoreFile(input, { ...opts, progress: opts.progress && process.stderr.isTTY === true });

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace ensemble::core {
 
@@ -116,6 +117,35 @@ class TechnicalFeatures {
   // b), so that the window of bar t is the contiguous run starting at slot (t + 1) % 20.
   double closes_[2 * kWindow];
   double volumes_[2 * kWindow];
+};
+
+/// The 12 features of many series at once (one per symbol of a multi-symbol file), each with its
+/// own TechnicalFeatures state: a candle advances only the state of its series, so candles of
+/// different series may come in any interleaving and each series gets exactly the rows it would
+/// get alone. Series are small integer keys, dense from 0 (a caller's symbol dictionary); a
+/// state is created the first time its key is seen.
+class KeyedTechnicalFeatures {
+ public:
+  /// The largest number of series (keys 0 .. kMaxSeries - 1): about 0.7 KiB of state each.
+  static constexpr uint32_t kMaxSeries = 1u << 24;
+
+  /// Adds `columns.size` candles in order; candle i belongs to series `keys[i]`. Writes the rows
+  /// to `out` (`out_size` doubles, at least `columns.size` * 12): under kSkip only scored rows,
+  /// under kNaN one per candle. `scored`, when not null, gets one byte per candle: 1 if it gave
+  /// a scored row, 0 for a warm-up candle. All or nothing: on error every series is restored to
+  /// what it was before the call, `*failed` (when not null) is set to the index of the refused
+  /// candle in this call, and the message starts with "item <i>, series <key>: ".
+  FeatureBatch PushColumns(const uint32_t* keys, const CandleColumns& columns, WarmupPolicy policy,
+                           double* out, size_t out_size, uint8_t* scored, size_t* failed);
+
+  /// Candles accepted for series `key` (0 for a key never seen).
+  uint64_t bars(uint32_t key) const noexcept;
+
+  /// Series with a state (one more than the largest key seen).
+  size_t size() const noexcept { return series_.size(); }
+
+ private:
+  std::vector<TechnicalFeatures> series_;
 };
 
 /// Features of `columns.size` candles from a fresh state: TechnicalFeatures().PushColumns(...).

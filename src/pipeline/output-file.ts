@@ -1,5 +1,5 @@
 /**
- * Output-file safety for the CLI: an output that would alias an input is refused before any work,
+ * Output-file safety for a scoring run: an output that would alias an input is refused before any work,
  * the data goes to a short hidden temporary file beside the target (renamed over it only when
  * complete), and every failure or signal removes the temporary files. Every failure is a coded error.
  * @internal
@@ -44,7 +44,7 @@ function statOrUndefined(path: string): Stats | undefined {
 }
 
 /** An output file under construction. */
-export class OutputFile {
+export class OutputFile implements Discardable {
   /** The temporary file the writer fills; renamed to `path` by {@link commit}. */
   readonly temp: string;
   private readonly extras: string[] = [];
@@ -65,9 +65,10 @@ export class OutputFile {
 
   /**
    * Checks that `output` can be written and does not alias any of `inputs`, and creates the
-   * temporary file. Throws `ERR_OUTPUT_FILE` before any work otherwise.
+   * temporary file. Throws `ERR_OUTPUT_FILE` before any work otherwise. `signals`: also clean up
+   * (and exit) on SIGINT / SIGTERM / SIGHUP, as the command does.
    */
-  static create(output: string, inputs: readonly string[]): OutputFile {
+  static create(output: string, inputs: readonly string[], signals = true): OutputFile {
     const fail = (why: string) => new OutputFileError(`cannot write ${output}: ${why}`);
     const name = basename(resolve(output));
     if (output.endsWith('/') || name === '') throw fail('it names a directory, not a file');
@@ -86,7 +87,7 @@ export class OutputFile {
     } catch (e) {
       throw out.error(e, `cannot create a file in ${dir}`);
     }
-    track(out);
+    track(out, signals);
     return out;
   }
 
@@ -186,29 +187,38 @@ export class OutputFile {
   }
 }
 
-// Outputs in progress, and the handlers that clean them up on a signal or an exit.
-const live = new Set<OutputFile>();
+/** Something under construction that a signal or the process's exit must clean up. */
+export interface Discardable {
+  discard(): void;
+  /** What the interruption message says was done (default: no output written). */
+  readonly interruptNote?: string;
+}
+
+// Outputs in progress, and the handlers that clean them up on a signal or an exit. Only the
+// command installs signal handlers (a library must not exit its host process on Ctrl-C).
+const live = new Set<Discardable>();
+const signalled = new Set<Discardable>();
 const onSignal = (signal: NodeJS.Signals) => {
+  const note = [...signalled].find((o) => o.interruptNote)?.interruptNote ?? 'no output written';
   for (const o of [...live]) o.discard();
-  process.stderr.write(`\nproduction-ensemble: interrupted (${signal}); no output written\n`);
+  process.stderr.write(`\nproduction-ensemble: interrupted (${signal}); ${note}\n`);
   process.exit(128 + (osConstants.signals[signal] ?? 0));
 };
 const onExit = () => {
   for (const o of [...live]) o.discard();
 };
 
-function track(o: OutputFile): void {
-  if (live.size === 0) {
-    for (const s of SIGNALS) process.on(s, onSignal);
-    process.on('exit', onExit);
-  }
+/** Cleans `o` up on exit, and with `signals` on SIGINT / SIGTERM / SIGHUP (then exits 128 + n). */
+export function track(o: Discardable, signals = true): void {
+  if (live.size === 0) process.on('exit', onExit);
+  if (signals && signalled.size === 0) for (const s of SIGNALS) process.on(s, onSignal);
   live.add(o);
+  if (signals) signalled.add(o);
 }
 
-function untrack(o: OutputFile): void {
+/** Stops cleaning `o` up (it was committed or discarded). */
+export function untrack(o: Discardable): void {
   live.delete(o);
-  if (live.size === 0) {
-    for (const s of SIGNALS) process.off(s, onSignal);
-    process.off('exit', onExit);
-  }
+  if (signalled.delete(o) && signalled.size === 0) for (const s of SIGNALS) process.off(s, onSignal);
+  if (live.size === 0) process.off('exit', onExit);
 }
