@@ -2,9 +2,15 @@
 // once — one compare of the 64 rows' ranks per split gives the mask of rows that go left, a node's
 // row mask splits into its children's, each exit stamps its number into a byte per row — then
 // rows below a deeper exit continue with the walk, and leaf values are gathered with permutes.
-// Only functions marked kTarget use AVX-512, so this file is safe to link on any x86-64.
-// GCC 12's AVX-512 headers trip -Wmaybe-uninitialized on their own _mm512_undefined_* helpers.
+// Only functions marked kTarget use AVX-512, so this file is safe to link on any x86-64; other
+// architectures build engine_kernel_none.cc instead (this file is empty there).
+#if defined(__x86_64__)
+// GCC 12's AVX-512 headers trip -W(maybe-)uninitialized on their own _mm512_undefined_* helpers.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+#include <cpuid.h>
 #include <immintrin.h>
 
 #include <algorithm>
@@ -377,15 +383,45 @@ ENGINE_AVX512_VBMI void RowGroupStep(RowPart& rp, size_t g) {
   AddRowLeaves(p, at, m, rp.sums);
 }
 
+// The CPU's features from CPUID, and whether the OS saves the AVX-512 registers (XCR0), read
+// here rather than with __builtin_cpu_supports: that needs libgcc's __cpu_model, which neither
+// zig's runtime (the prebuilds) nor a -fPIC reference to it from a shared object can provide.
+struct CpuFeatures {
+  bool os_zmm = false;
+  bool avx512f = false, avx512bw = false, avx512vl = false, avx512dq = false;
+  bool avx512cd = false, avx512vbmi = false, bmi = false, bmi2 = false;
+};
+
+CpuFeatures DetectCpu() {
+  CpuFeatures f;
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (__get_cpuid(1, &a, &b, &c, &d) == 0 || (c & bit_OSXSAVE) == 0) return f;
+  uint32_t xcr0_lo = 0, xcr0_hi = 0;
+  __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
+  // SSE, AVX, opmask, upper halves of ZMM0-15, ZMM16-31: all saved on a context switch.
+  f.os_zmm = (xcr0_lo & 0xE6) == 0xE6;
+  if (__get_cpuid_count(7, 0, &a, &b, &c, &d) == 0) return f;
+  f.bmi = (b & bit_BMI) != 0;
+  f.bmi2 = (b & bit_BMI2) != 0;
+  f.avx512f = (b & bit_AVX512F) != 0;
+  f.avx512dq = (b & bit_AVX512DQ) != 0;
+  f.avx512cd = (b & bit_AVX512CD) != 0;
+  f.avx512bw = (b & bit_AVX512BW) != 0;
+  f.avx512vl = (b & bit_AVX512VL) != 0;
+  f.avx512vbmi = (c & bit_AVX512VBMI) != 0;
+  return f;
+}
+
+const CpuFeatures& Features() {
+  static const CpuFeatures features = DetectCpu();
+  return features;
+}
+
 }  // namespace
 
 bool CpuHasAvx512Vbmi() {
-#if defined(__x86_64__) || defined(__i386__)
-  return CpuHasAvx512() && __builtin_cpu_supports("avx512vbmi") &&
-         __builtin_cpu_supports("avx512cd");
-#else
-  return false;
-#endif
+  const CpuFeatures& f = Features();
+  return CpuHasAvx512() && f.avx512vbmi && f.avx512cd;
 }
 
 void SumRowsAvx512(const PartProgram* const* parts, const uint8_t* const* ranks,
@@ -413,14 +449,8 @@ void SumRowsAvx512(const PartProgram* const* parts, const uint8_t* const* ranks,
 }
 
 bool CpuHasAvx512() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
-         __builtin_cpu_supports("bmi2");
-#else
-  return false;
-#endif
+  const CpuFeatures& f = Features();
+  return f.os_zmm && f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq && f.bmi && f.bmi2;
 }
 
 void SetGatherWalk(bool on) { g_gather_walk = on; }
@@ -441,3 +471,5 @@ void SumBlocksAvx512(const PartProgram& p, const Blocks& blocks) {
 }
 
 }  // namespace ensemble::core::engine
+
+#endif  // defined(__x86_64__)
