@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Layering rules CI can check: the C++ core never includes Node headers, binding.gyp and CMake
-// build from the same source list, and the download pins match tools/requirements.txt.
+// Layering rules CI can check: the C++ core never includes Node headers, every source is in the
+// one list CMake builds from, and the download pins match tools/requirements.txt.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
