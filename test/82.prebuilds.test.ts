@@ -8,6 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdir
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { libcMismatch, GLIBC_FLOOR as GLIBC_FLOOR_TS } from '../dist/binding.js';
 import { root } from './helpers.js';
 // The build scripts' own module (plain JavaScript): the same targets and checks they apply.
 import * as toolchainModule from '../scripts/toolchain.mjs';
@@ -48,6 +49,19 @@ it('the symbol check rejects what the system compiler builds (glibc and libstdc+
   expect(problems).toMatch(/needs GLIBCXX_3\.4\.\d+/);
   expect(problems).toContain('needs libstdc++.so.6, not part of glibc');
   expect(problems).toMatch(/exports \d+ symbols/);
+});
+
+describe('the loader (src/binding.ts) before it dlopens a prebuild', () => {
+  const file = join(root, 'prebuilds', 'linux-x64', PREBUILD_NAME);
+  it('refuses a glibc prebuild on musl and on a glibc older than the floor, saying what to do', () => {
+    expect(GLIBC_FLOOR_TS).toBe(GLIBC_FLOOR);
+    expect(libcMismatch(file, '2.36')).toBe(null);
+    expect(libcMismatch(file, GLIBC_FLOOR)).toBe(null);
+    expect(libcMismatch(file, '2.27')).toBe(`${file} needs glibc >= 2.28, and this system has glibc 2.27; build the addon from source as docs/install.md says`);
+    expect(libcMismatch(file, undefined)).toMatch(/is built for glibc, and this system's C library is not glibc \(musl\?\); build the addon from source/);
+    // A local build (build/Release) has no tags: it was built for the machine it is on.
+    expect(libcMismatch(join(root, 'build', 'Release', 'production_ensemble.node'), undefined)).toBe(null);
+  });
 });
 
 describe.each(PREBUILD_TARGETS)('prebuilds/$key', (t) => {
