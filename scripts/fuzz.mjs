@@ -48,7 +48,7 @@ if (!cxx) {
   process.exit(2);
 }
 execFileSync('cmake', ['-S', root, '-B', build, '-G', 'Ninja', '-DCMAKE_BUILD_TYPE=RelWithDebInfo', `-DCMAKE_CXX_COMPILER=${cxx}`, '-DENSEMBLE_BUILD_FUZZERS=ON', '-DENSEMBLE_BUILD_ADDON=OFF'], { stdio: ['ignore', 'ignore', 'inherit'] });
-execFileSync('cmake', ['--build', build, '-j2', '--target', ...targets.map((t) => `fuzz_${t}`)], { stdio: 'inherit' });
+execFileSync('cmake', ['--build', build, '-j2', '--target', ...targets.map((t) => `fuzz_${t}`)], { stdio: ['ignore', 2, 'inherit'] });
 
 const results = [];
 for (const t of targets) {

@@ -20,7 +20,7 @@ if (!cxx) {
 }
 if (!args['no-build']) {
   execFileSync('cmake', ['-S', root, '-B', build, '-G', 'Ninja', '-DCMAKE_BUILD_TYPE=RelWithDebInfo', `-DCMAKE_CXX_COMPILER=${cxx}`, '-DENSEMBLE_SANITIZE=ON', '-DENSEMBLE_BUILD_TESTS=ON', '-DENSEMBLE_BUILD_EXAMPLES=ON', '-DENSEMBLE_BUILD_ADDON=OFF'], { stdio: ['ignore', 'ignore', 'inherit'] });
-  execFileSync('cmake', ['--build', build, '-j2'], { stdio: 'inherit' });
+  execFileSync('cmake', ['--build', build, '-j2'], { stdio: ['ignore', 2, 'inherit'] });
 }
 
 // The libraries are not instrumented: their allocations still go through ASan's allocator, so
