@@ -25,13 +25,15 @@ const { values: args } = parseArgs({
 const cross = args.arch !== process.arch;
 const out = args.out ?? (cross ? `build-${args.arch}` : 'build');
 const target = PREBUILD_TARGETS.find((t) => t.platform === process.platform && t.arch === args.arch);
-const zig = process.platform === 'linux' && args.toolchain !== 'system' ? findZig({ orPath: args.toolchain === 'zig' }) : null;
+// The toolchain file is not in the npm package: an installed package builds with the system compiler.
+const toolchainFile = join(root, 'cmake', 'zig.toolchain.cmake');
+const zig = process.platform === 'linux' && args.toolchain !== 'system' && existsSync(toolchainFile) ? findZig({ orPath: args.toolchain === 'zig' }) : null;
 
 let toolchain = 'system';
 if (args.toolchain === 'zig' || (args.toolchain === undefined && zig && target)) {
   if (!zig) throw new Error('--toolchain zig: no zig found (set ZIG, or run `npm run setup:zig`)');
   if (!target) throw new Error(`no prebuild target for ${process.platform}-${args.arch} (scripts/toolchain.mjs)`);
-  const file = createHash('sha256').update(readFileSync(join(root, 'cmake', 'zig.toolchain.cmake'))).digest('hex').slice(0, 12);
+  const file = createHash('sha256').update(readFileSync(toolchainFile)).digest('hex').slice(0, 12);
   toolchain = `zig ${zig.version} ${target.zigTarget} (cmake/zig.toolchain.cmake ${file})`;
 } else if (cross) {
   throw new Error(`building for ${args.arch} on ${process.arch} needs the zig toolchain (npm run setup:zig)`);
@@ -48,7 +50,7 @@ if (existsSync(stamp) ? readFileSync(stamp, 'utf8') !== toolchain : existsSync(j
 const cmakeJs = [require.resolve('cmake-js/bin/cmake-js'), 'compile', '--out', out];
 const env = { ...process.env };
 if (toolchain !== 'system') {
-  cmakeJs.push('--arch', args.arch, `--CDCMAKE_TOOLCHAIN_FILE=${join(root, 'cmake', 'zig.toolchain.cmake')}`);
+  cmakeJs.push('--arch', args.arch, `--CDCMAKE_TOOLCHAIN_FILE=${toolchainFile}`);
   Object.assign(env, { ZIG: zig.path, ENSEMBLE_ZIG_TARGET: target.zigTarget });
 }
 log(`building ${out}/Release/production_ensemble.node with ${toolchain === 'system' ? 'the system compiler' : toolchain}`);

@@ -36,7 +36,7 @@ const TARGETS = {
   xgboost_model: {
     seeds: () => [...files(join(fixtures, 'parsers'), /^xgb.*\.(json|ubj)$/), ...modelDirs.flatMap((d) => files(d, /^model\.(json|ubj)$/)), ...files(production, /^xgboost\.json$/)],
   },
-  forest: { seeds: () => [...files(join(fixtures, 'forest'), /\.forest$/), ...files(production, /\.forest$/)] },
+  forest: { seeds: () => [...files(join(fixtures, 'forest'), /\.forest$/), ...modelDirs.flatMap((d) => files(d, /^model\.forest$/)), ...files(production, /\.forest$/)] },
   metadata: { seeds: () => files(production, /metadata\.json$/) },
 };
 const targets = args.target ?? Object.keys(TARGETS);
