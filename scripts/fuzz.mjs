@@ -9,6 +9,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { findClang, generatorArgs } from './clang-tools.mjs';
 import { root } from './toolchain.mjs';
 
 const { values: args } = parseArgs({
@@ -42,12 +43,13 @@ const TARGETS = {
 const targets = args.target ?? Object.keys(TARGETS);
 for (const t of targets) if (!TARGETS[t]) throw new Error(`unknown target ${t} (${Object.keys(TARGETS).join(', ')})`);
 
-const cxx = process.env.CXX_FUZZ ?? ['clang++', 'clang++-14'].find((c) => spawnSync(c, ['--version']).status === 0);
-if (!cxx) {
-  log('needs clang with libFuzzer (Debian: apt-get install clang libclang-rt-14-dev)');
+const clang = findClang(['-fsanitize=fuzzer,address,undefined']);
+if (clang.missing) {
+  log(`needs ${clang.missing}`);
   process.exit(2);
 }
-execFileSync('cmake', ['-S', root, '-B', build, '-G', 'Ninja', '-DCMAKE_BUILD_TYPE=RelWithDebInfo', `-DCMAKE_CXX_COMPILER=${cxx}`, '-DENSEMBLE_BUILD_FUZZERS=ON', '-DENSEMBLE_BUILD_ADDON=OFF'], { stdio: ['ignore', 'ignore', 'inherit'] });
+const cxx = clang.cxx;
+execFileSync('cmake', ['-S', root, '-B', build, ...generatorArgs(build), '-DCMAKE_BUILD_TYPE=RelWithDebInfo', `-DCMAKE_CXX_COMPILER=${cxx}`, '-DENSEMBLE_BUILD_FUZZERS=ON', '-DENSEMBLE_BUILD_ADDON=OFF'], { stdio: ['ignore', 'ignore', 'inherit'] });
 execFileSync('cmake', ['--build', build, '-j2', '--target', ...targets.map((t) => `fuzz_${t}`)], { stdio: ['ignore', 2, 'inherit'] });
 
 const results = [];

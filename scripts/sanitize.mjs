@@ -8,18 +8,20 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { findClang, generatorArgs } from './clang-tools.mjs';
 import { root } from './toolchain.mjs';
 
 const { values: args } = parseArgs({ options: { 'no-build': { type: 'boolean', default: false } } });
 const log = (msg) => process.stderr.write(`sanitize: ${msg}\n`);
 const build = join(root, 'build-asan');
-const cxx = process.env.CXX_SANITIZE ?? ['clang++', 'clang++-14'].find((c) => spawnSync(c, ['--version']).status === 0);
-if (!cxx) {
-  log('needs clang (Debian: apt-get install clang libclang-rt-14-dev)');
+const clang = findClang(['-fsanitize=address,undefined']);
+if (clang.missing) {
+  log(`needs ${clang.missing}`);
   process.exit(2);
 }
+const cxx = clang.cxx;
 if (!args['no-build']) {
-  execFileSync('cmake', ['-S', root, '-B', build, '-G', 'Ninja', '-DCMAKE_BUILD_TYPE=RelWithDebInfo', `-DCMAKE_CXX_COMPILER=${cxx}`, '-DENSEMBLE_SANITIZE=ON', '-DENSEMBLE_BUILD_TESTS=ON', '-DENSEMBLE_BUILD_EXAMPLES=ON', '-DENSEMBLE_BUILD_ADDON=OFF'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync('cmake', ['-S', root, '-B', build, ...generatorArgs(build), '-DCMAKE_BUILD_TYPE=RelWithDebInfo', `-DCMAKE_CXX_COMPILER=${cxx}`, '-DENSEMBLE_SANITIZE=ON', '-DENSEMBLE_BUILD_TESTS=ON', '-DENSEMBLE_BUILD_EXAMPLES=ON', '-DENSEMBLE_BUILD_ADDON=OFF'], { stdio: ['ignore', 'ignore', 'inherit'] });
   execFileSync('cmake', ['--build', build, '-j2'], { stdio: ['ignore', 2, 'inherit'] });
 }
 
