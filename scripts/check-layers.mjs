@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Layering rules CI can check: the C++ core never includes Node headers, binding.gyp and CMake
-// build from the same source list, the download pins match tools/requirements.txt, and src/ keeps
-// its layers (docs/architecture.md): imports point down, one file loads the addon, one scores.
+// Layering rules CI can check: the C++ core never includes Node headers, every source is in the
+// one list CMake builds from, the download pins match tools/requirements.txt, and src/ keeps its
+// layers (docs/architecture.md): imports point down, one file loads the addon, one scores.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 

@@ -3,6 +3,7 @@
 // extracts their shared libraries into native/lib/<platform>-<arch>/ (pip is only a downloader
 // here: no Python runs when the package scores). Idempotent: does nothing when the right
 // versions are already there. Usage: node scripts/fetch-native-libs.mjs [--force] [--dest DIR]
+// [--arch x64|arm64] (another architecture's wheels, for a cross-compiled prebuild).
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,9 +14,15 @@ import { parseArgs } from 'node:util';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const pins = JSON.parse(readFileSync(join(root, 'scripts', 'native-libs.json'), 'utf8'));
 const { values: args } = parseArgs({
-  options: { force: { type: 'boolean', default: false }, dest: { type: 'string' } },
+  options: { force: { type: 'boolean', default: false }, dest: { type: 'string' }, arch: { type: 'string', default: process.arch } },
 });
-const platformKey = `${process.platform}-${process.arch}`;
+const platformKey = `${process.platform}-${args.arch}`;
+// Linux: the manylinux wheels for glibc 2.28 and older, whatever this machine runs, so the
+// libraries a prebuild bundles load wherever its addon does (docs/prebuilds.md).
+const machine = { x64: 'x86_64', arm64: 'aarch64' }[args.arch];
+if (process.platform === 'linux' && !machine) throw new Error(`--arch ${args.arch}: only x64 and arm64 have wheels`);
+if (process.platform !== 'linux' && args.arch !== process.arch) throw new Error('--arch: only on Linux');
+const platforms = process.platform === 'linux' ? ['manylinux2014', 'manylinux_2_28'].flatMap((p) => ['--platform', `${p}_${machine}`]) : [];
 const dest = resolve(args.dest ?? join(root, 'native', 'lib', platformKey));
 const isMac = process.platform === 'darwin';
 const ext = isMac ? 'dylib' : 'so';
@@ -62,7 +69,7 @@ const work = mkdtempSync(join(tmpdir(), 'pe-wheels-'));
 try {
   const specs = todo.map((lib) => `${lib.pkg}==${lib.version}`);
   log(`downloading ${specs.join(', ')} with pip`);
-  execFileSync(python, ['-m', 'pip', 'download', '--quiet', '--no-deps', '--only-binary=:all:', '-d', work, ...specs], {
+  execFileSync(python, ['-m', 'pip', 'download', '--quiet', '--no-deps', '--only-binary=:all:', ...platforms, '-d', work, ...specs], {
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   mkdirSync(dest, { recursive: true });

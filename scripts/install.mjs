@@ -63,6 +63,8 @@ if (found && process.env.PRODUCTION_ENSEMBLE_FORCE_BUILD !== '1') {
     );
     process.exit(1);
   }
+  // The repository's own build step (CMakeLists.txt through cmake-js), so a clone that ran
+  // `npm run setup:zig` first builds the prebuilds' binary here too.
   log('building the native addon with cmake-js');
-  run(process.execPath, [require.resolve('cmake-js/bin/cmake-js'), 'compile', '--out', 'build']);
+  run(process.execPath, [join(root, 'scripts', 'build-native.mjs')]);
 }

@@ -4,7 +4,7 @@
  * @internal
  */
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ErrorCode } from './error-codes.js';
 import { LibraryLoadError, createError } from './errors.js';
@@ -178,6 +178,34 @@ export namespace Binding {
   }
 }
 
+/** The oldest glibc the prebuilt addons load on (scripts/toolchain.json, docs/prebuilds.md). @internal */
+export const GLIBC_FLOOR = '2.28';
+
+/**
+ * Why the addon file node-gyp-build picked cannot load here, or null: a prebuild tagged `glibc`
+ * on a Linux whose C library is not glibc (musl: node-gyp-build recognises only Alpine), or on a
+ * glibc older than the prebuilds need. `glibc`: this process's glibc version, undefined when the
+ * C library is another one. Said before dlopen, whose own message would be cryptic. @internal
+ */
+export function libcMismatch(file: string, glibc: string | undefined): string | null {
+  if (!basename(file).split('.').includes('glibc')) return null;
+  if (glibc === undefined) {
+    return `${file} is built for glibc, and this system's C library is not glibc (musl?); build the addon from source as docs/install.md says`;
+  }
+  const [major = 0, minor = 0] = glibc.split('.').map(Number);
+  const [fMajor = 0, fMinor = 0] = GLIBC_FLOOR.split('.').map(Number);
+  if (major < fMajor || (major === fMajor && minor < fMinor)) {
+    return `${file} needs glibc >= ${GLIBC_FLOOR}, and this system has glibc ${glibc}; build the addon from source as docs/install.md says`;
+  }
+  return null;
+}
+
+/** This process's glibc version, undefined under another C library (Linux). */
+function glibcVersion(): string | undefined {
+  const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined;
+  return report?.header?.glibcVersionRuntime;
+}
+
 /** The package's root directory (holds package.json, models/, native/). @internal */
 export const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -193,6 +221,10 @@ function loadAddon(): { addon: Binding.Addon; path: string } {
     const nodeGypBuild = require('node-gyp-build') as { path(dir: string): string };
     tried.push(`${join(packageRoot, 'build', 'Release')} and ${join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`)}`);
     const path = nodeGypBuild.path(packageRoot);
+    // A report costs a few milliseconds: taken only for a prebuild that says it needs glibc.
+    const tagged = process.platform === 'linux' && basename(path).split('.').includes('glibc');
+    const mismatch = tagged ? libcMismatch(path, glibcVersion()) : null;
+    if (mismatch) throw new Error(mismatch);
     return { addon: require(path) as Binding.Addon, path };
   } catch (cause) {
     const reason = cause instanceof Error ? cause.message : String(cause);

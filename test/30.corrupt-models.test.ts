@@ -286,3 +286,28 @@ function forestNodeOffset(b: Buffer): number {
   const offsets = 48 + 4 * (nTrees + 1);
   return Math.ceil(offsets / 8) * 8;
 }
+
+describe('models without trees (found by fuzzing, test/fuzz/regressions/)', () => {
+  // LightGBM writes one for a booster saved before its first iteration. The engine took it, and
+  // a single row went through the AVX-512 VBMI kernel, which read tree 0's tables: a segfault.
+  it('a LightGBM model with no trees scores one row and a batch alike, as LightGBM does', () => {
+    const src = readFileSync(join(root, 'test', 'fixtures', 'parsers', 'lgb_binary.txt'), 'utf8');
+    const path = write('no_trees.txt', `${src.slice(0, src.indexOf('tree_sizes='))}tree_sizes=\n\n${src.slice(src.indexOf('end of trees'))}`);
+    const r = runChild(`
+      import * as pe from ${JSON.stringify(join(root, 'dist', 'index.js'))};
+      const out = {};
+      for (const scorer of ['auto', 'library']) {
+        const m = await pe.LightGBMModel.load(${JSON.stringify(path)}, { scorer });
+        const row = new Float64Array(m.nFeatures).fill(0.25);
+        out[scorer] = { scorer: m.scorer, trees: m.info.numTrees, one: m.predictOne(row), batch: Array.from(m.predictProba(row)) };
+      }
+      console.log(JSON.stringify(out));`);
+    expect(r.signal, r.stderr).toBe(null);
+    expect(r.status, r.stderr).toBe(0);
+    const got = JSON.parse(r.stdout.trim().split('\n').pop() ?? '');
+    expect(got.auto).toMatchObject({ scorer: 'engine', trees: 0 });
+    expect(got.auto.one).toBe(got.library.one);
+    expect(got.auto.batch).toEqual(got.library.batch);
+    expect(got.auto.one).toBe(got.auto.batch[0]);
+  });
+});

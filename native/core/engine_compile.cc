@@ -438,8 +438,10 @@ struct Builder {
   void Build() {
     Quantiser();
     p.scaled_cols = p.num_columns * kBlock <= 65535;
-    // One permute of two registers reaches 128 byte columns or 64 word columns.
-    p.row_tables = p.num_columns <= (p.wide_ranks ? 64u : 128u);
+    // One permute of two registers reaches 128 byte columns or 64 word columns. A model without
+    // trees (LightGBM and XGBoost write them) has none: the VBMI row kernel starts by reading
+    // tree 0's tables, and the portable row walk adds nothing, as it should.
+    p.row_tables = !m.trees.empty() && p.num_columns <= (p.wide_ranks ? 64u : 128u);
     if (p.width > 1) {
       const size_t rows = m.leaf_values.size() / static_cast<size_t>(m.outputs);
       p.leaf_table.resize(rows * p.width);

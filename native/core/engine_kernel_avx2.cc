@@ -8,8 +8,12 @@
 
 #if defined(__x86_64__)
 // GCC 12's gather intrinsics trip -Wmaybe-uninitialized on their own _mm256_undefined_* helpers.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <immintrin.h>
+
+#include "cpu_features.h"
 
 #include <cmath>
 #include <cstdint>
@@ -203,9 +207,8 @@ void SumBlocksAvx2(const PartProgram& p, const Blocks& blocks) {
 }  // namespace
 
 const Kernels* Avx2Kernels() {
-  __builtin_cpu_init();
-  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi2") &&
-                          __builtin_cpu_supports("popcnt");
+  const CpuFeatures& cpu = Cpu();
+  static const bool has = cpu.avx2 && cpu.bmi2 && cpu.popcnt;
   static const Kernels kernels{"avx2", RankBlockAvx2<float>, RankBlockAvx2<double>, SumBlocksAvx2,
                                nullptr};
   return has ? &kernels : nullptr;

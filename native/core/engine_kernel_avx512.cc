@@ -7,9 +7,14 @@
 #include "engine_program.h"
 
 #if defined(__x86_64__)
-// GCC 12's AVX-512 headers trip -Wmaybe-uninitialized on their own _mm512_undefined_* helpers.
+// GCC 12's AVX-512 headers trip -W(maybe-)uninitialized on their own _mm512_undefined_* helpers.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
 #include <immintrin.h>
+
+#include "cpu_features.h"
 
 #include <algorithm>
 #include <cmath>
@@ -421,12 +426,10 @@ void SumBlocksAvx512(const PartProgram& p, const Blocks& blocks) {
 }  // namespace
 
 const Kernels* Avx512Kernels() {
-  __builtin_cpu_init();
-  static const bool has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                          __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
-                          __builtin_cpu_supports("bmi2");
-  static const bool vbmi = has && __builtin_cpu_supports("avx512vbmi") &&
-                           __builtin_cpu_supports("avx512cd");
+  const CpuFeatures& cpu = Cpu();
+  static const bool has = cpu.avx512f && cpu.avx512bw && cpu.avx512vl && cpu.avx512dq &&
+                          cpu.bmi && cpu.bmi2;
+  static const bool vbmi = has && cpu.avx512vbmi && cpu.avx512cd;
   static const Kernels kernels{"avx512", RankBlockAvx512<float>, RankBlockAvx512<double>,
                                SumBlocksAvx512, vbmi ? SumRowsAvx512 : nullptr};
   return has ? &kernels : nullptr;

@@ -7,8 +7,9 @@
 #include <cstring>
 
 #if defined(__x86_64__)
-#include <cpuid.h>
 #include <immintrin.h>
+
+#include "cpu_features.h"
 #endif
 
 namespace ensemble::core {
@@ -102,11 +103,8 @@ SHA_TARGET void CompressSha(uint32_t state[8], const uint8_t* blocks, size_t n) 
 }
 
 bool CpuHasSha() {
-  unsigned a = 0, b = 0, c = 0, d = 0;
-  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
-  const bool sha = (b >> 29) & 1;
-  if (!__get_cpuid(1, &a, &b, &c, &d)) return false;
-  return sha && ((c >> 19) & 1) && ((c >> 9) & 1);  // SSE4.1, SSSE3
+  const CpuFeatures& cpu = Cpu();
+  return cpu.sha && cpu.sse41 && cpu.ssse3;
 }
 #endif
 
