@@ -47,6 +47,7 @@ export {
   MissingDependencyError,
   ModelFormatError,
   ModelNotFoundError,
+  NotExplainableError,
   OutOfMemoryError,
   OutputFileError,
   PythonNotFoundError,

@@ -115,6 +115,9 @@ Ensemble::Ensemble(std::shared_ptr<const LightGBMBooster> lightgbm,
   part_[2] = static_cast<int>(parts.size());
   parts.push_back({forest_->engine_model(), {kForestUpColumn}});
   engine_ = TreeEngine::Compile(std::move(parts));
+  if (forest_->explain_outputs() > 0) {
+    forest_explainer_ = TreeExplainer::Build(forest_->engine_model(), nullptr, {kForestUpColumn});
+  }
 }
 
 void Ensemble::Score(const DenseMatrix& x, OutputKind, double* out, double* parts,
