@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <mutex>
 #include <utility>
 
 #include "ensemble/error.h"
@@ -25,17 +26,25 @@ struct TreeExplainer::Impl {
   std::vector<std::vector<int32_t>> tree_features;
   std::vector<float> root_mean;
   std::vector<float> weight;
-  shap::ShapleyWeights shapley;
+  mutable shap::Quadrature quadrature;
+  // The closed form's leaf tables, built on first use (tens of bytes per leaf and path feature:
+  // a model that is never explained does not pay for them).
+  mutable std::once_flag prepared;
+  mutable std::vector<shap::LeafTable> tables;
+  mutable size_t max_slots = 0;
+  void Prepare() const;
 
+  static constexpr size_t kBlockRows = 32;
   struct Workspace {
-    std::vector<double> row;
+    std::vector<double> rows;  // a block of rows, widened
+    std::vector<shap::RowView> views;
     std::vector<float> sum, tree_phi;
     shap::RecursionScratch<float> rf;
     shap::RecursionScratch<double> rd;
     shap::ClosedFormScratch cf;
   };
   Workspace NewWorkspace() const;
-  void Row(const void* row, DType dtype, double* out, Workspace& ws) const;
+  void Rows(const DenseMatrix& x, size_t begin, size_t end, double* out, Workspace& ws) const;
 };
 
 namespace {
@@ -175,68 +184,106 @@ const EngineModel& TreeExplainer::model() const { return *impl_->model; }
 TreeExplainer::Impl::Workspace TreeExplainer::Impl::NewWorkspace() const {
   Workspace ws;
   const int nf = static_cast<int>(features);
-  ws.row.resize(features);
+  ws.rows.resize(kBlockRows * features);
+  ws.views.resize(kBlockRows);
   if (float_path) {
-    ws.sum.resize(features + 1);
+    ws.sum.resize(kBlockRows * (features + 1));
     ws.tree_phi.resize(features + 1);
     ws.rf.Reserve(max_depth, nf);
   } else if (method == ShapMethod::kRecursion) {
     ws.rd.Reserve(max_depth, nf);
   } else {
-    ws.cf.Reserve(max_depth, nf);
+    ws.cf.Reserve(max_slots, static_cast<int>(max_slots + 1) / 2);
   }
   return ws;
 }
 
-void TreeExplainer::Impl::Row(const void* row, DType dtype, double* out, Workspace& ws) const {
-  const size_t nf = features, stride = nf + 1;
-  for (size_t j = 0; j < nf; ++j) {
-    ws.row[j] = dtype == DType::kFloat32 ? static_cast<const float*>(row)[j]
-                                         : static_cast<const double*>(row)[j];
-  }
-  const double* x = ws.row.data();
-  const Compare compare = model->compare;
-  if (float_path) {
-    // XGBoost's PredictContribution: each tree into its own buffer (its mean as the bias), then
-    // added to the row's sums scaled by the tree's weight; the base margin last.
-    std::fill(ws.sum.begin(), ws.sum.end(), 0.0f);
-    for (size_t t = 0; t < trees.size(); ++t) {
-      for (const int32_t f : tree_features[t]) ws.tree_phi[static_cast<size_t>(f)] = 0;
-      ws.tree_phi[nf] = root_mean[t];
-      shap::RecursionTree<float>(trees[t], compare, x, ws.tree_phi.data(), stride, ws.rf);
-      const float w = weight[t];
-      for (const int32_t f : tree_features[t]) {
-        ws.sum[static_cast<size_t>(f)] += ws.tree_phi[static_cast<size_t>(f)] * w;
+void TreeExplainer::Impl::Prepare() const {
+  std::call_once(prepared, [this] {
+    if (float_path || method != ShapMethod::kClosedForm) return;
+    tables.reserve(trees.size());
+    for (const shap::TreeInput& in : trees) {
+      tables.push_back(shap::BuildLeafTable(in, model->compare));
+      const shap::LeafTable& t = tables.back();
+      for (size_t l = 0; l < t.leaves(); ++l) {
+        max_slots = std::max<size_t>(max_slots, t.begin[l + 1] - t.begin[l]);
       }
-      ws.sum[nf] += ws.tree_phi[nf] * w;
     }
-    ws.sum[nf] += static_cast<float>(model->base);
-    for (size_t j = 0; j <= nf; ++j) out[j] = ws.sum[j];
-    return;
-  }
-  std::fill(out, out + columns.size() * stride, 0.0);
-  for (const shap::TreeInput& in : trees) {
+    quadrature = shap::Quadrature(static_cast<int>(max_slots + 1) / 2, static_cast<int>(max_slots));
+  });
+}
+
+void TreeExplainer::Impl::Rows(const DenseMatrix& x, size_t begin, size_t end, double* out,
+                               Workspace& ws) const {
+  const size_t nf = features, stride = nf + 1, w = columns.size() * stride;
+  const Compare compare = model->compare;
+  // Blocks of rows go through one tree after the other, so each tree's nodes (or leaf table)
+  // come into cache once per block rather than once per row.
+  for (size_t r0 = begin; r0 < end; r0 += kBlockRows) {
+    const size_t n = std::min(kBlockRows, end - r0);
+    for (size_t i = 0; i < n; ++i) {
+      for (size_t j = 0; j < nf; ++j) ws.rows[i * nf + j] = x.At(r0 + i, j);
+    }
+    if (float_path) {
+      // XGBoost's PredictContribution: each tree into its own buffer (its mean as the bias),
+      // then added to the row's sums scaled by the tree's weight; the base margin last.
+      std::fill(ws.sum.begin(), ws.sum.begin() + static_cast<long>(n * stride), 0.0f);
+      for (size_t t = 0; t < trees.size(); ++t) {
+        const float tw = weight[t];
+        for (size_t i = 0; i < n; ++i) {
+          float* sum = ws.sum.data() + i * stride;
+          for (const int32_t f : tree_features[t]) ws.tree_phi[static_cast<size_t>(f)] = 0;
+          ws.tree_phi[nf] = root_mean[t];
+          shap::RecursionTree<float>(trees[t], compare, &ws.rows[i * nf], ws.tree_phi.data(), stride,
+                                     ws.rf);
+          for (const int32_t f : tree_features[t]) {
+            sum[static_cast<size_t>(f)] += ws.tree_phi[static_cast<size_t>(f)] * tw;
+          }
+          sum[nf] += ws.tree_phi[nf] * tw;
+        }
+      }
+      for (size_t i = 0; i < n; ++i) {
+        float* sum = ws.sum.data() + i * stride;
+        sum[nf] += static_cast<float>(model->base);
+        for (size_t j = 0; j <= nf; ++j) out[(r0 + i) * w + j] = sum[j];
+      }
+      continue;
+    }
+    double* o = out + r0 * w;
+    std::fill(o, o + n * w, 0.0);
     if (method == ShapMethod::kRecursion) {
-      shap::RecursionTree<double>(in, compare, x, out, stride, ws.rd);
+      for (const shap::TreeInput& in : trees) {
+        for (size_t i = 0; i < n; ++i) {
+          shap::RecursionTree<double>(in, compare, &ws.rows[i * nf], o + i * w, stride, ws.rd);
+        }
+      }
     } else {
-      shap::ClosedFormTree(in, compare, x, out, stride, shapley, ws.cf);
+      for (size_t i = 0; i < n; ++i) ws.views[i].Set(&ws.rows[i * nf], nf, compare);
+      for (size_t t = 0; t < trees.size(); ++t) {
+        for (size_t i = 0; i < n; ++i) {
+          shap::ClosedFormTree(trees[t], tables[t], ws.views[i], o + i * w, stride, quadrature, ws.cf);
+        }
+      }
+    }
+    for (size_t i = 0; i < n; ++i) {
+      for (size_t c = 0; c < columns.size(); ++c) o[i * w + c * stride + nf] = expected[c];
     }
   }
-  for (size_t c = 0; c < columns.size(); ++c) out[c * stride + nf] = expected[c];
 }
 
 void TreeExplainer::ExplainRow(const void* row, DType dtype, double* out) const {
+  impl_->Prepare();
   Impl::Workspace ws = impl_->NewWorkspace();
-  impl_->Row(row, dtype, out, ws);
+  impl_->Rows(DenseMatrix{row, dtype, 1, impl_->features}, 0, 1, out, ws);
 }
 
 void TreeExplainer::Explain(const DenseMatrix& x, double* out, int threads) const {
   // ParallelFor gives a thread per kMinRowsPerThread units; a row here is worth that many.
   const size_t unit = kMinRowsPerThread;
-  const size_t w = width();
+  impl_->Prepare();
   ParallelFor(x.rows * unit, threads, unit, [&](size_t begin, size_t end) {
     Impl::Workspace ws = impl_->NewWorkspace();
-    for (size_t r = begin / unit; r < end / unit; ++r) impl_->Row(x.Row(r), x.dtype, out + r * w, ws);
+    impl_->Rows(x, begin / unit, end / unit, out, ws);
   });
 }
 

@@ -77,40 +77,76 @@ template <typename T>
 void RecursionTree(const TreeInput& in, Compare compare, const double* x, T* phi, size_t stride,
                    RecursionScratch<T>& scratch);
 
-/// Shapley weights w(m, u) = m! (u - 1 - m)! / u! for paths of up to kTableDepth unique features.
-class ShapleyWeights {
+/// Gauss-Legendre rules on [0, 1]: K nodes integrate polynomials of degree <= 2K - 1 exactly.
+class Quadrature {
  public:
-  static constexpr int kTableDepth = 64;
-  ShapleyWeights();
-  /// w(0..u-1, u): from the table, or computed into `spare` (u entries) beyond it.
-  const double* Row(int u, std::vector<double>* spare) const;
+  /// Rules for K = 1 .. max_points, with the weighted powers w_q (1 - t_q)^m for m <= max_power.
+  Quadrature(int max_points = 0, int max_power = 0);
+  const double* nodes(int k) const { return nodes_.data() + offset_[static_cast<size_t>(k) - 1]; }
+  /// w_q (1 - t_q)^m, q = 0 .. k-1.
+  const double* weighted_power(int k, int m) const {
+    return powers_.data() + power_offset_[static_cast<size_t>(k) - 1] +
+           static_cast<size_t>(m) * static_cast<size_t>(k);
+  }
+  /// 1 / (1 - t_q).
+  const double* inverse_complement(int k) const {
+    return inverse_.data() + offset_[static_cast<size_t>(k) - 1];
+  }
 
  private:
-  std::vector<double> table_;  // row u at u * (u - 1) / 2
+  std::vector<size_t> offset_, power_offset_;
+  std::vector<double> nodes_, inverse_, powers_;
 };
+
+/// A row as the splits see it: per feature the value compared (float32-rounded for float
+/// models), and whether it is missing or in LightGBM's zero band (|x| <= 1e-35).
+struct RowView {
+  std::vector<double> value;
+  std::vector<uint8_t> state;  // kNormal, kMissing, kZeroBand
+  static constexpr uint8_t kNormal = 0, kMissing = 1, kZeroBand = 2;
+  void Set(const double* x, size_t features, Compare compare);
+};
+
+/// A tree's leaves flattened for the closed form, built once: per leaf, the distinct features
+/// on its path (its slots), each with the product of its splits' cover fractions and the box of
+/// values that follow all of them, so a row's agreement with a leaf is a few compares.
+struct LeafTable {
+  std::vector<uint32_t> begin;  // per leaf, then the end: where its slots are
+  std::vector<int32_t> leaf;    // per leaf: its row of leaf values
+  std::vector<int32_t> feature;  // per slot
+  std::vector<double> zero;      // per slot: product of the cover fractions of its splits
+  // Per slot: a value v (not missing) follows every split of the slot iff !(v <= lo) && v <= hi
+  // (lo NaN: no lower bound).
+  std::vector<double> lo, hi;
+  std::vector<uint8_t> flags;  // per slot: kMissingFollows, kZeroRule, kZeroDefaultFollows
+  // Slots with LightGBM "zero" splits, for a value in the zero band: the box of the other
+  // splits (the zero splits send it their default way). Sized like `lo` when any slot needs it.
+  std::vector<double> zlo, zhi;
+  std::vector<double> value;  // per leaf x outputs: the explained columns, scaled
+  // Leaves are grouped by the quadrature rule they need, (slots + 1) / 2 nodes: run r holds the
+  // leaves [run_end[r - 1], run_end[r]) and uses run_points[r] nodes.
+  std::vector<int> run_points;
+  std::vector<uint32_t> run_end;
+  static constexpr uint8_t kMissingFollows = 1, kZeroRule = 2, kZeroDefaultFollows = 4;
+
+  size_t leaves() const { return leaf.size(); }
+};
+
+/// Flattens the tree of `in` (splits compared as `compare` says).
+LeafTable BuildLeafTable(const TreeInput& in, Compare compare);
 
 /// Scratch memory of the closed form for one thread.
 struct ClosedFormScratch {
-  std::vector<int32_t> slot_of;  // per feature: its slot on the current path, or -1
-  std::vector<int32_t> feature;  // per slot
-  std::vector<double> zero;      // per slot: product of the cover fractions of its splits
-  std::vector<uint8_t> one;      // per slot: the row agrees with every split on it
-  int slots = 0;
-  std::vector<int32_t> agree;    // the slots the row agrees with
-  std::vector<double> poly;      // coefficients of prod (zero + t) over `agree`
-  std::vector<double> spare;     // Shapley weights beyond the table
-  struct Frame {
-    int32_t node;
-    int32_t slot;  // the slot the edge into this node changed, -1 for the root
-    double old_zero;
-    uint8_t old_one, appended, phase, left_hot;
-  };
-  std::vector<Frame> stack;
-  void Reserve(int32_t max_depth, int num_features);
+  std::vector<int32_t> agree;   // the slots of a leaf the row follows
+  std::vector<double> g;        // per slot: what the leaf adds to its feature, per unit of value
+  std::vector<double> h, pre;   // per followed slot x node: its factor, the product before it
+  std::vector<double> acc;      // per node: a running product
+  void Reserve(size_t max_slots, int max_points);
 };
 
-/// The same contributions in float64 from each leaf's closed form (docs/explain.md).
-void ClosedFormTree(const TreeInput& in, Compare compare, const double* x, double* phi,
-                    size_t stride, const ShapleyWeights& weights, ClosedFormScratch& scratch);
+/// The same contributions in float64 from each leaf's closed form (docs/explain.md), exact up to
+/// rounding with `quadrature` holding (longest path + 1) / 2 points.
+void ClosedFormTree(const TreeInput& in, const LeafTable& table, const RowView& row, double* phi,
+                    size_t stride, const Quadrature& quadrature, ClosedFormScratch& scratch);
 
 }  // namespace ensemble::core::shap
