@@ -23,6 +23,10 @@ export namespace Binding {
     predictRow(row: Input, kind: Kind, out: Float64Array, parts?: Float64Array): void;
     info(): Info;
     nodesVisited(data: Float64Array, rows: number): number | null;
+    /** What explain writes per row: outputs (and parts) times nFeatures + 1; note says why not. */
+    explainShape(): { outputs: number; parts: number; note: string };
+    explain(data: Input, rows: number, out: Float64Array, parts?: Float64Array): void;
+    explainAsync(data: Input, rows: number, out: Float64Array, parts?: Float64Array): Promise<void>;
     close(): void;
     isClosed(): boolean;
   }

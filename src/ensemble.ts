@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { type Binding, binding, packageRoot } from './binding.js';
 import type { ErrorCode } from './error-codes.js';
 import { ClosedError, EnsembleError, MetadataError, withCallerStack } from './errors.js';
+import { type EnsembleExplanation, explainEnsemble, explainEnsembleAsync } from './explain.js';
 import type { FeatureName } from './features.js';
 import { INLINE_ROWS, LightGBMModel, type ModelLoadOptions, RandomForestModel, XGBoostModel, checkThreads, deepFreeze, nativeOptions } from './models.js';
 import { type MatrixInput, type RowInput, toMatrix, toRow } from './validate.js';
@@ -395,6 +396,27 @@ export class ProductionEnsemble<Name extends string = FeatureName> {
       }
     }
     return splitParts(parts, ensemble, m.rows);
+  }
+
+  /**
+   * Why the ensemble says what it says (docs/explain.md): per row, each feature's contribution to
+   * P(up) and the expected value, adding up to P(up) within 1e-9. Each model's exact TreeSHAP
+   * contributions (boosters' margins mapped to probability by the rescale rule) weighted as P(up)
+   * is; `models` has each model's part. Throws `NotExplainableError` naming the model that
+   * cannot be explained (e.g. a forest file of format 1.0).
+   * @example
+   * const e = ensemble.explain([latest]);
+   * e.ranked(0).slice(0, 3); // the three features that moved P(up) most
+   */
+  explain(x: MatrixInput<Name>): EnsembleExplanation<Name> {
+    const native = this.#live;
+    return explainEnsemble(native, toMatrix(x, this.nFeatures, this.#featureNames), this.#featureNames, this.#weights);
+  }
+
+  /** `explain` on the libuv thread pool; the input is copied when the call is made. */
+  explainAsync(x: MatrixInput<Name>): Promise<EnsembleExplanation<Name>> {
+    const native = this.#live;
+    return explainEnsembleAsync(native, toMatrix(x, this.nFeatures, this.#featureNames), this.#featureNames, this.#weights);
   }
 
   /**

@@ -30,6 +30,7 @@ export {
   type ModelLoadOptions,
   type ModelSource,
 } from './models.js';
+export { EnsembleExplanation, Explanation, type ExplanationSpace } from './explain.js';
 export type { BoosterInfo, ForestInfo, LibraryInfo, ModelDescription } from './model-types.js';
 export type { Cell, FeatureRecord, MatrixInput, RowInput } from './validate.js';
 export {

@@ -5,6 +5,7 @@
  */
 import { type Binding, binding } from './binding.js';
 import { ClosedError, withCallerStack } from './errors.js';
+import { type ExplainShape, type Explanation, explainMatrix, explainMatrixAsync } from './explain.js';
 import type { BoosterInfo, ForestInfo, LibraryInfo, ModelDescription } from './model-types.js';
 import { type MatrixInput, type RowInput, toMatrix, toRow } from './validate.js';
 
@@ -176,6 +177,35 @@ export abstract class ScoringModel<Info extends ModelDescription = ModelDescript
   /** @internal Output values per row for `kind`. */
   protected abstract width(kind: Binding.Kind): number;
 
+  /** @internal What explain returns: the outputs and their space. */
+  protected abstract explainShape(): ExplainShape<string>;
+
+  /**
+   * Exact TreeSHAP contributions (path-dependent, as LightGBM's `pred_contrib`, XGBoost's
+   * `pred_contribs` and shap's TreeExplainer compute them; docs/explain.md): per row and output,
+   * one value per feature and the expected value, adding up to the model's output in its own
+   * space (raw margin for a booster, class probabilities for a forest). NaN follows each split's
+   * missing-value rule, as in scoring. Throws `NotExplainableError` for a model TreeSHAP cannot
+   * follow exactly (categorical splits, linear trees, several outputs per row, a forest file
+   * without node weights), saying why.
+   * @example
+   * const e = model.explain([row]);
+   * e.ranked(0)[0]; // the feature that moved this row's output most
+   */
+  explain(x: MatrixInput<string>): Explanation<string> {
+    const native = this.native;
+    return explainMatrix(native, toMatrix(x, this.#info.nFeatures, this.#info.featureNames), this.explainShape());
+  }
+
+  /**
+   * `explain` on the libuv thread pool (every row costs a pass over every node of every tree).
+   * The input is copied when the call is made.
+   */
+  explainAsync(x: MatrixInput<string>): Promise<Explanation<string>> {
+    const native = this.native;
+    return explainMatrixAsync(native, toMatrix(x, this.#info.nFeatures, this.#info.featureNames), this.explainShape());
+  }
+
   /** @internal */
   protected runSync(x: MatrixInput<string>, kind: Binding.Kind): Float64Array {
     const native = this.native;
@@ -292,6 +322,11 @@ export abstract class BoosterModel extends ScoringModel<BoosterInfo> {
   /** @internal */
   protected width(kind: Binding.Kind): number {
     return kind === 0 ? this.info.outputWidth : this.info.marginWidth;
+  }
+
+  /** @internal Boosters are explained in margin space, as their libraries report it. */
+  protected explainShape(): ExplainShape<string> {
+    return { featureNames: this.featureNames, nFeatures: this.nFeatures, outputNames: ['margin'], space: 'margin' };
   }
 
   /**
@@ -451,6 +486,16 @@ export class RandomForestModel extends ScoringModel<ForestInfo> {
   /** @internal */
   protected width(): number {
     return this.info.nClasses;
+  }
+
+  /** @internal A forest is explained in probability space, every class. */
+  protected explainShape(): ExplainShape<string> {
+    return {
+      featureNames: this.featureNames,
+      nFeatures: this.nFeatures,
+      outputNames: this.classes.map((c) => `P(${c})`),
+      space: 'probability',
+    };
   }
 
   /** Class probabilities, row-major rows × nClasses, exactly as scikit-learn's predict_proba. */
