@@ -72,6 +72,33 @@ export namespace Binding {
     status?: string;
     trainingVersions: Record<string, string>;
     performanceMetrics?: Record<string, unknown>;
+    driftReference?: DriftReference;
+  }
+  /** One reference histogram (docs/metadata.md#drift_reference), checked by the core. */
+  export interface DriftHistogram {
+    name: string;
+    edges: number[];
+    counts: number[];
+    missing: number;
+  }
+  export interface DriftReference {
+    featuresFrom: string;
+    scoresFrom: string;
+    features: DriftHistogram[];
+    scores: DriftHistogram[];
+  }
+  /** The core's sliding-window histograms (native/addon/drift_wrap.cc). */
+  export interface DriftWindow {
+    add(data: Input, rows: number): void;
+    addColumns(columns: Float64Array[]): void;
+    /** The column's bins, then its missing count. */
+    counts(column: number): Float64Array;
+    rows(): number;
+    seen(): number;
+    reset(): void;
+  }
+  export interface DriftWindowClass {
+    new (edges: Float64Array[], window: number): DriftWindow;
   }
   export interface LoadedDirectory {
     ensemble: Ensemble;
@@ -123,6 +150,7 @@ export namespace Binding {
     setErrorFactory(factory: (code: string, message: string) => Error): void;
     emptyCall(a?: unknown, b?: unknown): void;
     FeatureStream: FeatureStreamClass;
+    DriftWindow: DriftWindowClass;
     loadLightGBM(source: Source, options: NativeOptions, async: true): Promise<LightGBMBooster>;
     loadLightGBM(source: Source, options: NativeOptions, async: false): LightGBMBooster;
     loadXGBoost(source: Source, options: NativeOptions, async: true): Promise<XGBoostBooster>;

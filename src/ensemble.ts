@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { type Binding, binding, packageRoot } from './binding.js';
 import type { ErrorCode } from './error-codes.js';
 import { ClosedError, EnsembleError, MetadataError, withCallerStack } from './errors.js';
+import { type DriftOptions, type DriftReference, DriftMonitor, driftReferenceOf } from './drift.js';
 import { type EnsembleExplanation, explainEnsemble, explainEnsembleAsync } from './explain.js';
 import type { FeatureName } from './features.js';
 import { INLINE_ROWS, LightGBMModel, type ModelLoadOptions, RandomForestModel, XGBoostModel, checkThreads, deepFreeze, nativeOptions } from './models.js';
@@ -164,6 +165,7 @@ export class ProductionEnsemble<Name extends string = FeatureName> {
   readonly #ownsModels: boolean;
   readonly #scratch: Float64Array;
   readonly #rowOut = new Float64Array(1);
+  #drift: DriftMonitor | undefined;
   #closed = false;
 
   private constructor(
@@ -320,6 +322,7 @@ export class ProductionEnsemble<Name extends string = FeatureName> {
 
   /** P(up) per row: 0.4·LightGBM + 0.4·XGBoost + 0.2·RandomForest (the metadata's weights). */
   predictProba(x: MatrixInput<Name>): Float64Array {
+    if (this.#drift) return this.predictModels(x).ensemble; // the monitor needs every model's score
     const native = this.#live;
     const m = toMatrix(x, this.nFeatures, this.#featureNames);
     const out = new Float64Array(m.rows);
@@ -339,6 +342,7 @@ export class ProductionEnsemble<Name extends string = FeatureName> {
    * or transfer its buffer at once (docs/threads.md).
    */
   async predictProbaAsync(x: MatrixInput<Name>): Promise<Float64Array> {
+    if (this.#drift) return (await this.predictModelsAsync(x)).ensemble;
     const callSite = new Error();
     const native = this.#live;
     const m = toMatrix(x, this.nFeatures, this.#featureNames);
@@ -377,7 +381,14 @@ export class ProductionEnsemble<Name extends string = FeatureName> {
     const ensemble = new Float64Array(m.rows);
     const parts = new Float64Array(m.rows * 3);
     if (m.rows > 0) native.predict(m.data, m.rows, 0, ensemble, parts);
-    return splitParts(parts, ensemble, m.rows);
+    const result = splitParts(parts, ensemble, m.rows);
+    const drift = this.#drift;
+    if (drift && m.rows > 0) {
+      drift.observeFeatures(m.data, m.rows);
+      drift.observeScores(result);
+      drift.check();
+    }
+    return result;
   }
 
   /** `predictModels` off the event loop; the input is copied when the call is made. */
@@ -387,6 +398,10 @@ export class ProductionEnsemble<Name extends string = FeatureName> {
     const m = toMatrix(x, this.nFeatures, this.#featureNames);
     const ensemble = new Float64Array(m.rows);
     const parts = new Float64Array(m.rows * 3);
+    // The monitor sees the rows as they were when the call was made (the caller may refill its
+    // buffer at once), and only once they are scored.
+    const drift = this.#drift;
+    const rows = drift && m.rows > INLINE_ROWS ? m.data.slice() : m.data;
     if (m.rows > 0) {
       try {
         if (m.rows <= INLINE_ROWS) native.predict(m.data, m.rows, 0, ensemble, parts);
@@ -395,7 +410,58 @@ export class ProductionEnsemble<Name extends string = FeatureName> {
         throw withCallerStack(e, callSite);
       }
     }
-    return splitParts(parts, ensemble, m.rows);
+    const result = splitParts(parts, ensemble, m.rows);
+    if (drift && m.rows > 0 && this.#drift === drift) {
+      drift.observeFeatures(rows, m.rows);
+      drift.observeScores(result);
+      drift.check();
+    }
+    return result;
+  }
+
+  /**
+   * The drift reference of the model directory's metadata (docs/metadata.md#drift_reference),
+   * or undefined (an older directory, or an ensemble built with fromModels).
+   */
+  get driftReference(): DriftReference | undefined {
+    return driftReferenceOf(this.#directory?.metadata);
+  }
+
+  /** The drift monitor the ensemble feeds (monitorDrift), if any. */
+  get driftMonitor(): DriftMonitor | undefined {
+    return this.#drift;
+  }
+
+  /**
+   * Starts drift monitoring (docs/drift.md): from now on every batch call (predictProba, predict,
+   * predictModels and their async forms; not predictOne) adds its rows and each model's scores
+   * to the monitor's sliding windows, compared with the directory's drift reference (or
+   * `options.reference`). Replaces a monitor already running. Throws MetadataError when there is
+   * no reference.
+   * @example
+   * const monitor = ensemble.monitorDrift({ window: 5000 });
+   * monitor.on('drift', (e) => alert(`${e.column.name} drifted: PSI ${e.column.psi.toFixed(2)}`));
+   */
+  monitorDrift(options: DriftOptions & { reference?: DriftReference } = {}): DriftMonitor {
+    this.#live;
+    const { reference, ...rest } = options;
+    const ref = reference ?? this.driftReference;
+    if (!ref) {
+      throw new MetadataError(
+        `${this.#directory?.metadataPath ?? 'this ensemble'} has no drift_reference: retrain with tools/train_models.py, migrate with --reference, or pass options.reference`,
+      );
+    }
+    const names = ref.features.map((h) => h.name);
+    if (names.length !== this.nFeatures || names.some((n, j) => n !== this.#featureNames[j])) {
+      throw new MetadataError(`the drift reference's features (${names.join(', ')}) are not the ensemble's (${this.#featureNames.join(', ')})`);
+    }
+    this.#drift = new DriftMonitor(ref, rest);
+    return this.#drift;
+  }
+
+  /** Stops drift monitoring (the monitor keeps what it saw). */
+  stopDriftMonitor(): void {
+    this.#drift = undefined;
   }
 
   /**

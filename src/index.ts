@@ -30,6 +30,17 @@ export {
   type ModelLoadOptions,
   type ModelSource,
 } from './models.js';
+export {
+  DriftMonitor,
+  type DriftEvent,
+  type DriftGauge,
+  type DriftHistogram,
+  type DriftOptions,
+  type DriftReference,
+  type DriftReport,
+  type DriftScores,
+  type DriftStat,
+} from './drift.js';
 export { EnsembleExplanation, Explanation, type ExplanationSpace } from './explain.js';
 export type { BoosterInfo, ForestInfo, LibraryInfo, ModelDescription } from './model-types.js';
 export type { Cell, FeatureRecord, MatrixInput, RowInput } from './validate.js';
