@@ -23,7 +23,11 @@ interface PackageJson {
 // commander — so their versions are the ones this package is built and tested with: its
 // devDependencies.
 const ALWAYS = ['commander'];
-const FOR_COMMAND: Record<string, string[]> = { score: ['@duckdb/node-api', 'cli-progress'] };
+const FOR_COMMAND: Record<string, string[]> = {
+  score: ['@duckdb/node-api', 'cli-progress'],
+  explain: ['@duckdb/node-api'],
+  drift: ['@duckdb/node-api'],
+};
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as PackageJson;
 const require = createRequire(import.meta.url);
