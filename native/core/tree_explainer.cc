@@ -27,17 +27,17 @@ struct TreeExplainer::Impl {
   std::vector<float> root_mean;
   std::vector<float> weight;
   mutable shap::Quadrature quadrature;
-  // The closed form's leaf tables, built on first use (tens of bytes per leaf and path feature:
-  // a model that is never explained does not pay for them).
+  // The closed form's edge tables, built on first use (~40 bytes a node: a model that is never
+  // explained does not pay for them).
   mutable std::once_flag prepared;
-  mutable std::vector<shap::LeafTable> tables;
-  mutable size_t max_slots = 0;
+  mutable std::vector<shap::EdgeTable> tables;
+  mutable size_t max_nodes = 0;
+  mutable int max_points = 1;
   void Prepare() const;
 
   static constexpr size_t kBlockRows = 32;
   struct Workspace {
     std::vector<double> rows;  // a block of rows, widened
-    std::vector<shap::RowView> views;
     std::vector<float> sum, tree_phi;
     shap::RecursionScratch<float> rf;
     shap::RecursionScratch<double> rd;
@@ -185,7 +185,6 @@ TreeExplainer::Impl::Workspace TreeExplainer::Impl::NewWorkspace() const {
   Workspace ws;
   const int nf = static_cast<int>(features);
   ws.rows.resize(kBlockRows * features);
-  ws.views.resize(kBlockRows);
   if (float_path) {
     ws.sum.resize(kBlockRows * (features + 1));
     ws.tree_phi.resize(features + 1);
@@ -193,7 +192,7 @@ TreeExplainer::Impl::Workspace TreeExplainer::Impl::NewWorkspace() const {
   } else if (method == ShapMethod::kRecursion) {
     ws.rd.Reserve(max_depth, nf);
   } else {
-    ws.cf.Reserve(max_slots, static_cast<int>(max_slots + 1) / 2);
+    ws.cf.Reserve(max_nodes, max_points, columns.size());
   }
   return ws;
 }
@@ -203,13 +202,11 @@ void TreeExplainer::Impl::Prepare() const {
     if (float_path || method != ShapMethod::kClosedForm) return;
     tables.reserve(trees.size());
     for (const shap::TreeInput& in : trees) {
-      tables.push_back(shap::BuildLeafTable(in, model->compare));
-      const shap::LeafTable& t = tables.back();
-      for (size_t l = 0; l < t.leaves(); ++l) {
-        max_slots = std::max<size_t>(max_slots, t.begin[l + 1] - t.begin[l]);
-      }
+      tables.push_back(shap::BuildEdgeTable(in));
+      max_nodes = std::max(max_nodes, in.tree->nodes.size());
+      max_points = std::max(max_points, tables.back().points);
     }
-    quadrature = shap::Quadrature(static_cast<int>(max_slots + 1) / 2, static_cast<int>(max_slots));
+    quadrature = shap::Quadrature(max_points);
   });
 }
 
@@ -258,10 +255,10 @@ void TreeExplainer::Impl::Rows(const DenseMatrix& x, size_t begin, size_t end, d
         }
       }
     } else {
-      for (size_t i = 0; i < n; ++i) ws.views[i].Set(&ws.rows[i * nf], nf, compare);
       for (size_t t = 0; t < trees.size(); ++t) {
         for (size_t i = 0; i < n; ++i) {
-          shap::ClosedFormTree(trees[t], tables[t], ws.views[i], o + i * w, stride, quadrature, ws.cf);
+          shap::ClosedFormTree(trees[t], tables[t], compare, &ws.rows[i * nf], o + i * w, stride,
+                               quadrature, ws.cf);
         }
       }
     }

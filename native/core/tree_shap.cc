@@ -1,5 +1,6 @@
 // TreeSHAP over one imported tree, two ways: the published recursion (in float for XGBoost, to
-// reproduce its pred_contribs to the bit) and a per-leaf closed form in float64 (docs/explain.md).
+// reproduce its pred_contribs to the bit) and a closed form in float64, edge by edge
+// (docs/explain.md).
 #include "tree_shap.h"
 
 #include <algorithm>
@@ -126,9 +127,8 @@ template void RecursionTree<float>(const TreeInput&, Compare, const double*, flo
 template void RecursionTree<double>(const TreeInput&, Compare, const double*, double*, size_t,
                                     RecursionScratch<double>&);
 
-Quadrature::Quadrature(int max_points, int max_power) {
+Quadrature::Quadrature(int max_points) {
   offset_.push_back(0);
-  power_offset_.push_back(0);
   auto legendre = [](int k, double x, double* p0, double* p1) {
     *p0 = 1;
     *p1 = x;
@@ -141,7 +141,6 @@ Quadrature::Quadrature(int max_points, int max_power) {
   for (int k = 1; k <= max_points; ++k) {
     // Newton's method on the Legendre polynomial P_k from the usual first guesses, on [-1, 1],
     // then moved to [0, 1].
-    std::vector<double> w;
     for (int i = 0; i < k; ++i) {
       double x = std::cos(M_PI * (i + 0.75) / (k + 0.5)), p0, p1;
       for (int iter = 0; iter < 100; ++iter) {
@@ -154,333 +153,216 @@ Quadrature::Quadrature(int max_points, int max_power) {
       const double dp = k * (x * p1 - p0) / (x * x - 1);
       nodes_.push_back((1 - x) / 2);
       inverse_.push_back(1 / (1 - nodes_.back()));
-      w.push_back(1 / ((1 - x * x) * dp * dp));
+      weights_.push_back(1 / ((1 - x * x) * dp * dp));
     }
     offset_.push_back(nodes_.size());
-    for (int m = 0; m <= max_power; ++m) {
-      for (int i = 0; i < k; ++i) {
-        const double t = nodes_[offset_[static_cast<size_t>(k) - 1] + static_cast<size_t>(i)];
-        powers_.push_back(w[static_cast<size_t>(i)] * std::pow(1 - t, m));
-      }
-    }
-    power_offset_.push_back(powers_.size());
   }
 }
 
-void RowView::Set(const double* x, size_t features, Compare compare) {
-  value.resize(features);
-  state.resize(features);
-  for (size_t j = 0; j < features; ++j) {
-    const double v = x[j];
-    if (std::isnan(v)) {
-      state[j] = kMissing;
-      value[j] = v;
-      continue;
-    }
-    state[j] = std::fabs(v) <= fold::kLightGBMZero ? kZeroBand : kNormal;
-    value[j] = compare == Compare::kFloat ? static_cast<double>(fold::ToFloat(v)) : v;
-  }
-}
-
-namespace {
-
-// A slot while the table is built: a feature of the current path and what its splits say.
-struct Slot {
-  int32_t feature = -1;
-  double zero = 1;
-  double lo = std::nan(""), hi = INFINITY;    // every split of the feature
-  double zlo = std::nan(""), zhi = INFINITY;  // its splits without a zero rule
-  bool missing_follows = true, zero_rule = false, zero_default_follows = true;
-};
-
-// Narrows a box by one split taken `left` at threshold t.
-void Narrow(double* lo, double* hi, double t, bool left) {
-  if (left) {
-    *hi = std::min(*hi, t);
-  } else {
-    *lo = std::isnan(*lo) ? t : std::max(*lo, t);
-  }
-}
-
-bool InBox(double v, double lo, double hi) { return v <= hi && !(v <= lo); }
-
-}  // namespace
-
-namespace {
-
-// The table in the order the walk met the leaves.
-LeafTable WalkLeaves(const TreeInput& in, Compare compare) {
-  LeafTable t;
+EdgeTable BuildEdgeTable(const TreeInput& in) {
   const std::vector<EngineNode>& nodes = in.tree->nodes;
-  std::vector<Slot> slots;
+  const size_t n = nodes.size();
+  EdgeTable t;
+  t.parent.assign(n, -1);
+  t.feature.assign(n, -1);
+  t.prev.assign(n, -1);
+  t.prev_split.assign(n, -1);
+  t.ratio.assign(n, 1.0);
+  t.left.assign(n, 0);
+  t.value.assign(n * in.outputs, 0.0);
+  // A walk down with, per feature, the nearest edge on it above the current node (undone on the
+  // way back up), and the distinct features of the path.
+  std::vector<int32_t> last;   // feature -> edge (node), grown on demand
+  std::vector<int32_t> count;  // feature -> splits on the path
+  int distinct = 0, most = 0;
   struct Frame {
     int32_t node;
     uint8_t phase;
-    int32_t slot;  // the slot the edge into this node changed (-1: the root)
-    bool appended;
-    Slot old;
+    int32_t feature, saved;  // the edge into `node`: its feature, and last[feature] before it
   };
-  std::vector<Frame> stack{Frame{0, 0, -1, false, Slot{}}};
-  bool any_zero_rule = false;
+  std::vector<Frame> stack{Frame{0, 0, -1, -1}};
+  auto grow = [&](int32_t f) {
+    if (static_cast<size_t>(f) >= last.size()) {
+      last.resize(static_cast<size_t>(f) + 1, -1);
+      count.resize(static_cast<size_t>(f) + 1, 0);
+    }
+  };
   while (!stack.empty()) {
-    Frame& f = stack.back();
-    const EngineNode& n = nodes[static_cast<size_t>(f.node)];
-    if (n.feature < 0 || f.phase == 2) {
-      if (n.feature < 0) {
-        t.begin.push_back(static_cast<uint32_t>(t.feature.size()));
-        t.leaf.push_back(n.leaf);
-        const double* leaf = in.leaf_values + static_cast<size_t>(n.leaf) * in.leaf_width;
-        for (size_t o = 0; o < in.outputs; ++o) t.value.push_back(leaf[in.columns[o]] * in.scale);
-        for (const Slot& sl : slots) {
-          t.feature.push_back(sl.feature);
-          t.zero.push_back(sl.zero);
-          t.lo.push_back(sl.lo);
-          t.hi.push_back(sl.hi);
-          t.zlo.push_back(sl.zlo);
-          t.zhi.push_back(sl.zhi);
-          t.flags.push_back(static_cast<uint8_t>(
-              (sl.missing_follows ? LeafTable::kMissingFollows : 0) |
-              (sl.zero_rule ? LeafTable::kZeroRule : 0) |
-              (sl.zero_default_follows ? LeafTable::kZeroDefaultFollows : 0)));
-          any_zero_rule |= sl.zero_rule;
-        }
+    Frame& fr = stack.back();
+    const EngineNode& node = nodes[static_cast<size_t>(fr.node)];
+    if (fr.phase == 0 && node.feature < 0) {
+      most = std::max(most, distinct);
+      const double* leaf = in.leaf_values + static_cast<size_t>(node.leaf) * in.leaf_width;
+      for (size_t o = 0; o < in.outputs; ++o) {
+        t.value[static_cast<size_t>(fr.node) * in.outputs + o] = leaf[in.columns[o]] * in.scale;
       }
-      if (f.slot >= 0) {
-        if (f.appended) {
-          slots.pop_back();
-        } else {
-          slots[static_cast<size_t>(f.slot)] = f.old;
-        }
+    }
+    if (node.feature < 0 || fr.phase == 2) {
+      if (fr.feature >= 0) {
+        last[static_cast<size_t>(fr.feature)] = fr.saved;
+        if (--count[static_cast<size_t>(fr.feature)] == 0) --distinct;
       }
       stack.pop_back();
       continue;
     }
-    const bool left = f.phase == 0;
-    ++f.phase;
-    const int32_t child = left ? n.left : n.right;
-    Frame next{child, 0, -1, false, Slot{}};
-    size_t j = 0;
-    while (j < slots.size() && slots[j].feature != n.feature) ++j;
-    if (j == slots.size()) {
-      slots.push_back(Slot{});
-      slots.back().feature = n.feature;
-      next.appended = true;
-    } else {
-      next.old = slots[j];
-    }
-    next.slot = static_cast<int32_t>(j);
-    Slot& sl = slots[j];
-    sl.zero *= nodes[static_cast<size_t>(child)].cover / n.cover;
-    const double threshold =
-        compare == Compare::kFloat ? static_cast<double>(static_cast<float>(n.threshold)) : n.threshold;
-    Narrow(&sl.lo, &sl.hi, threshold, left);
-    sl.missing_follows = sl.missing_follows && GoesLeft(n, compare, std::nan("")) == left;
-    if (n.missing == MissingRule::kZeroLeft || n.missing == MissingRule::kZeroRight) {
-      sl.zero_rule = true;
-      sl.zero_default_follows = sl.zero_default_follows && (n.missing == MissingRule::kZeroLeft) == left;
-    } else {
-      Narrow(&sl.zlo, &sl.zhi, threshold, left);
-    }
-    stack.push_back(next);  // invalidates f
+    const int32_t f = node.feature;
+    grow(f);
+    if (fr.phase == 0) t.prev_split[static_cast<size_t>(fr.node)] = last[static_cast<size_t>(f)];
+    const bool go_left = fr.phase == 0;
+    ++fr.phase;
+    const int32_t child = go_left ? node.left : node.right;
+    const size_t c = static_cast<size_t>(child);
+    t.parent[c] = fr.node;
+    t.feature[c] = f;
+    t.left[c] = go_left;
+    t.ratio[c] = nodes[c].cover / node.cover;
+    t.prev[c] = last[static_cast<size_t>(f)];
+    const Frame next{child, 0, f, last[static_cast<size_t>(f)]};
+    last[static_cast<size_t>(f)] = child;
+    if (count[static_cast<size_t>(f)]++ == 0) ++distinct;
+    stack.push_back(next);  // invalidates fr
   }
-  t.begin.push_back(static_cast<uint32_t>(t.feature.size()));
-  if (!any_zero_rule) {
-    t.zlo = std::vector<double>();
-    t.zhi = std::vector<double>();
-  }
+  t.points = std::max(1, (most + 1) / 2);
   return t;
 }
 
-}  // namespace
-
-LeafTable BuildLeafTable(const TreeInput& in, Compare compare) {
-  const LeafTable walk = WalkLeaves(in, compare);
-  // Leaves that need the same rule go together, so the kernel for that rule runs over them.
-  std::vector<size_t> order(walk.leaves());
-  for (size_t l = 0; l < order.size(); ++l) order[l] = l;
-  auto points = [&walk](size_t l) { return static_cast<int>(walk.begin[l + 1] - walk.begin[l] + 1) / 2; };
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return points(a) < points(b); });
-  LeafTable t;
-  const bool zero_rules = !walk.zlo.empty();
-  for (const size_t l : order) {
-    const int k = points(l);
-    if (t.run_points.empty() || t.run_points.back() != k) {
-      if (!t.run_points.empty()) t.run_end.push_back(static_cast<uint32_t>(t.leaf.size()));
-      t.run_points.push_back(k);
-    }
-    t.begin.push_back(static_cast<uint32_t>(t.feature.size()));
-    t.leaf.push_back(walk.leaf[l]);
-    for (size_t o = 0; o < in.outputs; ++o) t.value.push_back(walk.value[l * in.outputs + o]);
-    for (uint32_t i = walk.begin[l]; i < walk.begin[l + 1]; ++i) {
-      t.feature.push_back(walk.feature[i]);
-      t.zero.push_back(walk.zero[i]);
-      t.lo.push_back(walk.lo[i]);
-      t.hi.push_back(walk.hi[i]);
-      t.flags.push_back(walk.flags[i]);
-      if (zero_rules) {
-        t.zlo.push_back(walk.zlo[i]);
-        t.zhi.push_back(walk.zhi[i]);
-      }
-    }
-  }
-  t.begin.push_back(static_cast<uint32_t>(t.feature.size()));
-  if (!t.run_points.empty()) t.run_end.push_back(static_cast<uint32_t>(t.leaf.size()));
-  return t;
-}
-
-void ClosedFormScratch::Reserve(size_t max_slots, int max_points) {
-  agree.resize(max_slots);
-  g.resize(max_slots);
-  acc.resize(static_cast<size_t>(max_points));
-  h.resize(max_slots * static_cast<size_t>(max_points));
-  pre.resize(max_slots * static_cast<size_t>(max_points));
+void ClosedFormScratch::Reserve(size_t nodes, int points, size_t outputs) {
+  const size_t k = static_cast<size_t>(points);
+  dir.resize(nodes);
+  follow.resize(nodes);
+  w.resize(k);
+  zero.resize(nodes);
+  h.resize(nodes * k);
+  q.resize(nodes * k);
+  a.resize(nodes * k * outputs);
+  sub.assign(nodes * k * outputs, 0.0);
 }
 
 namespace {
 
-// Which slots of leaf l the row follows (into `agree`, in order), their count, and the product
-// of the cover fractions of the others.
-inline int Follow(const LeafTable& t, const RowView& row, size_t l, int32_t* agree, double* pb) {
-  const uint32_t b0 = t.begin[l];
-  const int u = static_cast<int>(t.begin[l + 1] - b0);
-  int a = 0;
-  double p = 1;
-  for (int j = 0; j < u; ++j) {
-    const size_t i = b0 + static_cast<size_t>(j);
-    const size_t f = static_cast<size_t>(t.feature[i]);
-    const uint8_t st = row.state[f];
-    const double v = row.value[f];
-    bool o = (v <= t.hi[i]) & !(v <= t.lo[i]);
-    if (st != RowView::kNormal) {
-      if (st == RowView::kMissing) {
-        o = t.flags[i] & LeafTable::kMissingFollows;
-      } else if (!t.zlo.empty() && (t.flags[i] & LeafTable::kZeroRule)) {
-        o = (t.flags[i] & LeafTable::kZeroDefaultFollows) && InBox(v, t.zlo[i], t.zhi[i]);
-      }
-    }
-    agree[a] = j;
-    a += o;
-    p *= o ? 1.0 : t.zero[i];
-  }
-  *pb = p;
-  return a;
-}
-
-// Adds g[j] times the leaf's values to the features of its slots.
-inline void AddLeaf(const LeafTable& t, size_t l, const double* g, size_t outputs, double* phi,
-                    size_t stride) {
-  const uint32_t b0 = t.begin[l];
-  const int u = static_cast<int>(t.begin[l + 1] - b0);
-  const double* v = t.value.data() + l * outputs;
-  if (outputs == 1) {
-    for (int j = 0; j < u; ++j) phi[t.feature[b0 + static_cast<size_t>(j)]] += g[j] * v[0];
-    return;
-  }
-  if (outputs == 2) {  // a binary forest's two classes
-    for (int j = 0; j < u; ++j) {
-      double* p = phi + t.feature[b0 + static_cast<size_t>(j)];
-      p[0] += g[j] * v[0];
-      p[stride] += g[j] * v[1];
-    }
-    return;
-  }
-  for (int j = 0; j < u; ++j) {
-    double* p = phi + t.feature[b0 + static_cast<size_t>(j)];
-    for (size_t o = 0; o < outputs; ++o) p[o * stride] += g[j] * v[o];
-  }
-}
-
-// The leaves [l0, l1), all with (u + 1) / 2 == K: with K known to the compiler, every loop
-// over the nodes is unrolled (a loop of four iterations is mostly overhead otherwise).
-// kK = 0: K from the argument, for paths of more than 16 features.
+// The tree for one row with K nodes known to the compiler (kK = 0: from the table).
+// Down the tree, each edge's factor h(t) = z + (o - z) t for its feature (z: the product of the
+// cover fractions of the splits on that feature so far, o: the row follows all of them) and the
+// product Q(t) of the factors of the path's features. Up the tree, A_n(t) = the sum of v Q(t)
+// over the leaves below n. An edge e on feature i adds to i: (o_e - z_e) times the integral of
+// P_e(t) / h_e(t), with P_e = A below e minus A below the next splits on i (whose leaves count
+// at those splits instead): the per-leaf closed form summed over the leaves that share the edge.
 template <int kK>
-void Leaves(const LeafTable& t, const RowView& row, size_t l0, size_t l1, int k_arg,
-            const Quadrature& quad, size_t outputs, double* phi, size_t stride,
-            ClosedFormScratch& s) {
-  const int k = kK > 0 ? kK : k_arg;
+void EdgeKernel(const TreeInput& in, const EdgeTable& t, Compare compare, const double* x,
+                double* phi, size_t stride, const Quadrature& quad, ClosedFormScratch& s) {
+  const int k = kK > 0 ? kK : t.points;
+  const size_t n = t.parent.size(), outputs = in.outputs, ko = static_cast<size_t>(k) * outputs;
+  const size_t uk = static_cast<size_t>(k);
   const double* tk = quad.nodes(k);
-  const double* inv = quad.inverse_complement(k);
-  int32_t* agree = s.agree.data();
-  double* g = s.g.data();
-  double* h = s.h.data();
-  double* pre = s.pre.data();
-  double* acc = s.acc.data();
-  for (size_t l = l0; l < l1; ++l) {
-    const uint32_t b0 = t.begin[l];
-    const int u = static_cast<int>(t.begin[l + 1] - b0);
-    double pb;
-    const int a = Follow(t, row, l, agree, &pb);
-    const int b = u - a;
-    // The product over A, weighted by w_q (1 - t_q)^b, keeping the partial products.
-    const double* start = quad.weighted_power(k, b);
-    for (int q = 0; q < k; ++q) acc[q] = start[q];
-    for (int m = 0; m < a; ++m) {
-      const double z = t.zero[b0 + static_cast<size_t>(agree[m])], d = 1 - z;
-      double* hm = h + static_cast<size_t>(m) * static_cast<size_t>(k);
-      double* pm = pre + static_cast<size_t>(m) * static_cast<size_t>(k);
-      for (int q = 0; q < k; ++q) {
-        hm[q] = z + d * tk[q];
-        pm[q] = acc[q];
-        acc[q] *= hm[q];
+  const double* wk = quad.weights(k);
+  const double* ck = quad.inverse_complements(k);
+  const std::vector<EngineNode>& nodes = in.tree->nodes;
+  uint8_t* __restrict dir = s.dir.data();
+  uint8_t* __restrict follow = s.follow.data();
+  double* __restrict zero = s.zero.data();
+  double* __restrict inv = s.h.data();  // per node and point: 1 / h
+  double* __restrict q = s.q.data();
+  double* __restrict a = s.a.data();
+  double* __restrict sub = s.sub.data();
+  for (size_t i = 0; i < n; ++i) {
+    const EngineNode& node = nodes[i];
+    if (node.feature >= 0) dir[i] = GoesLeft(node, compare, x[node.feature]);
+  }
+  for (size_t p = 0; p < uk; ++p) q[p] = 1;
+  for (size_t c = 1; c < n; ++c) {
+    const size_t parent = static_cast<size_t>(t.parent[c]);
+    const int32_t pr = t.prev[c];
+    bool o = dir[parent] == t.left[c];
+    double z = t.ratio[c];
+    if (pr >= 0) {
+      o = o && follow[pr];
+      z *= zero[pr];
+    }
+    follow[c] = o;
+    zero[c] = z;
+    double* ic = inv + c * uk;
+    double* qc = q + c * uk;
+    const double* qp = q + parent * uk;
+    // h = z + (o - z) t: z (1 - t) off the row's way (one division), z + (1 - z) t on it.
+    if (o) {
+      const double d = 1 - z;
+      for (int p = 0; p < k; ++p) {
+        const double h = z + d * tk[p];
+        ic[p] = 1 / h;
+        qc[p] = qp[p] * h;
+      }
+    } else {
+      const double iz = 1 / z;
+      for (int p = 0; p < k; ++p) {
+        ic[p] = iz * ck[p];
+        qc[p] = qp[p] * (z - z * tk[p]);
       }
     }
-    if (b > 0) {
-      double integral = 0;
-      for (int q = 0; q < k; ++q) integral += acc[q] * inv[q];
-      const double gb = -pb * integral;
-      for (int j = 0; j < u; ++j) g[j] = gb;
+    if (pr >= 0) {
+      const double* ip = inv + static_cast<size_t>(pr) * uk;
+      for (int p = 0; p < k; ++p) qc[p] *= ip[p];
     }
-    for (int q = 0; q < k; ++q) acc[q] = 1;
-    for (int m = a - 1; m >= 0; --m) {
-      const double* hm = h + static_cast<size_t>(m) * static_cast<size_t>(k);
-      const double* pm = pre + static_cast<size_t>(m) * static_cast<size_t>(k);
-      double integral = 0;
-      for (int q = 0; q < k; ++q) {
-        integral += pm[q] * acc[q];
-        acc[q] *= hm[q];
+  }
+  double* __restrict wi = s.w.data();  // w_p / h_p of the edge at hand
+  for (size_t i = n; i-- > 0;) {
+    const EngineNode& node = nodes[i];
+    double* ai = a + i * ko;
+    if (node.feature < 0) {
+      const double* v = t.value.data() + i * outputs;
+      const double* qi = q + i * uk;
+      for (size_t o = 0; o < outputs; ++o) {
+        for (int p = 0; p < k; ++p) ai[o * uk + static_cast<size_t>(p)] = v[o] * qi[p];
       }
-      g[agree[m]] = (1 - t.zero[b0 + static_cast<size_t>(agree[m])]) * pb * integral;
+    } else {
+      const double* al = a + static_cast<size_t>(node.left) * ko;
+      const double* ar = a + static_cast<size_t>(node.right) * ko;
+      for (size_t j = 0; j < ko; ++j) ai[j] = al[j] + ar[j];
+      const int32_t ps = t.prev_split[i];
+      if (ps >= 0) {
+        double* target = sub + static_cast<size_t>(ps) * ko;
+        for (size_t j = 0; j < ko; ++j) target[j] += ai[j];
+      }
     }
-    AddLeaf(t, l, g, outputs, phi, stride);
+    if (i == 0) break;
+    // The edge into i.
+    const double d = (follow[i] ? 1.0 : 0.0) - zero[i];
+    const double* ii = inv + i * uk;
+    double* si = sub + i * ko;
+    double* out = phi + t.feature[i];
+    for (int p = 0; p < k; ++p) wi[p] = wk[p] * ii[p];
+    for (size_t o = 0; o < outputs; ++o) {
+      double integral = 0;
+      for (int p = 0; p < k; ++p) {
+        const size_t j = o * uk + static_cast<size_t>(p);
+        integral += wi[p] * (ai[j] - si[j]);
+        si[j] = 0;
+      }
+      out[o * stride] += d * integral;
+    }
   }
 }
 
 }  // namespace
 
-// One leaf at a time. Its path's features U (u of them), each with z_j, the product of its
-// cover fractions, and o_j, 1 when the row follows every split on it (else 0): the leaf adds
-// v (o_i - z_i) I_i to feature i, where
-//   I_i = integral over [0, 1] of prod_{j != i} (z_j + (o_j - z_j) t) dt
-// (docs/explain.md derives it from the Shapley weights through the Beta integral). The product
-// has degree u - 1, so (u + 1) / 2 Gauss-Legendre nodes give it exactly, and every factor is
-// > 0 on [0, 1]: nothing cancels. The features the row does not follow (B, b of them) all have
-// the factor z_j (1 - t): they add P_B (1 - t)^b with P_B the product of their z, the same
-// -v P_B integral((1 - t)^(b-1) prod_A) to each of them; only the followed ones (A) need a
-// product without themselves, from products before and after them.
-void ClosedFormTree(const TreeInput& in, const LeafTable& t, const RowView& row, double* phi,
-                    size_t stride, const Quadrature& quadrature, ClosedFormScratch& s) {
-  uint32_t l0 = 0;
-  for (size_t r = 0; r < t.run_points.size(); ++r) {
-    const uint32_t l1 = t.run_end[r];
-    const int k = t.run_points[r];
-    switch (k) {
-#define ENSEMBLE_SHAP_LEAVES(K) \
-  case K:                       \
-    Leaves<K>(t, row, l0, l1, K, quadrature, in.outputs, phi, stride, s); \
+void ClosedFormTree(const TreeInput& in, const EdgeTable& t, Compare compare, const double* x,
+                    double* phi, size_t stride, const Quadrature& quadrature, ClosedFormScratch& s) {
+  if (t.parent.size() < 2) return;  // a single leaf: only its expected value
+  switch (t.points) {
+#define ENSEMBLE_SHAP_EDGES(K)                                                    \
+  case K:                                                                         \
+    EdgeKernel<K>(in, t, compare, x, phi, stride, quadrature, s);                 \
     break;
-      ENSEMBLE_SHAP_LEAVES(1)
-      ENSEMBLE_SHAP_LEAVES(2)
-      ENSEMBLE_SHAP_LEAVES(3)
-      ENSEMBLE_SHAP_LEAVES(4)
-      ENSEMBLE_SHAP_LEAVES(5)
-      ENSEMBLE_SHAP_LEAVES(6)
-      ENSEMBLE_SHAP_LEAVES(7)
-      ENSEMBLE_SHAP_LEAVES(8)
-#undef ENSEMBLE_SHAP_LEAVES
-      default:
-        Leaves<0>(t, row, l0, l1, k, quadrature, in.outputs, phi, stride, s);
-    }
-    l0 = l1;
+    ENSEMBLE_SHAP_EDGES(1)
+    ENSEMBLE_SHAP_EDGES(2)
+    ENSEMBLE_SHAP_EDGES(3)
+    ENSEMBLE_SHAP_EDGES(4)
+    ENSEMBLE_SHAP_EDGES(5)
+    ENSEMBLE_SHAP_EDGES(6)
+    ENSEMBLE_SHAP_EDGES(7)
+    ENSEMBLE_SHAP_EDGES(8)
+#undef ENSEMBLE_SHAP_EDGES
+    default:
+      EdgeKernel<0>(in, t, compare, x, phi, stride, quadrature, s);
   }
 }
 

@@ -80,73 +80,50 @@ void RecursionTree(const TreeInput& in, Compare compare, const double* x, T* phi
 /// Gauss-Legendre rules on [0, 1]: K nodes integrate polynomials of degree <= 2K - 1 exactly.
 class Quadrature {
  public:
-  /// Rules for K = 1 .. max_points, with the weighted powers w_q (1 - t_q)^m for m <= max_power.
-  Quadrature(int max_points = 0, int max_power = 0);
+  /// Rules for K = 1 .. max_points.
+  explicit Quadrature(int max_points = 0);
   const double* nodes(int k) const { return nodes_.data() + offset_[static_cast<size_t>(k) - 1]; }
-  /// w_q (1 - t_q)^m, q = 0 .. k-1.
-  const double* weighted_power(int k, int m) const {
-    return powers_.data() + power_offset_[static_cast<size_t>(k) - 1] +
-           static_cast<size_t>(m) * static_cast<size_t>(k);
-  }
+  const double* weights(int k) const { return weights_.data() + offset_[static_cast<size_t>(k) - 1]; }
   /// 1 / (1 - t_q).
-  const double* inverse_complement(int k) const {
+  const double* inverse_complements(int k) const {
     return inverse_.data() + offset_[static_cast<size_t>(k) - 1];
   }
 
  private:
-  std::vector<size_t> offset_, power_offset_;
-  std::vector<double> nodes_, inverse_, powers_;
+  std::vector<size_t> offset_;
+  std::vector<double> nodes_, weights_, inverse_;
 };
 
-/// A row as the splits see it: per feature the value compared (float32-rounded for float
-/// models), and whether it is missing or in LightGBM's zero band (|x| <= 1e-35).
-struct RowView {
-  std::vector<double> value;
-  std::vector<uint8_t> state;  // kNormal, kMissing, kZeroBand
-  static constexpr uint8_t kNormal = 0, kMissing = 1, kZeroBand = 2;
-  void Set(const double* x, size_t features, Compare compare);
+/// A tree prepared for the closed form, built once: per node, what the edge into it carries.
+/// Nodes are in the imported order (a parent before its children), so a forward pass goes down
+/// the tree and a backward pass up.
+struct EdgeTable {
+  int points = 1;                   // Gauss-Legendre nodes: (most distinct features on a path + 1) / 2
+  std::vector<int32_t> parent;      // -1 for the root
+  std::vector<int32_t> feature;     // the parent's split feature (the edge's), -1 for the root
+  std::vector<int32_t> prev;        // the nearest edge above on the same feature (its node), or -1
+  std::vector<int32_t> prev_split;  // splits: the nearest edge on their feature, their own edge
+                                    // included, or -1
+  std::vector<double> ratio;        // cover / the parent's cover
+  std::vector<uint8_t> left;        // the parent's left child
+  std::vector<double> value;        // leaves: the explained values x outputs, scaled
 };
 
-/// A tree's leaves flattened for the closed form, built once: per leaf, the distinct features
-/// on its path (its slots), each with the product of its splits' cover fractions and the box of
-/// values that follow all of them, so a row's agreement with a leaf is a few compares.
-struct LeafTable {
-  std::vector<uint32_t> begin;  // per leaf, then the end: where its slots are
-  std::vector<int32_t> leaf;    // per leaf: its row of leaf values
-  std::vector<int32_t> feature;  // per slot
-  std::vector<double> zero;      // per slot: product of the cover fractions of its splits
-  // Per slot: a value v (not missing) follows every split of the slot iff !(v <= lo) && v <= hi
-  // (lo NaN: no lower bound).
-  std::vector<double> lo, hi;
-  std::vector<uint8_t> flags;  // per slot: kMissingFollows, kZeroRule, kZeroDefaultFollows
-  // Slots with LightGBM "zero" splits, for a value in the zero band: the box of the other
-  // splits (the zero splits send it their default way). Sized like `lo` when any slot needs it.
-  std::vector<double> zlo, zhi;
-  std::vector<double> value;  // per leaf x outputs: the explained columns, scaled
-  // Leaves are grouped by the quadrature rule they need, (slots + 1) / 2 nodes: run r holds the
-  // leaves [run_end[r - 1], run_end[r]) and uses run_points[r] nodes.
-  std::vector<int> run_points;
-  std::vector<uint32_t> run_end;
-  static constexpr uint8_t kMissingFollows = 1, kZeroRule = 2, kZeroDefaultFollows = 4;
+/// Prepares the tree of `in`.
+EdgeTable BuildEdgeTable(const TreeInput& in);
 
-  size_t leaves() const { return leaf.size(); }
-};
-
-/// Flattens the tree of `in` (splits compared as `compare` says).
-LeafTable BuildLeafTable(const TreeInput& in, Compare compare);
-
-/// Scratch memory of the closed form for one thread.
+/// Scratch memory of the closed form for one thread, sized for the largest tree.
 struct ClosedFormScratch {
-  std::vector<int32_t> agree;   // the slots of a leaf the row follows
-  std::vector<double> g;        // per slot: what the leaf adds to its feature, per unit of value
-  std::vector<double> h, pre;   // per followed slot x node: its factor, the product before it
-  std::vector<double> acc;      // per node: a running product
-  void Reserve(size_t max_slots, int max_points);
+  std::vector<uint8_t> dir, follow;        // per node: the row goes left; it follows the edge's feature
+  std::vector<double> zero, h, q, a, sub;  // per node (x points, x outputs for a and sub); h
+                                           // holds 1 / the edge's factor
+  std::vector<double> w;                   // per point
+  void Reserve(size_t nodes, int points, size_t outputs);
 };
 
-/// The same contributions in float64 from each leaf's closed form (docs/explain.md), exact up to
-/// rounding with `quadrature` holding (longest path + 1) / 2 points.
-void ClosedFormTree(const TreeInput& in, const LeafTable& table, const RowView& row, double* phi,
-                    size_t stride, const Quadrature& quadrature, ClosedFormScratch& scratch);
+/// The same contributions in float64 from the closed form (docs/explain.md), exact up to
+/// rounding with `quadrature` holding at least t.points nodes.
+void ClosedFormTree(const TreeInput& in, const EdgeTable& t, Compare compare, const double* x,
+                    double* phi, size_t stride, const Quadrature& quadrature, ClosedFormScratch& s);
 
 }  // namespace ensemble::core::shap

@@ -11,9 +11,9 @@
 ///   XGBoost models (float sums) it runs in float32, operation for operation as XGBoost's
 ///   `pred_contribs` does (each tree's share in its own buffer, scaled by the dart weight, the
 ///   base margin added last), so its contributions are XGBoost's own to the bit.
-/// - kClosedForm (float64): per leaf, the Shapley weights of its path in closed form from the
-///   path's cover fractions, with the elementary symmetric polynomials of the fractions of the
-///   features the row agrees with: O(leaves x depth) work per row where the recursion does
+/// - kClosedForm (float64): each leaf's Shapley weights written as an integral of a product of
+///   its path's factors (exact with a few Gauss-Legendre nodes), summed edge by edge in one pass
+///   down and one up the tree: O(nodes x depth) work per row where the recursion does
 ///   O(leaves x depth^2). It gives LightGBM's `pred_contrib` and shap's TreeExplainer values up
 ///   to float64 rounding.
 /// kAuto picks kRecursion for float models and kClosedForm for the others.
