@@ -176,7 +176,8 @@ function program(version: string): Command {
       (v: string, all: string[]) => [...all, v],
       [] as string[],
     )
-    .action(async (pickle: string, outDir: string, opts: { force?: boolean; createdAt?: string; python?: string; standIn: string[] }) => {
+    .option('--reference <rows.csv>', 'the training rows (feature columns or OHLCV candles): recorded as the drift reference (docs/drift.md)')
+    .action(async (pickle: string, outDir: string, opts: { force?: boolean; createdAt?: string; python?: string; standIn: string[]; reference?: string }) => {
       const r = await migrate(pickle, outDir, { ...opts, standIns: opts.standIn });
       process.stdout.write(
         `migrated ${pickle} -> ${r.directory}\n  ${r.nFeatures} features: ${r.featureNames.join(', ')}\n` +
