@@ -42,6 +42,7 @@ export {
   type DriftStat,
 } from './drift.js';
 export { EnsembleExplanation, Explanation, type ExplanationSpace } from './explain.js';
+export { type WaterfallOptions, waterfallSvg } from './explain-svg.js';
 export type { BoosterInfo, ForestInfo, LibraryInfo, ModelDescription } from './model-types.js';
 export type { Cell, FeatureRecord, MatrixInput, RowInput } from './validate.js';
 export {

@@ -12,6 +12,7 @@ import {
   ProductionEnsemble,
   RandomForestModel,
   XGBoostModel,
+  waterfallSvg,
 } from '../dist/index.js';
 import { expectClose, fixtures, readF64, readJson, rowsOf } from './helpers.js';
 
@@ -122,6 +123,17 @@ describe('the ensemble', () => {
     for (let i = 1; i < 12; i++) expect(Math.abs(ranked[i - 1]?.contribution as number)).toBeGreaterThanOrEqual(Math.abs(ranked[i]?.contribution as number));
     expect(() => e.row(2)).toThrow(RangeError);
     expect(() => e.row(0, 1)).toThrow(RangeError);
+  });
+
+  it('waterfallSvg: the largest contributions as bars, the rest summed, ending at the output', () => {
+    const e = ensemble.explain(rows.slice(0, 1));
+    const svg = waterfallSvg(e, 0, { features: 5, values: rows[0], title: 'P(up) <now>' });
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg.match(/<rect /g)).toHaveLength(1 + 5 + 1); // background, 5 features, the rest
+    expect(svg).toContain('7 other features');
+    for (const { feature } of e.ranked(0).slice(0, 5)) expect(svg).toContain(`>${feature} = `);
+    expect(svg).toContain(`f(x) = ${e.total(0).toFixed(4)}`);
+    expect(svg).toContain('P(up) &#60;now&#62;');
   });
 
   it('explaining a closed ensemble is a ClosedError', () => {
