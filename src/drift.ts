@@ -128,6 +128,7 @@ export class DriftMonitor extends EventEmitter<{ drift: [DriftEvent] }> {
   readonly #scores: Binding.DriftWindow;
   readonly #scoreIndex: number[];
   #flagged = new Set<string>();
+  #before = 0; // rows counted in `seen` but never handed to the window (observeFeatures)
 
   /** A monitor of `reference`; its features must be the rows' columns, in order. */
   constructor(reference: DriftReference, options: DriftOptions = {}) {
@@ -171,9 +172,13 @@ export class DriftMonitor extends EventEmitter<{ drift: [DriftEvent] }> {
     return this.check();
   }
 
-  /** Adds feature rows only (row-major typed array, `rows` of them). @internal */
-  observeFeatures(data: Float32Array | Float64Array, rows: number): void {
+  /**
+   * Adds feature rows only (row-major typed array, `rows` of them), after `before` rows of the
+   * same batch that were left out because the window could not hold them anyway. @internal
+   */
+  observeFeatures(data: Float32Array | Float64Array, rows: number, before = 0): void {
     if (rows > 0) this.#features.add(data, rows);
+    this.#before += before;
   }
 
   /** Adds scores only (one value per row in each array). @internal */
@@ -196,7 +201,7 @@ export class DriftMonitor extends EventEmitter<{ drift: [DriftEvent] }> {
     const scoreRows = this.#scores.rows();
     const scores = this.#scoreIndex.map((i, c) => stat(this.reference.scores[i] as DriftHistogram, this.#scores.counts(c), 'score', scoreRows));
     const drifted = [...features, ...scores].filter((s) => s.drifted).map((s) => s.name);
-    return { rows, seen: this.#features.seen(), features, scores, drifted };
+    return { rows, seen: this.#features.seen() + this.#before, features, scores, drifted };
   }
 
   /**

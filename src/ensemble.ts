@@ -399,9 +399,11 @@ export class ProductionEnsemble<Name extends string = FeatureName> {
     const ensemble = new Float64Array(m.rows);
     const parts = new Float64Array(m.rows * 3);
     // The monitor sees the rows as they were when the call was made (the caller may refill its
-    // buffer at once), and only once they are scored.
+    // buffer at once), and only once they are scored: a copy of the last rows, as many as its
+    // window holds (copying a whole large batch cost more than the monitor's own work).
     const drift = this.#drift;
-    const rows = drift && m.rows > INLINE_ROWS ? m.data.slice() : m.data;
+    const kept = drift ? Math.min(m.rows, drift.options.window) : m.rows;
+    const rows = drift && m.rows > INLINE_ROWS ? m.data.slice((m.rows - kept) * this.nFeatures, m.rows * this.nFeatures) : m.data;
     if (m.rows > 0) {
       try {
         if (m.rows <= INLINE_ROWS) native.predict(m.data, m.rows, 0, ensemble, parts);
@@ -412,7 +414,8 @@ export class ProductionEnsemble<Name extends string = FeatureName> {
     }
     const result = splitParts(parts, ensemble, m.rows);
     if (drift && m.rows > 0 && this.#drift === drift) {
-      drift.observeFeatures(rows, m.rows);
+      if (rows === m.data) drift.observeFeatures(rows, m.rows);
+      else drift.observeFeatures(rows, kept, m.rows - kept);
       drift.observeScores(result);
       drift.check();
     }

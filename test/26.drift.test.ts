@@ -93,6 +93,24 @@ describe('wired into the ensemble', () => {
     expect(gauges).toHaveLength(16 * 3);
     expect(gauges.find((g) => g.name === 'drift_psi' && g.column === 'ensemble')?.kind).toBe('score');
   });
+
+  it('an async batch larger than the window: the window sees its last rows as they were at the call', async () => {
+    const batch = Float64Array.from(rows.slice(0, 3000).flat());
+    const sync = ensemble.monitorDrift({ window: 500, minRows: 100 });
+    ensemble.predictProba(batch);
+    const want = sync.report();
+    const monitor = ensemble.monitorDrift({ window: 500, minRows: 100 });
+    const pending = ensemble.predictProbaAsync(batch);
+    batch.fill(Number.NaN); // the caller refills its buffer at once
+    await pending;
+    ensemble.stopDriftMonitor();
+    const got = monitor.report();
+    expect(got.rows).toBe(500);
+    expect(got.seen).toBe(3000);
+    expect(got.features).toEqual(want.features);
+    expect(got.scores).toEqual(want.scores);
+    expect(got.features.every((f) => f.missingShare === 0)).toBe(true);
+  });
 });
 
 describe('directories without a reference', () => {
