@@ -78,6 +78,15 @@ describe.skipIf(python === '')('with Python', () => {
     }
   });
 
+  it('candles whose features are not finite (a price of 0) are a MigrateError naming the file and bar', async () => {
+    const bad = join(work, 'zero-price.csv');
+    const candles = readFileSync(join(root, 'data', 'sample_history.csv'), 'utf8').trim().split('\n');
+    const cols = candles[0]?.split(',') ?? [];
+    candles[500] = (candles[500]?.split(',') ?? []).map((v, j) => (cols[j] === 'close' ? '0' : v)).join(',');
+    writeFileSync(bad, `${candles.join('\n')}\n`);
+    await expect(migrate(pkl, join(work, 'zero'), { reference: bad })).rejects.toThrow(/zero-price\.csv: feature \w+ is not finite at bar \d+/);
+  });
+
   it('a reference file without the feature or candle columns is a MigrateError naming it', async () => {
     const bad = join(work, 'bad.csv');
     writeFileSync(bad, 'a,b\n1,2\n');
