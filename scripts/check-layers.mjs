@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Layering rules CI can check: the C++ core never includes Node headers, binding.gyp and CMake
-// build from the same source list, and the download pins match tools/requirements.txt.
+// build from the same source list, the download pins match tools/requirements.txt, and src/ keeps
+// its layers (docs/architecture.md): imports point down, one file loads the addon, one scores.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -27,6 +28,35 @@ const pins = JSON.parse(readFileSync('scripts/native-libs.json', 'utf8'));
 const req = readFileSync('tools/requirements.txt', 'utf8');
 if (!req.includes(`lightgbm==${pins.lightgbm}`)) problems.push('tools/requirements.txt and scripts/native-libs.json pin different LightGBM versions');
 if (!req.includes(`xgboost-cpu==${pins.xgboost}`)) problems.push('tools/requirements.txt and scripts/native-libs.json pin different XGBoost versions');
+// src/: a file imports only files listed before it; src/cli/ may use the whole library, which never
+// imports the CLI. A new file gets its place here.
+const tsLayers = ['error-codes', 'model-types', 'errors', 'binding', 'features', 'validate', 'load-options', 'explain',
+  'explain-svg', 'scorer', 'drift-stats', 'drift', 'models', 'boosters', 'random-forest', 'ensemble-types', 'ensemble-load',
+  'ensemble-info', 'ensemble', 'index'];
+for (const file of walk('src').filter((f) => f.endsWith('.ts'))) {
+  const text = readFileSync(file, 'utf8');
+  const inCli = file.startsWith(join('src', 'cli'));
+  const own = inCli ? tsLayers.length : tsLayers.indexOf(file.slice('src/'.length, -'.ts'.length));
+  if (own < 0) {
+    problems.push(`${file} has no layer: add it to tsLayers in scripts/check-layers.mjs`);
+    continue;
+  }
+  for (const [, spec] of text.matchAll(/(?:from|import\()\s*'(\.{1,2}\/[^']+)\.js'/g)) {
+    const target = join(file, '..', spec);
+    if (target.startsWith(join('src', 'cli'))) {
+      if (!inCli) problems.push(`${file} imports the CLI (${spec})`);
+      continue;
+    }
+    const layer = tsLayers.indexOf(target.slice('src/'.length));
+    if (layer >= own) problems.push(`${file} imports ${spec}, which is not below it in tsLayers (scripts/check-layers.mjs)`);
+  }
+  // The scoring and explaining path every class shares (closed check, validation,
+  // inline-or-async) lives once.
+  if (!file.endsWith(join('src', 'scorer.ts')) && /\bnative\.(predict|predictAsync|predictRow|nodesVisited|explain|explainAsync)\(/.test(text)) {
+    problems.push(`${file} calls a native scoring method: go through src/scorer.ts`);
+  }
+  if (!file.endsWith(join('src', 'binding.ts')) && /node-gyp-build|\.node['"]/.test(text)) problems.push(`${file} loads the addon: only src/binding.ts does`);
+}
 if (problems.length) {
   console.error(problems.join('\n'));
   process.exit(1);

@@ -35,10 +35,16 @@ export namespace Binding {
   export type BoosterInfo = PublicBoosterInfo;
   export type ForestInfo = PublicForestInfo;
 
+  /** The addon spells the forest as the metadata does; src/ensemble-load.ts translates. */
+  export interface NativeWeights {
+    lightgbm: number;
+    xgboost: number;
+    random_forest: number;
+  }
   export interface EnsembleInfo {
     nFeatures: number;
     featureNames: string[];
-    weights: { lightgbm: number; xgboost: number; random_forest: number };
+    weights: NativeWeights;
   }
 
   export type LightGBMBooster = Scorer<BoosterInfo>;
@@ -62,7 +68,7 @@ export namespace Binding {
     maxFileBytes?: number;
   }
   export interface DirectoryOptions extends NativeOptions {
-    weights?: { lightgbm: number; xgboost: number; random_forest: number };
+    weights?: NativeWeights;
     threshold?: number;
     verifyChecksums?: boolean;
   }
@@ -165,7 +171,7 @@ export namespace Binding {
       lightgbm: LightGBMBooster,
       xgboost: XGBoostBooster,
       forest: Forest,
-      options: { featureNames: string[]; weights: { lightgbm: number; xgboost: number; random_forest: number }; threads: number },
+      options: { featureNames: string[]; weights: NativeWeights; threads: number },
     ): Ensemble;
   }
 }

@@ -1,11 +1,9 @@
 /**
  * Exact TreeSHAP explanations (docs/explain.md): per row and output, one contribution per
  * feature plus the expected value, adding up to the model's output. The C++ core computes them
- * from the same trees the scorer uses; this file shapes its buffers into `Explanation` objects.
+ * from the same trees the scorer uses; this file shapes its buffers (src/scorer.ts makes the call)
+ * into `Explanation` objects.
  */
-import type { Binding } from './binding.js';
-import { withCallerStack } from './errors.js';
-import type { Matrix } from './validate.js';
 
 /**
  * What an explanation's values add up to: `'margin'` (LightGBM / XGBoost raw scores, before the
@@ -144,7 +142,7 @@ export class EnsembleExplanation<Name extends string = string> extends Explanati
     readonly randomForest: Explanation<Name>;
   };
   /** The weights the parts are combined with. */
-  readonly weights: { readonly lightgbm: number; readonly xgboost: number; readonly random_forest: number };
+  readonly weights: { readonly lightgbm: number; readonly xgboost: number; readonly randomForest: number };
 
   /** @internal */
   constructor(
@@ -164,94 +162,31 @@ function columnNames<Name extends string>(names: readonly Name[], nFeatures: num
   return Object.freeze(Array.from({ length: nFeatures }, (_, j) => `f${j}` as Name));
 }
 
-/** What a model's explanation looks like. @internal */
-export interface ExplainShape<Name extends string> {
+/** What the explained batch and its model look like. @internal */
+export interface ExplainedShape<Name extends string> {
+  rows: number;
   featureNames: readonly Name[];
   nFeatures: number;
   outputNames: readonly string[];
   space: ExplanationSpace;
 }
 
-function buffers(native: Binding.Scorer<unknown>, m: Matrix, nFeatures: number) {
-  const shape = native.explainShape();
-  const w = nFeatures + 1;
-  // A model that cannot be explained still throws its own error from the core.
-  const out = new Float64Array(m.rows * Math.max(1, shape.outputs) * w);
-  const parts = shape.parts > 0 ? new Float64Array(shape.parts * m.rows * w) : undefined;
-  return { out, parts };
+/** A model's explanation from the core's buffer (src/scorer.ts fills it). @internal */
+export function modelExplanation<Name extends string>(out: Float64Array, s: ExplainedShape<Name>): Explanation<Name> {
+  return Explanation.fromNative(out, s.rows, columnNames(s.featureNames, s.nFeatures), s.outputNames, s.space);
 }
 
-function shaped<Name extends string>(s: ExplainShape<Name>, m: Matrix, out: Float64Array): Explanation<Name> {
-  return Explanation.fromNative(out, m.rows, columnNames(s.featureNames, s.nFeatures), s.outputNames, s.space);
-}
-
-/** Explains a normalised matrix with a model. @internal */
-export function explainMatrix<Name extends string>(native: Binding.Scorer<unknown>, m: Matrix, s: ExplainShape<Name>): Explanation<Name> {
-  const { out } = buffers(native, m, s.nFeatures);
-  native.explain(m.data, m.rows, out);
-  return shaped(s, m, out);
-}
-
-/** The same off the event loop (never inline: one row is a whole pass over every node). @internal */
-export async function explainMatrixAsync<Name extends string>(
-  native: Binding.Scorer<unknown>,
-  m: Matrix,
-  s: ExplainShape<Name>,
-): Promise<Explanation<Name>> {
-  const callSite = new Error();
-  const { out } = buffers(native, m, s.nFeatures);
-  try {
-    if (m.rows > 0) await native.explainAsync(m.data, m.rows, out);
-    else native.explain(m.data, 0, out);
-  } catch (e) {
-    throw withCallerStack(e, callSite);
-  }
-  return shaped(s, m, out);
-}
-
-/** The ensemble's explanation from the core's output and parts. @internal */
+/** The ensemble's explanation from the core's output and parts (src/scorer.ts fills them). @internal */
 export function ensembleExplanation<Name extends string>(
   out: Float64Array,
   parts: Float64Array,
-  m: Matrix,
+  rows: number,
   featureNames: readonly Name[],
   weights: EnsembleExplanation<Name>['weights'],
 ): EnsembleExplanation<Name> {
   const w = featureNames.length + 1;
   const part = (i: number) =>
-    Explanation.fromNative(parts.subarray(i * m.rows * w, (i + 1) * m.rows * w), m.rows, featureNames, ['P(up)'], 'probability');
-  const whole = Explanation.fromNative(out, m.rows, featureNames, ['P(up)'], 'probability');
+    Explanation.fromNative(parts.subarray(i * rows * w, (i + 1) * rows * w), rows, featureNames, ['P(up)'], 'probability');
+  const whole = Explanation.fromNative(out, rows, featureNames, ['P(up)'], 'probability');
   return new EnsembleExplanation(whole, { lightgbm: part(0), xgboost: part(1), randomForest: part(2) }, weights);
-}
-
-/** The ensemble's explain into fresh buffers. @internal */
-export function explainEnsemble<Name extends string>(
-  native: Binding.Ensemble,
-  m: Matrix,
-  featureNames: readonly Name[],
-  weights: EnsembleExplanation<Name>['weights'],
-): EnsembleExplanation<Name> {
-  const { out, parts } = buffers(native, m, featureNames.length);
-  const p = parts ?? new Float64Array(0);
-  native.explain(m.data, m.rows, out, p);
-  return ensembleExplanation(out, p, m, featureNames, weights);
-}
-
-/** The same off the event loop. @internal */
-export async function explainEnsembleAsync<Name extends string>(
-  native: Binding.Ensemble,
-  m: Matrix,
-  featureNames: readonly Name[],
-  weights: EnsembleExplanation<Name>['weights'],
-): Promise<EnsembleExplanation<Name>> {
-  const callSite = new Error();
-  const { out, parts } = buffers(native, m, featureNames.length);
-  const p = parts ?? new Float64Array(0);
-  try {
-    if (m.rows > 0) await native.explainAsync(m.data, m.rows, out, p);
-    else native.explain(m.data, 0, out, p);
-  } catch (e) {
-    throw withCallerStack(e, callSite);
-  }
-  return ensembleExplanation(out, p, m, featureNames, weights);
 }

@@ -1,13 +1,16 @@
 /** production-ensemble: score a LightGBM + XGBoost + RandomForest ensemble from Node.js. */
-export {
-  ProductionEnsemble,
-  defaultModelDirectory,
-  type EnsembleLoadOptions,
-  type EnsembleWeights,
-  type HealthReport,
-  type ModelInfo,
-  type ModelProbabilities,
-} from './ensemble.js';
+export { ProductionEnsemble, defaultModelDirectory } from './ensemble.js';
+export type {
+  BoosterFacts,
+  EnsembleLoadOptions,
+  EnsembleModels,
+  EnsembleWeights,
+  ForestFacts,
+  FromModelsOptions,
+  HealthReport,
+  ModelInfo,
+  ModelProbabilities,
+} from './ensemble-types.js';
 export {
   FEATURE_NAMES,
   TechnicalFeatures,
@@ -20,16 +23,10 @@ export {
   type FeatureOptions,
   type WarmupPolicy,
 } from './features.js';
-export {
-  BoosterModel,
-  LightGBMModel,
-  MAX_THREADS,
-  RandomForestModel,
-  ScoringModel,
-  XGBoostModel,
-  type ModelLoadOptions,
-  type ModelSource,
-} from './models.js';
+export { ScoringModel } from './models.js';
+export { BoosterModel, LightGBMModel, XGBoostModel } from './boosters.js';
+export { RandomForestModel } from './random-forest.js';
+export { MAX_THREADS, type ModelLoadOptions, type ModelSource } from './load-options.js';
 export {
   DriftMonitor,
   type DriftEvent,

@@ -70,7 +70,7 @@ describe('errors the core throws reach JS as the class of their code', () => {
   it.each([
     ['ERR_MODEL_NOT_FOUND', `pe.LightGBMModel.load('/no/such/model.txt')`],
     ['ERR_MODEL_FORMAT', `pe.LightGBMModel.fromString('not a model')`],
-    ['ERR_INVALID_ARGUMENT', `pe.ProductionEnsemble.load(${JSON.stringify(productionDir)}, { weights: { lightgbm: 1, xgboost: 1, random_forest: 1 } })`],
+    ['ERR_INVALID_ARGUMENT', `pe.ProductionEnsemble.load(${JSON.stringify(productionDir)}, { weights: { lightgbm: 1, xgboost: 1, randomForest: 1 } })`],
     ['ERR_NON_FINITE_INPUT', `pe.ProductionEnsemble.load().then((m) => m.predictProba(new Float64Array(12).fill(Infinity)))`],
     ['ERR_LIBRARY_LOAD', `pe.LightGBMModel.load(${JSON.stringify(join(productionDir, 'lightgbm.txt'))}, { lightgbmLib: '/no/such/lib_lightgbm.so' })`],
   ] as const)('%s', (code, expr) => {

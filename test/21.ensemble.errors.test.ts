@@ -93,11 +93,11 @@ describe('inputs', () => {
 
   it('weights and threshold can be overridden', async () => {
     const x = Float64Array.from(row());
-    const lgbOnly = await ProductionEnsemble.load(productionDir, { weights: { lightgbm: 1, xgboost: 0, random_forest: 0 }, threshold: 0.9 });
+    const lgbOnly = await ProductionEnsemble.load(productionDir, { weights: { lightgbm: 1, xgboost: 0, randomForest: 0 }, threshold: 0.9 });
     try {
       expect(lgbOnly.predictOne(x)).toBe(model.models.lightgbm.predictOne(x));
       expect(lgbOnly.threshold).toBe(0.9);
-      expect(lgbOnly.getModelInfo().weights).toEqual({ lightgbm: 1, xgboost: 0, random_forest: 0 });
+      expect(lgbOnly.getModelInfo().weights).toEqual({ lightgbm: 1, xgboost: 0, randomForest: 0 });
     } finally {
       lgbOnly.close();
     }
@@ -166,7 +166,7 @@ describe('the getters hand out nothing that changes later scoring', () => {
     expect([...model.featureNames]).toEqual(names);
     expect(model.models.lightgbm.featureNames).toEqual(names);
     expect(model.models.randomForest.classes).toEqual([0, 1]);
-    expect(model.weights).toEqual({ lightgbm: 0.4, xgboost: 0.4, random_forest: 0.2 });
+    expect(model.weights).toEqual({ lightgbm: 0.4, xgboost: 0.4, randomForest: 0.2 });
     expect(model.getModelInfo().performanceMetrics).not.toHaveProperty('auc', 2);
     expect(model.getModelInfo().trainingVersions.lightgbm).not.toBe('0');
     expect(model.models.lightgbm.library.path).toMatch(/lib_lightgbm\.so$/);
@@ -238,6 +238,9 @@ describe('model directory', () => {
     const m = metaOf(d);
     m.feature_names = m.feature_names.slice(0, 11);
     m.n_features = 11;
+    // The drift reference must agree with feature_names (else the metadata itself is refused
+    // first, naming the reference's twelfth feature): only the models disagree here.
+    delete m.drift_reference.features.volume_ratio;
     writeMeta(d, m);
     await expect(ProductionEnsemble.load(d, { verifyChecksums: false })).rejects.toThrow(
       /lightgbm\.txt has 12 features but .*production_model_metadata\.json lists 11/,
@@ -291,7 +294,7 @@ describe('model directory', () => {
     try {
       const info = legacy.getModelInfo();
       expect(info.legacyMetadata).toBe(true);
-      expect(info.weights).toEqual({ lightgbm: 0.4, xgboost: 0.4, random_forest: 0.2 });
+      expect(info.weights).toEqual({ lightgbm: 0.4, xgboost: 0.4, randomForest: 0.2 });
       const x = Float64Array.from(row());
       expect(legacy.predictOne(x)).toBe(model.predictOne(x));
     } finally {
@@ -317,13 +320,13 @@ describe('model directory', () => {
   });
 
   it('weights given as a load option follow the same rules (in the core)', async () => {
-    const load = (weights: { lightgbm: number; xgboost: number; random_forest: number }) => ProductionEnsemble.load(productionDir, { weights });
-    await expect(load({ lightgbm: 3, xgboost: 3, random_forest: 1 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
-    await expect(load({ lightgbm: 3, xgboost: 3, random_forest: 1 })).rejects.toThrow(/weights sum to 7, not 1/);
-    await expect(load({ lightgbm: 0, xgboost: 0, random_forest: 0 })).rejects.toThrow(/weights sum to 0, not 1/);
-    await expect(load({ lightgbm: 0.5, xgboost: Number.NaN, random_forest: 0.5 })).rejects.toThrow(/weights\.xgboost must be a finite number >= 0, got NaN/);
-    await expect(load({ lightgbm: 0.5, xgboost: '0.3' as never, random_forest: 0.2 })).rejects.toThrow(TypeError);
-    const ok = await load({ lightgbm: 0.1, xgboost: 0.2, random_forest: 0.7 });
+    const load = (weights: { lightgbm: number; xgboost: number; randomForest: number }) => ProductionEnsemble.load(productionDir, { weights });
+    await expect(load({ lightgbm: 3, xgboost: 3, randomForest: 1 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    await expect(load({ lightgbm: 3, xgboost: 3, randomForest: 1 })).rejects.toThrow(/weights sum to 7, not 1/);
+    await expect(load({ lightgbm: 0, xgboost: 0, randomForest: 0 })).rejects.toThrow(/weights sum to 0, not 1/);
+    await expect(load({ lightgbm: 0.5, xgboost: Number.NaN, randomForest: 0.5 })).rejects.toThrow(/weights\.xgboost must be a finite number >= 0, got NaN/);
+    await expect(load({ lightgbm: 0.5, xgboost: '0.3' as never, randomForest: 0.2 })).rejects.toThrow(TypeError);
+    const ok = await load({ lightgbm: 0.1, xgboost: 0.2, randomForest: 0.7 });
     ok.close();
   });
 

@@ -16,8 +16,8 @@ it('getModelInfo keeps the seed contract and reports the libraries loaded', () =
   expect(info.type).toBe('ProductionEnsemble');
   expect(info.nFeatures).toBe(12);
   expect(info.featureNames).toEqual(meta.feature_names);
-  expect(info.individualModels).toEqual(['lightgbm', 'xgboost', 'random_forest']);
-  expect(info.weights).toEqual({ lightgbm: 0.4, xgboost: 0.4, random_forest: 0.2 });
+  expect(info.individualModels).toEqual(['lightgbm', 'xgboost', 'randomForest']);
+  expect(info.weights).toEqual({ lightgbm: 0.4, xgboost: 0.4, randomForest: 0.2 });
   expect(info.versions.lightgbm).toBe('4.7.0');
   expect(info.versions.xgboost).toBe('3.2.0');
   expect(info.libraries.lightgbm).toMatch(/lib_lightgbm\.so$/);
@@ -58,17 +58,17 @@ it('fromModels builds the same ensemble from models loaded one by one', async ()
 
 it('fromModels: weights that do not sum to 1 are refused by the core', async () => {
   const { lightgbm, xgboost, randomForest } = model.models;
-  const make = (weights: { lightgbm: number; xgboost: number; random_forest: number }) =>
+  const make = (weights: { lightgbm: number; xgboost: number; randomForest: number }) =>
     ProductionEnsemble.fromModels({ lightgbm, xgboost, randomForest }, { featureNames: [...model.featureNames], weights });
-  expect(() => make({ lightgbm: 3, xgboost: 3, random_forest: 1 })).toThrow(/weights sum to 7, not 1/);
+  expect(() => make({ lightgbm: 3, xgboost: 3, randomForest: 1 })).toThrow(/weights sum to 7, not 1/);
   let code: unknown;
   try {
-    make({ lightgbm: 0, xgboost: 0, random_forest: 0 });
+    make({ lightgbm: 0, xgboost: 0, randomForest: 0 });
   } catch (e) {
     code = (e as { code?: unknown }).code;
   }
   expect(code).toBe('ERR_INVALID_ARGUMENT');
-  expect(() => make({ lightgbm: -1, xgboost: 1, random_forest: 1 })).toThrow(/weights\.lightgbm must be a finite number >= 0, got -1/);
+  expect(() => make({ lightgbm: -1, xgboost: 1, randomForest: 1 })).toThrow(/weights\.lightgbm must be a finite number >= 0, got -1/);
 });
 
 it('a non-binary model in the ensemble is a clear error', async () => {

@@ -1,6 +1,7 @@
 // The native libraries: versions reported, and a missing library is a clear error that names the
 // library, every place searched and how to get it (checked in child processes, which read the
 // environment variables at load).
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { loadInChild, productionDir } from './helpers.js';
@@ -52,4 +53,28 @@ it('a missing addon says how a dependant builds it, pointing to the docs shipped
   expect(r.message).toContain('could not load the production-ensemble native addon');
   expect(r.message).toContain('docs/install.md in the package');
   expect(r.message).toContain('npm rebuild production-ensemble');
+});
+
+// libgomp prints what it read at load with OMP_DISPLAY_ENV=verbose. Unset, its workers spin
+// 300,000 times after every parallel region (GOMP_SPINCOUNT), stealing the cores from the engine's
+// threads; the loader asks for PASSIVE (no spin) unless the user chose a policy.
+it.each([
+  [undefined, 'PASSIVE', '0'],
+  ['ACTIVE', 'ACTIVE', '30000000000'],
+])('the libraries\' OpenMP wait policy (OMP_WAIT_POLICY=%s) is %s', (given, expected, spin) => {
+  const env: Record<string, string | undefined> = { ...process.env, OMP_DISPLAY_ENV: 'verbose', OMP_WAIT_POLICY: given };
+  if (given === undefined) delete env.OMP_WAIT_POLICY;
+  delete env.GOMP_SPINCOUNT;
+  const code = `import * as pe from ${JSON.stringify(join(import.meta.dirname, '..', 'dist', 'index.js'))};
+    (await pe.LightGBMModel.load(${lgbFile})).close();
+    (await pe.XGBoostModel.load(${xgbFile})).close();
+    console.log('policy', process.env.OMP_WAIT_POLICY);`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { env, encoding: 'utf8', timeout: 60_000 });
+  expect(r.status, r.stderr).toBe(0);
+  expect(r.stdout).toContain(`policy ${expected}`);
+  // Both libraries' runtimes: the system's libgomp (LightGBM) and XGBoost's bundled copy.
+  const policies = [...r.stderr.matchAll(/OMP_WAIT_POLICY = '(\w+)'/g)].map((m) => m[1]);
+  const spins = [...r.stderr.matchAll(/GOMP_SPINCOUNT = '(\d+)'/g)].map((m) => m[1]);
+  expect(policies).toEqual([expected, expected]);
+  expect(spins).toEqual([spin, spin]);
 });

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "engine_program.h"
@@ -24,18 +25,23 @@ using engine::BlockSums;
 using engine::kBlock;
 using engine::PartProgram;
 
-// 0: detect, 1: portable, 2: avx512.
-std::atomic<int> g_forced{0};
+// At most this many rows after the last full block are scored one by one (SumsRow): below it a
+// row costs less alone than its share of a block (measured crossover ~15-35 rows, by model).
+constexpr size_t kRowPathRows = 16;
 
-bool UseAvx512() {
-  static const bool has = engine::CpuHasAvx512();
-  const int forced = g_forced.load(std::memory_order_relaxed);
-  return forced == 0 ? has : forced == 2;
+// The kernels chosen by ForceEngineKernel (null: the best this CPU runs).
+std::atomic<const engine::Kernels*> g_forced{nullptr};
+
+const engine::Kernels* Best() {
+  static const engine::Kernels* best = engine::Avx512Kernels()   ? engine::Avx512Kernels()
+                                       : engine::Avx2Kernels() ? engine::Avx2Kernels()
+                                                               : engine::PortableKernels();
+  return best;
 }
 
-bool UseAvx512Vbmi() {
-  static const bool has = engine::CpuHasAvx512Vbmi();
-  return has && UseAvx512();
+const engine::Kernels& Current() {
+  const engine::Kernels* forced = g_forced.load(std::memory_order_relaxed);
+  return forced != nullptr ? *forced : *Best();
 }
 
 // One thread's scratch: a block's ranks of every part and every part's sums.
@@ -68,14 +74,14 @@ void ScoreRange(const TreeEngine::Program& prog, const T* x, size_t begin, size_
                 const TreeEngine::SpanSink& sink) {
   constexpr size_t kSpan = kBlock * engine::kBlocksPerSpan;
   size_t widest = 1, total = 0;
-  for (const PartProgram& p : prog.parts) {
-    widest = std::max(widest, p.width);
-    total += p.width;
+  for (const auto& p : prog.parts) {
+    widest = std::max(widest, p->width);
+    total += p->width;
   }
   Scratch& s = ThreadScratch(prog.rank_bytes * engine::kBlocksPerSpan, kSpan * widest, kSpan,
                              kSpan * total);
   uint8_t* ranks = Aligned(s.ranks);
-  const bool avx512 = UseAvx512();
+  const engine::Kernels& kernels = Current();
   const size_t nf = prog.num_features;
   double* part_sums[8];
   std::vector<double*> many;
@@ -90,30 +96,27 @@ void ScoreRange(const TreeEngine::Program& prog, const T* x, size_t begin, size_
     for (size_t k = 0; k < blocks; ++k) {
       const T* rows = x + (b + k * kBlock) * nf;
       const size_t m = std::min(kBlock, n - k * kBlock);
-      for (const PartProgram& p : prog.parts) {
-        uint8_t* r = ranks + k * prog.rank_bytes + p.rank_offset;
-        if (avx512) {
-          engine::RankBlockAvx512(p, rows, nf, m, r);
+      for (size_t i = 0; i < prog.parts.size(); ++i) {
+        const PartProgram& p = *prog.parts[i];
+        uint8_t* r = ranks + k * prog.rank_bytes + prog.rank_offset[i];
+        if constexpr (std::is_same_v<T, float>) {
+          kernels.rank_f(p, rows, nf, m, r);
         } else {
-          engine::RankBlock(p, rows, nf, m, r);
+          kernels.rank_d(p, rows, nf, m, r);
         }
       }
     }
     size_t offset = 0;
     for (size_t i = 0; i < prog.parts.size(); ++i) {
-      const PartProgram& p = prog.parts[i];
+      const PartProgram& p = *prog.parts[i];
       double* d = s.sums_d.data();
       if (p.float_sum) {
         std::fill(s.sums_f.begin(), s.sums_f.begin() + blocks * kBlock, p.base_f);
       } else {
         std::fill(d, d + blocks * kBlock * p.width, 0.0);
       }
-      const engine::Blocks span{ranks + p.rank_offset, prog.rank_bytes, blocks, d, s.sums_f.data()};
-      if (avx512) {
-        engine::SumBlocksAvx512(p, span);
-      } else {
-        engine::SumBlocksPortable(p, span);
-      }
+      const engine::Blocks span{ranks + prog.rank_offset[i], prog.rank_bytes, blocks, d, s.sums_f.data()};
+      kernels.sum_blocks(p, span);
       double* o = s.out.data() + offset;
       offset += kSpan * p.width;
       if (p.float_sum) {
@@ -137,15 +140,28 @@ std::shared_ptr<const TreeEngine> TreeEngine::Compile(std::vector<Part> parts) {
   std::shared_ptr<TreeEngine> e(new TreeEngine());
   Program& prog = *e->program_;
   prog.num_features = static_cast<size_t>(parts[0].model->num_features);
-  prog.parts.resize(parts.size());
   size_t offset = 0;
-  for (size_t i = 0; i < parts.size(); ++i) {
-    if (!parts[i].model || static_cast<size_t>(parts[i].model->num_features) != prog.num_features) {
+  for (Part& part : parts) {
+    if (!part.model || static_cast<size_t>(part.model->num_features) != prog.num_features) {
       throw Error(ErrorCode::kInvalidArgument, "the engine's models must share one feature count");
     }
-    engine::CompilePart(parts[i].model, std::move(parts[i].columns), &prog.parts[i]);
-    prog.parts[i].rank_offset = offset;
-    offset += prog.parts[i].rank_bytes();
+    std::shared_ptr<const PartProgram> compiled;
+    if (part.compiled && part.compiled->program_->parts.size() == 1) {
+      const auto& other = part.compiled->program_->parts[0];
+      std::vector<int> columns = part.columns;
+      if (columns.empty()) {
+        for (int c = 0; c < part.model->outputs; ++c) columns.push_back(c);
+      }
+      if (other->model == part.model && other->columns == columns) compiled = other;
+    }
+    if (!compiled) {
+      auto p = std::make_shared<PartProgram>();
+      engine::CompilePart(part.model, std::move(part.columns), p.get());
+      compiled = std::move(p);
+    }
+    prog.rank_offset.push_back(offset);
+    offset += compiled->rank_bytes();
+    prog.parts.push_back(std::move(compiled));
   }
   prog.rank_bytes = offset;
   return e;
@@ -153,13 +169,14 @@ std::shared_ptr<const TreeEngine> TreeEngine::Compile(std::vector<Part> parts) {
 
 size_t TreeEngine::num_parts() const { return program_->parts.size(); }
 size_t TreeEngine::num_features() const { return program_->num_features; }
-size_t TreeEngine::width(size_t p) const { return program_->parts.at(p).width; }
-const EngineModel& TreeEngine::model(size_t p) const { return *program_->parts.at(p).model; }
-const char* TreeEngine::kernel() const { return UseAvx512() ? "avx512" : "portable"; }
+size_t TreeEngine::width(size_t p) const { return program_->parts.at(p)->width; }
+const EngineModel& TreeEngine::model(size_t p) const { return *program_->parts.at(p)->model; }
+const char* TreeEngine::kernel() const { return Current().name; }
 
 size_t TreeEngine::memory_bytes() const {
   size_t n = 0;
-  for (const PartProgram& p : program_->parts) {
+  for (const auto& part : program_->parts) {
+    const PartProgram& p = *part;
     n += p.walk.size() * sizeof(engine::WalkNode) + p.value.size() * 8 + p.value_f.size() * 4 +
          p.leaf_row.size() * 4 + p.leaf_table.size() * 8 + p.top.size() * sizeof(engine::TopNode) +
          p.exit_slot.size() + p.exit_node.size() * 4 + p.table.size() * 8 + p.table_f.size() * 4 +
@@ -176,38 +193,55 @@ void TreeEngine::Sums(const DenseMatrix& x, int threads, const SpanSink& sink) c
                                                  " features, got " + std::to_string(x.cols));
   }
   if (x.rows == 0) return;
+  // The block kernels do a whole block's work however few of its 64 rows are real: a few rows
+  // past the last full block (or a batch of a few rows) go through the single-row path instead.
+  const size_t tail = x.rows % kBlock;
+  const size_t one_by_one = tail <= kRowPathRows ? tail : 0;
+  const size_t blocked = x.rows - one_by_one;
   // Blocks of 64 rows never straddle two threads' shares.
-  ParallelFor(x.rows, threads, kBlock, [&](size_t begin, size_t end) {
+  ParallelFor(blocked, threads, kBlock, [&](size_t begin, size_t end) {
     if (x.dtype == DType::kFloat32) {
       ScoreRange(prog, static_cast<const float*>(x.data), begin, end, sink);
     } else {
       ScoreRange(prog, static_cast<const double*>(x.data), begin, end, sink);
     }
   });
+  if (one_by_one == 0) return;
+  const size_t np = prog.parts.size(), elem = x.dtype == DType::kFloat32 ? 4 : 8;
+  std::vector<size_t> offset(np + 1, 0);
+  for (size_t i = 0; i < np; ++i) offset[i + 1] = offset[i] + one_by_one * prog.parts[i]->width;
+  std::vector<double> sums(offset[np]);
+  std::vector<double*> at(np), first(np);
+  for (size_t r = 0; r < one_by_one; ++r) {
+    for (size_t i = 0; i < np; ++i) at[i] = sums.data() + offset[i] + r * prog.parts[i]->width;
+    SumsRow(static_cast<const uint8_t*>(x.data) + (blocked + r) * x.cols * elem, x.dtype, at.data());
+  }
+  for (size_t i = 0; i < np; ++i) first[i] = sums.data() + offset[i];
+  sink(blocked, x.rows, first.data());
 }
 
 void TreeEngine::SumsRow(const void* row, DType dtype, double* const* out) const {
   const Program& prog = *program_;
   size_t widest = 1;
-  for (const PartProgram& p : prog.parts) widest = std::max(widest, p.width);
+  for (const auto& p : prog.parts) widest = std::max(widest, p->width);
   Scratch& s = ThreadScratch(prog.rank_bytes, kBlock * widest, kBlock * 4);
   uint8_t* ranks = Aligned(s.ranks);
   const size_t nf = prog.num_features;
-  const bool simd = UseAvx512();
-  // Parts with row tables go through the AVX-512 VBMI kernel together, the others one by one.
+  const engine::Kernels& kernels = Current();
+  // Parts with row tables go through the kernels' single-row path together (AVX-512 VBMI), the
+  // others one by one.
   const PartProgram* together[4];
   const uint8_t* together_ranks[4];
   BlockSums together_sums[4];
   size_t n = 0;
   for (size_t i = 0; i < prog.parts.size(); ++i) {
-    const PartProgram& p = prog.parts[i];
-    uint8_t* r = ranks + p.rank_offset;
+    const PartProgram& p = *prog.parts[i];
+    uint8_t* r = ranks + prog.rank_offset[i];
     if (dtype == DType::kFloat32) {
       const auto* x = static_cast<const float*>(row);
-      simd ? engine::RankBlockAvx512(p, x, nf, 1, r) : engine::RankBlock(p, x, nf, 1, r);
+      kernels.rank_f(p, x, nf, 1, r);
     } else {
-      const auto* x = static_cast<const double*>(row);
-      simd ? engine::RankBlockAvx512(p, x, nf, 1, r) : engine::RankBlock(p, x, nf, 1, r);
+      kernels.rank_d(p, static_cast<const double*>(row), nf, 1, r);
     }
     // A float sum lives in its own slot of sums_f until the end.
     BlockSums sums{out[i], s.sums_f.data() + i};
@@ -216,7 +250,7 @@ void TreeEngine::SumsRow(const void* row, DType dtype, double* const* out) const
     } else {
       std::fill(out[i], out[i] + p.width, 0.0);
     }
-    if (p.row_tables && n < 4 && UseAvx512Vbmi()) {
+    if (p.row_tables && n < 4 && kernels.sum_rows != nullptr) {
       together[n] = &p;
       together_ranks[n] = r;
       together_sums[n++] = sums;
@@ -224,17 +258,17 @@ void TreeEngine::SumsRow(const void* row, DType dtype, double* const* out) const
       engine::SumRow(p, r, sums);
     }
   }
-  if (n > 0) engine::SumRowsAvx512(together, together_ranks, together_sums, n);
+  if (n > 0) kernels.sum_rows(together, together_ranks, together_sums, n);
   for (size_t i = 0; i < prog.parts.size(); ++i) {
-    if (prog.parts[i].float_sum) out[i][0] = static_cast<double>(s.sums_f[i]);
+    if (prog.parts[i]->float_sum) out[i][0] = static_cast<double>(s.sums_f[i]);
   }
 }
 
 uint64_t TreeEngine::NodesVisited(const double* row, size_t part) const {
   const Program& prog = *program_;
-  const PartProgram& p = prog.parts.at(part);
+  const PartProgram& p = *prog.parts.at(part);
   Scratch& s = ThreadScratch(prog.rank_bytes, kBlock);
-  uint8_t* ranks = Aligned(s.ranks) + p.rank_offset;
+  uint8_t* ranks = Aligned(s.ranks) + prog.rank_offset[part];
   engine::RankBlock(p, row, prog.num_features, 1, ranks);
   uint64_t visited = 0;
   for (const engine::TreeCode& t : p.trees) {
@@ -252,21 +286,19 @@ uint64_t TreeEngine::NodesVisited(const double* row, size_t part) const {
 }
 
 bool ForceEngineKernel(const std::string& name) {
-  if (name == "avx512-gather") {
-    engine::SetGatherWalk(true);
-    g_forced = 2;
-    return engine::CpuHasAvx512();
-  }
-  engine::SetGatherWalk(false);
-  if (name.empty()) {
-    g_forced = 0;
-  } else if (name == "portable") {
-    g_forced = 1;
-  } else if (name == "avx512" && engine::CpuHasAvx512()) {
-    g_forced = 2;
-  } else {
+  const engine::Kernels* k = nullptr;
+  if (name == "portable") {
+    k = engine::PortableKernels();
+  } else if (name == "avx2") {
+    k = engine::Avx2Kernels();
+  } else if (name == "avx512" || name == "avx512-gather") {
+    k = engine::Avx512Kernels();
+  } else if (!name.empty()) {
     return false;
   }
+  if (!name.empty() && k == nullptr) return false;
+  engine::SetGatherWalk(name == "avx512-gather");
+  g_forced = k;
   return true;
 }
 

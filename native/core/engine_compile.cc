@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "engine_program.h"
@@ -45,18 +46,29 @@ void SearchTree(const std::vector<double>& sorted, size_t fanout, PartProgram::F
 }
 
 struct Builder {
+  Builder(const EngineModel& model, PartProgram& program) : m(model), p(program) {}
+
   const EngineModel& m;
   PartProgram& p;
   std::vector<std::vector<double>> sorted;  // per feature
   std::map<std::tuple<int, int, uint32_t>, int> column_of;  // (feature, rule, window)
 
-  uint32_t Index(const EngineNode& n) const {
-    const auto& s = sorted[static_cast<size_t>(n.feature)];
-    return static_cast<uint32_t>(std::lower_bound(s.begin(), s.end(), n.threshold) - s.begin());
+  // Every split's column and threshold index, found once (Quantiser) and read by every layout.
+  struct Slot {
+    int column;
+    uint32_t index;
+  };
+  std::vector<Slot> slots;          // every node of every tree, trees in order
+  std::vector<size_t> tree_first;   // each tree's first entry in slots
+  // The tree being laid out (Build): its nodes and their first slot.
+  const EngineNode* cur_nodes = nullptr;
+  size_t cur_first = 0;
+  const Slot& SlotOf(const EngineNode& n) const {
+    return slots[cur_first + static_cast<size_t>(&n - cur_nodes)];
   }
-  int Column(const EngineNode& n) const {
-    return column_of.at({n.feature, static_cast<int>(n.missing), Index(n) / p.window});
-  }
+
+  uint32_t Index(const EngineNode& n) const { return SlotOf(n).index; }
+  int Column(const EngineNode& n) const { return SlotOf(n).column; }
   // The column as walk and top nodes hold it (WalkNode::col).
   uint16_t NodeColumn(const EngineNode& n) const {
     const int c = Column(n);
@@ -66,34 +78,64 @@ struct Builder {
 
   void Quantiser() {
     const size_t nf = static_cast<size_t>(m.num_features);
-    sorted.assign(nf, {});
+    size_t total = 0;
     for (const EngineTree& t : m.trees) {
-      for (const EngineNode& n : t.nodes) {
-        if (n.feature >= 0) sorted[static_cast<size_t>(n.feature)].push_back(n.threshold);
+      tree_first.push_back(total);
+      total += t.nodes.size();
+    }
+    slots.assign(total, Slot{-1, 0});
+    // Per feature, (threshold, slot) of every split, sorted once: the unique thresholds and each
+    // split's index among them (the index lower_bound would give) in one pass.
+    std::vector<std::vector<std::pair<double, uint32_t>>> splits(nf);
+    {
+      uint32_t o = 0;
+      for (const EngineTree& t : m.trees) {
+        for (const EngineNode& n : t.nodes) {
+          if (n.feature >= 0) splits[static_cast<size_t>(n.feature)].push_back({n.threshold, o});
+          ++o;
+        }
       }
     }
+    sorted.assign(nf, {});
     size_t widest = 0;
-    for (auto& s : sorted) {
-      std::sort(s.begin(), s.end());
-      s.erase(std::unique(s.begin(), s.end()), s.end());
+    for (size_t f = 0; f < nf; ++f) {
+      auto& v = splits[f];
+      std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+      auto& s = sorted[f];
+      for (const auto& [threshold, o] : v) {
+        if (s.empty() || s.back() != threshold) s.push_back(threshold);
+        slots[o].index = static_cast<uint32_t>(s.size() - 1);
+      }
       widest = std::max(widest, s.size());
+      std::vector<std::pair<double, uint32_t>>().swap(v);
     }
     p.wide_ranks = widest > 254;
     p.window = p.wide_ranks ? 65534 : 254;
     p.top_rank = p.wide_ranks ? 65535 : 255;
+    // Columns numbered in order of first use; looked up by (feature, rule, window) packed.
+    std::unordered_map<uint64_t, int> column_at;
+    auto pack = [](uint64_t f, uint64_t rule, uint64_t window) { return (f << 36) | (rule << 32) | window; };
+    Slot* slot = slots.data();
     for (const EngineTree& t : m.trees) {
       for (const EngineNode& n : t.nodes) {
-        if (n.feature < 0) continue;
-        const auto key = std::make_tuple(n.feature, static_cast<int>(n.missing), Index(n) / p.window);
-        if (column_of.count(key) == 0) {
-          if (column_of.size() >= kMaxColumns) {
+        if (n.feature < 0) {
+          ++slot;
+          continue;
+        }
+        const uint32_t window = slot->index / p.window;
+        const uint64_t key = pack(static_cast<uint64_t>(n.feature), static_cast<uint64_t>(n.missing), window);
+        auto it = column_at.find(key);
+        if (it == column_at.end()) {
+          if (column_at.size() >= kMaxColumns) {
             throw Error(ErrorCode::kModelFormat,
                         m.library + " model: more than 65,535 (feature, missing rule) columns "
                         "for the tree engine");
           }
-          const int c = static_cast<int>(column_of.size());
-          column_of[key] = c;
+          it = column_at.emplace(key, static_cast<int>(column_at.size())).first;
+          column_of[std::make_tuple(n.feature, static_cast<int>(n.missing), window)] = it->second;
         }
+        slot->column = it->second;
+        ++slot;
       }
     }
     p.num_columns = column_of.size();
@@ -406,7 +448,10 @@ struct Builder {
       }
     }
     std::vector<int32_t> walk_of;
-    for (const EngineTree& t : m.trees) {
+    for (size_t ti = 0; ti < m.trees.size(); ++ti) {
+      const EngineTree& t = m.trees[ti];
+      cur_nodes = t.nodes.data();
+      cur_first = tree_first[ti];
       TreeCode code{};
       Walk(t, &code, &walk_of);
       Top(t, walk_of, &code);
@@ -478,7 +523,7 @@ void CompilePart(std::shared_ptr<const EngineModel> model, std::vector<int> colu
   p.width = p.columns.size();
   p.float_sum = m.float_sum && p.width == 1;
   p.base_f = static_cast<float>(m.base);
-  Builder{m, p, {}, {}}.Build();
+  Builder(m, p).Build();
 }
 
 }  // namespace ensemble::core::engine

@@ -2,7 +2,11 @@
 // once — one compare of the 64 rows' ranks per split gives the mask of rows that go left, a node's
 // row mask splits into its children's, each exit stamps its number into a byte per row — then
 // rows below a deeper exit continue with the walk, and leaf values are gathered with permutes.
-// Only functions marked kTarget use AVX-512, so this file is safe to link on any x86-64.
+// Only functions marked ENGINE_AVX512* use AVX-512, so this file is safe to link on any x86-64;
+// elsewhere it only says it has no kernels.
+#include "engine_program.h"
+
+#if defined(__x86_64__)
 // GCC 12's AVX-512 headers trip -Wmaybe-uninitialized on their own _mm512_undefined_* helpers.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
@@ -13,7 +17,6 @@
 #include <cstdint>
 
 #include "engine_fold.h"
-#include "engine_program.h"
 #include "engine_rank.h"
 #include "engine_walk.h"
 
@@ -377,21 +380,11 @@ ENGINE_AVX512_VBMI void RowGroupStep(RowPart& rp, size_t g) {
   AddRowLeaves(p, at, m, rp.sums);
 }
 
-}  // namespace
-
-bool CpuHasAvx512Vbmi() {
-#if defined(__x86_64__) || defined(__i386__)
-  return CpuHasAvx512() && __builtin_cpu_supports("avx512vbmi") &&
-         __builtin_cpu_supports("avx512cd");
-#else
-  return false;
-#endif
-}
-
-void SumRowsAvx512(const PartProgram* const* parts, const uint8_t* const* ranks,
-                   const BlockSums* sums, size_t n) {
-  // The parts' groups taken in turn (group g of every part, then g + 1): each part's sum is a
-  // chain of dependent adds in tree order, and the other parts' work runs under it.
+// One row through parts that all have row tables: the parts' groups taken in turn (group g of
+// every part, then g + 1): each part's sum is a chain of dependent adds in tree order, and the
+// other parts' work runs under it.
+ENGINE_AVX512_VBMI void SumRowsAvx512(const PartProgram* const* parts, const uint8_t* const* ranks,
+                                      const BlockSums* sums, size_t n) {
   RowPart state[4];
   size_t most = 0;
   for (size_t i = 0; i < n; ++i) {
@@ -412,25 +405,10 @@ void SumRowsAvx512(const PartProgram* const* parts, const uint8_t* const* ranks,
   }
 }
 
-bool CpuHasAvx512() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
-         __builtin_cpu_supports("bmi2");
-#else
-  return false;
-#endif
-}
-
-void SetGatherWalk(bool on) { g_gather_walk = on; }
-
 template <typename T>
 void RankBlockAvx512(const PartProgram& p, const T* x, size_t stride, size_t n, uint8_t* ranks) {
   RankBlockSimd(p, x, stride, n, ranks);
 }
-template void RankBlockAvx512<float>(const PartProgram&, const float*, size_t, size_t, uint8_t*);
-template void RankBlockAvx512<double>(const PartProgram&, const double*, size_t, size_t, uint8_t*);
 
 void SumBlocksAvx512(const PartProgram& p, const Blocks& blocks) {
   if (p.wide_ranks) {
@@ -440,4 +418,29 @@ void SumBlocksAvx512(const PartProgram& p, const Blocks& blocks) {
   }
 }
 
+}  // namespace
+
+const Kernels* Avx512Kernels() {
+  __builtin_cpu_init();
+  static const bool has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                          __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+                          __builtin_cpu_supports("bmi2");
+  static const bool vbmi = has && __builtin_cpu_supports("avx512vbmi") &&
+                           __builtin_cpu_supports("avx512cd");
+  static const Kernels kernels{"avx512", RankBlockAvx512<float>, RankBlockAvx512<double>,
+                               SumBlocksAvx512, vbmi ? SumRowsAvx512 : nullptr};
+  return has ? &kernels : nullptr;
+}
+
+void SetGatherWalk(bool on) { g_gather_walk = on; }
+
 }  // namespace ensemble::core::engine
+
+#else  // not x86-64: no AVX-512 kernels
+
+namespace ensemble::core::engine {
+const Kernels* Avx512Kernels() { return nullptr; }
+void SetGatherWalk(bool) {}
+}  // namespace ensemble::core::engine
+
+#endif

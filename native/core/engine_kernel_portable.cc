@@ -54,6 +54,12 @@ void SumBlocksPortable(const PartProgram& p, const Blocks& blocks) {
   }
 }
 
+const Kernels* PortableKernels() {
+  static const Kernels kernels{"portable", RankBlock<float>, RankBlock<double>, SumBlocksPortable,
+                               nullptr};
+  return &kernels;
+}
+
 void SumRow(const PartProgram& p, const uint8_t* ranks, BlockSums sums) {
   if (p.wide_ranks) {
     const auto* r = reinterpret_cast<const uint16_t*>(ranks);

@@ -106,7 +106,6 @@ struct PartProgram {
   std::vector<uint8_t> col_rule;
   std::vector<uint32_t> col_window;
   size_t num_columns = 0;
-  size_t rank_offset = 0;      ///< where this part's ranks start in a block's rank buffer (bytes)
 
   // The trees.
   std::vector<TreeCode> trees;
@@ -169,32 +168,41 @@ struct Blocks {
 template <typename T>
 void RankBlock(const PartProgram& p, const T* x, size_t stride, size_t n, uint8_t* ranks);
 
-/// RankBlock with AVX-512 compares over the features' search trees; identical results.
-template <typename T>
-void RankBlockAvx512(const PartProgram& p, const T* x, size_t stride, size_t n, uint8_t* ranks);
-
 /// Adds every tree's leaf values to the blocks' sums, tree by tree and, for each tree, block by
 /// block (portable: walks from the root).
 void SumBlocksPortable(const PartProgram& p, const Blocks& blocks);
-/// The same with AVX-512 (bit-sliced tops, then walks); identical results.
-void SumBlocksAvx512(const PartProgram& p, const Blocks& blocks);
 /// One row (block row 0 of `ranks`): 16 trees walked side by side.
 void SumRow(const PartProgram& p, const uint8_t* ranks, BlockSums sums);
-/// One row with AVX-512 VBMI through n <= 4 parts that all have row tables (p.row_tables), their
-/// groups of 16 trees taken in turn; ranks[i], sums[i] as for SumRow.
-void SumRowsAvx512(const PartProgram* const* parts, const uint8_t* const* ranks,
+
+/// One set of kernels. Every set gives results identical to the portable one, bit for bit.
+struct Kernels {
+  const char* name;
+  void (*rank_f)(const PartProgram& p, const float* x, size_t stride, size_t n, uint8_t* ranks);
+  void (*rank_d)(const PartProgram& p, const double* x, size_t stride, size_t n, uint8_t* ranks);
+  /// Adds every tree's leaf values to the blocks' sums, tree by tree and, for each tree, block
+  /// by block.
+  void (*sum_blocks)(const PartProgram& p, const Blocks& blocks);
+  /// One row through n <= 4 parts that all have row tables (p.row_tables), their groups of 16
+  /// trees taken in turn (ranks[i], sums[i] as for SumRow); null: each part goes through SumRow.
+  void (*sum_rows)(const PartProgram* const* parts, const uint8_t* const* ranks,
                    const BlockSums* sums, size_t n);
+};
+
+/// The kernel sets, best last; a set this CPU (or build) cannot run is null. Portable: any CPU.
+/// AVX2 (x86-64 with AVX2 and BMI2): the bit-sliced tops with 32-byte compares. AVX-512 (BW, DQ,
+/// VL, BMI2): 64-byte compares and permutes; its single-row kernel also needs VBMI.
+const Kernels* PortableKernels();
+const Kernels* Avx2Kernels();
+const Kernels* Avx512Kernels();
 /// Lab switch: the AVX-512 block kernel walks below the tops with gathers.
 void SetGatherWalk(bool on);
-/// True when this CPU runs SumBlockAvx512.
-bool CpuHasAvx512();
-/// True when this CPU also runs SumRowAvx512 (byte permutes, AVX-512 VBMI).
-bool CpuHasAvx512Vbmi();
 
 }  // namespace engine
 
 struct TreeEngine::Program {
-  std::vector<engine::PartProgram> parts;
+  /// Shared with other engines compiled from the same model and columns (TreeEngine::Part).
+  std::vector<std::shared_ptr<const engine::PartProgram>> parts;
+  std::vector<size_t> rank_offset;  ///< where each part's ranks start in a block's rank buffer
   size_t num_features = 0;
   size_t rank_bytes = 0;  ///< all parts' ranks of one block
 };

@@ -58,7 +58,8 @@ InputPolicy EnsemblePolicy(bool forest_allows_nan) {
 Ensemble::Ensemble(std::shared_ptr<const LightGBMBooster> lightgbm,
                    std::shared_ptr<const XGBoostBooster> xgboost,
                    std::shared_ptr<const Forest> forest, EnsembleWeights weights,
-                   std::vector<std::string> feature_names, int threads)
+                   std::vector<std::string> feature_names, int threads,
+                   std::shared_ptr<const TreeEngine> forest_part)
     : Scorer(EnsemblePolicy(forest && forest->allows_nan()), threads),
       lightgbm_(std::move(lightgbm)),
       xgboost_(std::move(xgboost)),
@@ -106,18 +107,23 @@ Ensemble::Ensemble(std::shared_ptr<const LightGBMBooster> lightgbm,
   std::vector<TreeEngine::Part> parts;
   if (lightgbm_->EngineScores(OutputKind::kValue)) {
     part_[0] = static_cast<int>(parts.size());
-    parts.push_back({lightgbm_->engine_model(), {}});
+    parts.push_back({lightgbm_->engine_model(), {}, lightgbm_->engine()});
   }
   if (xgboost_->EngineScores(OutputKind::kValue)) {
     part_[1] = static_cast<int>(parts.size());
-    parts.push_back({xgboost_->engine_model(), {}});
+    parts.push_back({xgboost_->engine_model(), {}, xgboost_->engine()});
   }
   part_[2] = static_cast<int>(parts.size());
-  parts.push_back({forest_->engine_model(), {kForestUpColumn}});
+  if (!forest_part) forest_part = ForestPart(*forest_);
+  parts.push_back({forest_->engine_model(), {kForestUpColumn}, std::move(forest_part)});
   engine_ = TreeEngine::Compile(std::move(parts));
   if (forest_->explain_outputs() > 0) {
     forest_explainer_ = TreeExplainer::Build(forest_->engine_model(), nullptr, {kForestUpColumn});
   }
+}
+
+std::shared_ptr<const TreeEngine> Ensemble::ForestPart(const Forest& forest) {
+  return TreeEngine::Compile({{forest.engine_model(), {kForestUpColumn}}});
 }
 
 void Ensemble::Score(const DenseMatrix& x, OutputKind, double* out, double* parts,

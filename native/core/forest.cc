@@ -23,7 +23,6 @@ Forest::Forest(ForestModel model, int threads)
       model_(std::move(model)),
       feature_names_(ForestFeatureNames(model_)) {
   engine_model_ = std::make_shared<const EngineModel>(ImportForest(model_));
-  engine_ = TreeEngine::Compile({{engine_model_, {}}});
   std::string why_not;
   explainer_ = TreeExplainer::Build(engine_model_, &why_not);
   if (!explainer_) explain_note_ = "the random forest cannot be explained: " + why_not;
@@ -41,6 +40,14 @@ std::shared_ptr<const Forest> Forest::FromBytes(const uint8_t* data, size_t size
   return std::shared_ptr<const Forest>(new Forest(ParseForest(data, size, source), threads));
 }
 
+const TreeEngine& Forest::engine() const {
+  std::call_once(engine_once_, [&] {
+    engine_ = TreeEngine::Compile({{engine_model_, {}}});
+    engine_ready_.store(true, std::memory_order_release);
+  });
+  return *engine_;
+}
+
 size_t Forest::width(OutputKind kind) const {
   return kind == OutputKind::kValue ? static_cast<size_t>(model_.num_classes) : 0;
 }
@@ -48,7 +55,7 @@ size_t Forest::width(OutputKind kind) const {
 void Forest::Score(const DenseMatrix& x, OutputKind, double* out, double*, int threads) const {
   const size_t nc = static_cast<size_t>(model_.num_classes);
   const double trees = static_cast<double>(model_.num_trees());
-  engine_->Sums(x, threads, [&](size_t begin, size_t end, const double* const* sums) {
+  engine().Sums(x, threads, [&](size_t begin, size_t end, const double* const* sums) {
     const double* s = sums[0];
     double* o = out + begin * nc;
     for (size_t i = 0; i < (end - begin) * nc; ++i) o[i] = s[i] / trees;
@@ -57,16 +64,22 @@ void Forest::Score(const DenseMatrix& x, OutputKind, double* out, double*, int t
 
 void Forest::ScoreRow(const void* row, DType dtype, OutputKind, double* out, double*) const {
   double* sums[1] = {out};
-  engine_->SumsRow(row, dtype, sums);
+  engine().SumsRow(row, dtype, sums);
   const double trees = static_cast<double>(model_.num_trees());
   for (size_t c = 0; c < static_cast<size_t>(model_.num_classes); ++c) out[c] /= trees;
 }
 
 int64_t Forest::NodesVisited(const double* row) const {
-  return static_cast<int64_t>(engine_->NodesVisited(row, 0));
+  return static_cast<int64_t>(engine().NodesVisited(row, 0));
 }
 
-size_t Forest::memory_bytes() const { return engine_->memory_bytes(); }
+size_t Forest::memory_bytes() const {
+  size_t n = 0;
+  for (const EngineTree& t : engine_model_->trees) n += t.nodes.size() * sizeof(EngineNode);
+  n += engine_model_->leaf_values.size() * sizeof(double);
+  if (engine_ready_.load(std::memory_order_acquire)) n += engine_->memory_bytes();
+  return n;
+}
 
 void Forest::ExplainChecked(const DenseMatrix& x, double* out, double*, int threads) const {
   explainer_->Explain(x, out, threads);

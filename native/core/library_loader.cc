@@ -82,10 +82,21 @@ std::vector<Candidate> Candidates(const LibrarySearch& search, const char* env_v
   return out;
 }
 
+// LightGBM's and XGBoost's OpenMP workers spin after every parallel region when OMP_WAIT_POLICY
+// is unset (libgomp's default), competing with the engine's threads and the caller's for the
+// cores: on 2 busy cores a load took ~2x as long (docs/threads.md). libgomp reads the policy once,
+// when it is loaded, so it is set before the first dlopen, once, under g_mutex; a value the user
+// set is kept (setenv's overwrite 0).
+void PreferPassiveOpenMP() {
+  static std::once_flag once;
+  std::call_once(once, [] { ::setenv("OMP_WAIT_POLICY", "PASSIVE", 0); });
+}
+
 // Opens the first candidate that loads; throws kLibraryLoad listing every attempt.
 std::pair<void*, std::string> OpenFirst(const std::vector<Candidate>& candidates,
                                         const char* display_name, const std::string& how_to_get,
                                         bool preload_openmp) {
+  PreferPassiveOpenMP();
   std::ostringstream tried;
   for (const auto& c : candidates) {
     const bool bare = c.path.find('/') == std::string::npos;

@@ -6,10 +6,13 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <exception>
 #include <type_traits>
 
 #include "ensemble/error.h"
 #include "ensemble/sha256.h"
+#include "ensemble/thread_pool.h"
+#include "ensemble/threads.h"
 
 namespace ensemble::core {
 namespace {
@@ -67,15 +70,28 @@ class DirectoryLoader {
     if (meta.path.empty()) return std::move(out_);  // no metadata: nothing to check against
     out_.threshold = options_.threshold.value_or(meta.decision_threshold);
 
-    LoadMember(0, lightgbm_);
-    LoadMember(1, xgboost_);
-    LoadMember(2, forest_);
+    // The three members load side by side (each library's parse, the import, compile and
+    // self-check of one do not wait for the others'), then each member's steps are replayed in
+    // order: problems are found and reported exactly as a one-by-one load would.
+    Staged<LightGBMBooster> lightgbm;
+    Staged<XGBoostBooster> xgboost;
+    Staged<Forest> forest;
+    ParallelTasks(3, ResolveThreads(Threads()), [&](size_t i) {
+      if (i == 0) Stage(0, lightgbm);
+      if (i == 1) Stage(1, xgboost);
+      if (i == 2) Stage(2, forest);
+    });
+    Commit(0, lightgbm, lightgbm_);
+    Commit(1, xgboost, xgboost_);
+    Commit(2, forest, forest_);
+    forest_part_ = std::move(forest.ensemble_part);
     if (problems_.any() || !lightgbm_ || !xgboost_ || !forest_) return std::move(out_);
 
     const EnsembleWeights weights = options_.weights.value_or(meta.weights);
     if (problems_.Try(dir, "", [&] {
           out_.ensemble = std::make_shared<const Ensemble>(lightgbm_, xgboost_, forest_, weights,
-                                                           meta.feature_names, Threads());
+                                                           meta.feature_names, Threads(),
+                                                           forest_part_);
         })) {
       problems_.Checked("the ensemble loads and its models fit together");
     }
@@ -124,40 +140,88 @@ class DirectoryLoader {
   static std::string Format(const XGBoostBooster& m) { return m.info().format; }
   static std::string Format(const Forest&) { return "production-ensemble-forest"; }
 
-  // Member i: read (a regular file under the cap), checksum, load, compare with the metadata.
+  // What one member's steps gave: the file, each step's error, the model.
   template <typename Model>
-  void LoadMember(int i, std::shared_ptr<const Model>& model) {
-    const Metadata& meta = out_.metadata;
-    const ModelFileEntry& entry = meta.files[i];
-    if (entry.file.empty()) return;  // the metadata's entry is unusable, already a problem
-    const std::string role = kModelRoles[i];
-    ModelFileInfo f{role, JoinPath(out_.dir, entry.file), "", entry.format};
+  struct Staged {
+    ModelFileInfo f;
+    bool skipped = false;                // the metadata's entry is unusable, already a problem
+    std::exception_ptr check_error;      // the forest's header check
+    std::exception_ptr read_error;
+    std::exception_ptr load_error;
+    std::shared_ptr<const Model> model;
+    std::shared_ptr<const TreeEngine> ensemble_part;  // the forest's, for the ensemble
+  };
+
+  // Member i's work, on any thread: check (forest), read (a regular file under the cap),
+  // checksum, load. Touches nothing shared; a step that throws ends it.
+  template <typename Model>
+  void Stage(int i, Staged<Model>& s) const {
+    const ModelFileEntry& entry = out_.metadata.files[i];
+    if (entry.file.empty()) {
+      s.skipped = true;
+      return;
+    }
+    s.f = ModelFileInfo{kModelRoles[i], JoinPath(out_.dir, entry.file), "", entry.format};
     FileReadLimits limits;
     limits.max_bytes = options_.max_file_bytes;
     std::vector<uint8_t> bytes;
     // A forest's header fixes its size: checked before the file is read and hashed whole.
-    if (i == 2 && !problems_.Try(f.path, "", [&] { Forest::CheckFile(f.path, limits); })) return;
-    if (!problems_.Try(f.path, "", [&] { bytes = ReadFileBytes(f.path, limits); })) return;
-    f.sha256 = Sha256Hex(bytes.data(), bytes.size());
+    if (i == 2) {
+      try {
+        Forest::CheckFile(s.f.path, limits);
+      } catch (...) {
+        s.check_error = std::current_exception();
+        return;
+      }
+    }
+    try {
+      bytes = ReadFileBytes(s.f.path, limits);
+    } catch (...) {
+      s.read_error = std::current_exception();
+      return;
+    }
+    s.f.sha256 = Sha256Hex(bytes.data(), bytes.size());
+    try {
+      s.model = LoadModel<Model>(bytes, s.f.path);
+      // The forest's share of the ensemble's engine, compiled here while the boosters load.
+      if constexpr (std::is_same_v<Model, Forest>) s.ensemble_part = Ensemble::ForestPart(*s.model);
+    } catch (...) {
+      s.load_error = std::current_exception();
+    }
+  }
+
+  // Member i's steps replayed in order on the calling thread: each error becomes the problem it
+  // would have been, the checksum is compared, the model compared with the metadata.
+  template <typename Model>
+  void Commit(int i, Staged<Model>& s, std::shared_ptr<const Model>& model) {
+    if (s.skipped) return;
+    const Metadata& meta = out_.metadata;
+    const ModelFileEntry& entry = meta.files[i];
+    ModelFileInfo& f = s.f;
+    const auto rethrow = [](std::exception_ptr e) {
+      return [e] {
+        if (e) std::rethrow_exception(e);
+      };
+    };
+    if (!problems_.Try(f.path, "", rethrow(s.check_error))) return;
+    if (!problems_.Try(f.path, "", rethrow(s.read_error))) return;
     if (options_.verify_checksums && !entry.sha256.empty()) {
       if (entry.sha256 != f.sha256) {
-        problems_.Add(ErrorCode::kMetadata, f.path, "model_files." + role + ".sha256",
+        problems_.Add(ErrorCode::kMetadata, f.path, "model_files." + f.role + ".sha256",
                       f.path + ": sha256 is " + f.sha256 + " but " + meta.path + " says " +
                           entry.sha256 + " (the file changed after the metadata was written)");
       } else {
         problems_.Checked(f.path + ": sha256 matches");
       }
     }
-    std::shared_ptr<const Model> loaded;
-    if (!problems_.Try(f.path, "", [&] { loaded = LoadModel<Model>(bytes, f.path); })) return;
-    bytes = {};
-    const int have = NumFeatures(*loaded);
-    problems_.Checked(f.path + ": a valid " + role + " model with " + std::to_string(have) +
+    if (!problems_.Try(f.path, "", rethrow(s.load_error))) return;
+    const int have = NumFeatures(*s.model);
+    problems_.Checked(f.path + ": a valid " + f.role + " model with " + std::to_string(have) +
                       " features");
-    if (f.format.empty()) f.format = Format(*loaded);
+    if (f.format.empty()) f.format = Format(*s.model);
     out_.files.push_back(f);
-    model = loaded;
-    CompareFeatures(f.path, have, Names(*loaded));
+    model = s.model;
+    CompareFeatures(f.path, have, Names(*s.model));
   }
 
   void CompareFeatures(const std::string& path, int have, const std::vector<std::string>& own) {
@@ -187,6 +251,7 @@ class DirectoryLoader {
   std::shared_ptr<const LightGBMBooster> lightgbm_;
   std::shared_ptr<const XGBoostBooster> xgboost_;
   std::shared_ptr<const Forest> forest_;
+  std::shared_ptr<const TreeEngine> forest_part_;
 };
 
 }  // namespace

@@ -1,8 +1,15 @@
-// SHA-256 (FIPS 180-4), written from the standard, for model checksums.
+// SHA-256 (FIPS 180-4), written from the standard, for model checksums; on x86-64 CPUs with the
+// SHA extensions the blocks go through their round instructions (chosen at run time, same hash).
 #include "ensemble/sha256.h"
 
 #include <array>
+#include <atomic>
 #include <cstring>
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
 
 namespace ensemble::core {
 namespace {
@@ -47,13 +54,91 @@ void Compress(uint32_t state[8], const uint8_t block[64]) {
   state[4] += e; state[5] += f; state[6] += g; state[7] += h;
 }
 
+void CompressPortable(uint32_t state[8], const uint8_t* blocks, size_t n) {
+  for (size_t i = 0; i < n; ++i) Compress(state, blocks + 64 * i);
+}
+
+#if defined(__x86_64__)
+#define SHA_TARGET __attribute__((target("sha,sse4.1,ssse3")))
+
+// The SHA extensions keep the state as two registers, ABEF and CDGH; each sha256rnds2 does two
+// rounds, its message words (plus round constants) in the low half of the third operand.
+SHA_TARGET void CompressSha(uint32_t state[8], const uint8_t* blocks, size_t n) {
+  const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+  const __m128i dcba = _mm_loadu_si128(reinterpret_cast<const __m128i*>(state));
+  const __m128i hgfe = _mm_loadu_si128(reinterpret_cast<const __m128i*>(state + 4));
+  const __m128i badc = _mm_shuffle_epi32(dcba, 0xB1);  // lanes b a d c
+  const __m128i efgh = _mm_shuffle_epi32(hgfe, 0x1B);  // lanes h g f e
+  __m128i abef = _mm_alignr_epi8(badc, efgh, 8);        // lanes f e b a
+  __m128i cdgh = _mm_blend_epi16(efgh, badc, 0xF0);     // lanes h g d c
+  for (size_t b = 0; b < n; ++b) {
+    const uint8_t* block = blocks + 64 * b;
+    const __m128i abef0 = abef, cdgh0 = cdgh;
+    __m128i w[4];
+    for (int g = 0; g < 16; ++g) {
+      __m128i& cur = w[g & 3];
+      if (g < 4) {
+        cur = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 16 * g)), bswap);
+      } else {
+        // W[t] = s1(W[t-2]) + W[t-7] + s0(W[t-15]) + W[t-16], four at a time: cur holds t-16.
+        const __m128i& m3 = w[(g + 1) & 3];  // t-12
+        const __m128i& m2 = w[(g + 2) & 3];  // t-8
+        const __m128i& m1 = w[(g + 3) & 3];  // t-4
+        const __m128i x = _mm_add_epi32(_mm_sha256msg1_epu32(cur, m3), _mm_alignr_epi8(m1, m2, 4));
+        cur = _mm_sha256msg2_epu32(x, m1);
+      }
+      __m128i k = _mm_add_epi32(cur, _mm_loadu_si128(reinterpret_cast<const __m128i*>(&kRound[4 * static_cast<size_t>(g)])));
+      cdgh = _mm_sha256rnds2_epu32(cdgh, abef, k);
+      k = _mm_shuffle_epi32(k, 0x0E);
+      abef = _mm_sha256rnds2_epu32(abef, cdgh, k);
+    }
+    abef = _mm_add_epi32(abef, abef0);
+    cdgh = _mm_add_epi32(cdgh, cdgh0);
+  }
+  const __m128i feba = _mm_shuffle_epi32(abef, 0x1B);  // lanes a b e f
+  const __m128i dchg = _mm_shuffle_epi32(cdgh, 0xB1);  // lanes g h c d
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(state), _mm_blend_epi16(feba, dchg, 0xF0));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(state + 4), _mm_alignr_epi8(dchg, feba, 8));
+}
+
+bool CpuHasSha() {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+  const bool sha = (b >> 29) & 1;
+  if (!__get_cpuid(1, &a, &b, &c, &d)) return false;
+  return sha && ((c >> 19) & 1) && ((c >> 9) & 1);  // SSE4.1, SSSE3
+}
+#endif
+
+std::atomic<bool> g_portable{false};
+
+void CompressBlocks(uint32_t state[8], const uint8_t* blocks, size_t n) {
+#if defined(__x86_64__)
+  static const bool sha = CpuHasSha();
+  if (sha && !g_portable.load(std::memory_order_relaxed)) {
+    CompressSha(state, blocks, n);
+    return;
+  }
+#endif
+  CompressPortable(state, blocks, n);
+}
+
 }  // namespace
+
+bool ForceSha256Portable(bool on) {
+  g_portable = on;
+#if defined(__x86_64__)
+  return CpuHasSha();
+#else
+  return false;
+#endif
+}
 
 std::string Sha256Hex(const uint8_t* data, size_t size) {
   uint32_t state[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                        0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-  size_t i = 0;
-  for (; i + 64 <= size; i += 64) Compress(state, data + i);
+  const size_t i = size / 64 * 64;
+  CompressBlocks(state, data, size / 64);
   uint8_t tail[128] = {};
   const size_t rest = size - i;
   if (rest > 0) std::memcpy(tail, data + i, rest);
@@ -61,8 +146,7 @@ std::string Sha256Hex(const uint8_t* data, size_t size) {
   const size_t tail_len = rest + 9 <= 64 ? 64 : 128;
   const uint64_t bits = static_cast<uint64_t>(size) * 8;
   for (int k = 0; k < 8; ++k) tail[tail_len - 1 - k] = static_cast<uint8_t>(bits >> (8 * k));
-  Compress(state, tail);
-  if (tail_len == 128) Compress(state, tail + 64);
+  CompressBlocks(state, tail, tail_len / 64);
   static const char* kHex = "0123456789abcdef";
   std::string out(64, '0');
   for (int k = 0; k < 8; ++k) {

@@ -95,7 +95,9 @@ class Pool {
         job = std::move(queue_.front());
         queue_.pop_front();
       }
-      job->RunOne();
+      // A worker keeps claiming the job's shares while any is left (tasks of uneven size).
+      while (job->RunOne()) {
+      }
     }
   }
 
@@ -104,6 +106,22 @@ class Pool {
   std::deque<std::shared_ptr<Job>> queue_;
   size_t workers_ = 0;
 };
+
+// Runs `job` (shares already set) on `n` threads: n - 1 copies posted to the pool, the caller
+// claiming shares until none is left, then waiting for the pool's.
+void Run(const std::shared_ptr<Job>& job, size_t n) {
+  job->pending = job->shares;
+  Pool& pool = Pool::Get();
+  pool.Reserve(n - 1);
+  pool.Post(job, std::min(n, job->shares) - 1);
+  while (job->RunOne()) {
+  }
+  {
+    std::unique_lock<std::mutex> lock(job->mutex);
+    job->done.wait(lock, [&] { return job->pending.load() == 0; });
+  }
+  if (job->error) std::rethrow_exception(job->error);
+}
 
 }  // namespace
 
@@ -123,17 +141,22 @@ void ParallelFor(size_t rows, int threads, size_t grain,
   const size_t grains = (rows + grain - 1) / grain;
   job->per_share = ((grains + static_cast<size_t>(n) - 1) / static_cast<size_t>(n)) * grain;
   job->shares = (rows + job->per_share - 1) / job->per_share;
-  job->pending = job->shares;
-  Pool& pool = Pool::Get();
-  pool.Reserve(static_cast<size_t>(n) - 1);
-  pool.Post(job, job->shares - 1);
-  while (job->RunOne()) {
+  Run(job, job->shares);
+}
+
+void ParallelTasks(size_t tasks, int threads, const std::function<void(size_t)>& fn) {
+  const size_t n = std::min(tasks, static_cast<size_t>(std::max(1, threads)));
+  if (n <= 1) {
+    for (size_t i = 0; i < tasks; ++i) fn(i);
+    return;
   }
-  {
-    std::unique_lock<std::mutex> lock(job->mutex);
-    job->done.wait(lock, [&] { return job->pending.load() == 0; });
-  }
-  if (job->error) std::rethrow_exception(job->error);
+  const std::function<void(size_t, size_t)> one = [&fn](size_t begin, size_t) { fn(begin); };
+  auto job = std::make_shared<Job>();
+  job->fn = &one;
+  job->rows = tasks;
+  job->per_share = 1;
+  job->shares = tasks;
+  Run(job, n);
 }
 
 size_t PoolThreads() { return Pool::Get().workers(); }

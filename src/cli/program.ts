@@ -125,7 +125,7 @@ function program(version: string): Command {
         [
           `${info.type} in ${info.directory} (${info.metadataFile})`,
           `  status: ${info.status ?? 'n/a'}, created ${info.createdAt ?? 'n/a'}, decision threshold ${info.threshold}`,
-          `  weights: lightgbm ${w.lightgbm}, xgboost ${w.xgboost}, random_forest ${w.random_forest}`,
+          `  weights: lightgbm ${w.lightgbm}, xgboost ${w.xgboost}, random_forest ${w.randomForest}`,
           `  LightGBM ${info.versions.lightgbm}: ${info.models.lightgbm.numTrees} trees (${info.libraries.lightgbm})`,
           `  XGBoost ${info.versions.xgboost}: ${info.models.xgboost.numTrees} trees (${info.libraries.xgboost})`,
           `  RandomForest: ${info.models.randomForest.numTrees} trees, ${info.models.randomForest.numNodes} nodes`,

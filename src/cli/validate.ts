@@ -6,7 +6,7 @@
  */
 import { binding } from '../binding.js';
 import type { ErrorCode } from '../error-codes.js';
-import { nativeOptions } from '../models.js';
+import { nativeOptions } from '../load-options.js';
 
 /** One problem: the code and message `load` would throw, the file and metadata field at fault. */
 export interface ValidationProblem {

@@ -41,6 +41,7 @@ bool SameBits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 // The kernels this machine can run ("portable" always).
 std::vector<std::string> Kernels() {
   std::vector<std::string> k{"portable"};
+  if (ForceEngineKernel("avx2")) k.push_back("avx2");
   if (ForceEngineKernel("avx512")) k.push_back("avx512");
   ForceEngineKernel("");
   return k;
@@ -402,6 +403,19 @@ TEST_P(EngineRandom, EveryKernelEqualsTheReferenceWalk) {
             << s.name << " [" << kernel << "] single row " << r;
       }
     }
+    // Batches whose last rows are scored one by one (a short tail after the full blocks) or in
+    // a partly filled block: the same values.
+    for (const size_t n : {size_t{1}, size_t{5}, size_t{16}, size_t{17}, size_t{64}, size_t{65},
+                           size_t{80}, size_t{81}, size_t{200}, size_t{530}}) {
+      for (const int threads : {1, 2}) {
+        const auto got = Sums(*engine, DenseMatrix{x.data(), DType::kFloat64, n, nf}, threads);
+        const auto got32 = Sums(*engine, DenseMatrix{x32.data(), DType::kFloat32, n, nf}, threads);
+        for (size_t i = 0; i < got.size(); ++i) {
+          ASSERT_TRUE(SameBits(got[i], want[i])) << s.name << " [" << kernel << "] " << n << " rows, value " << i;
+          ASSERT_TRUE(SameBits(got32[i], want32[i])) << s.name << " [" << kernel << "] float32, " << n << " rows, value " << i;
+        }
+      }
+    }
   }
   ForceEngineKernel("");
 }
@@ -458,6 +472,40 @@ TEST(EngineRanks, AFeatureWithMoreThresholdsThanARankHolds) {
     }
   }
   ForceEngineKernel("");
+}
+
+// An engine made from parts compiled before (an ensemble reusing its boosters' engines) scores as
+// one compiled from scratch; a compiled engine of another model or other columns is not used.
+TEST(EngineParts, SharedCompiledPartsScoreAsFreshOnes) {
+  std::vector<std::vector<double>> grid_a, grid_b;
+  const Shape sa{"a", 6, 50, 6, 250, false, 1, true}, sb{"b", 6, 12, 10, 600, false, 2, false};
+  const auto a = RandomModel(sa, 5, &grid_a);
+  const auto b = RandomModel(sb, 6, &grid_b);
+  const size_t rows = 300, nf = 6;
+  const std::vector<double> x = ProbeRows(grid_a, rows, 3, false);
+  const auto fresh = TreeEngine::Compile({{a, {}}, {b, {1}}});
+  const auto alone_a = TreeEngine::Compile({{a, {}}});
+  const auto alone_b = TreeEngine::Compile({{b, {}}});  // all columns: not b's {1}
+  const auto shared = TreeEngine::Compile({{a, {}, alone_a}, {b, {1}, alone_b}});
+  const auto wrong = TreeEngine::Compile({{a, {}, alone_b}, {b, {1}, alone_a}});
+  auto all = [&](const TreeEngine& e) {
+    std::vector<double> out(rows * 2);
+    e.Sums(DenseMatrix{x.data(), DType::kFloat64, rows, nf}, 1,
+           [&](size_t begin, size_t end, const double* const* sums) {
+             for (size_t r = begin; r < end; ++r) {
+               out[r * 2] = sums[0][r - begin];
+               out[r * 2 + 1] = sums[1][r - begin];
+             }
+           });
+    return out;
+  };
+  const auto want = all(*fresh);
+  for (const auto* e : {shared.get(), wrong.get()}) {
+    ASSERT_EQ(e->width(1), 1u);
+    const auto got = all(*e);
+    for (size_t i = 0; i < want.size(); ++i) ASSERT_TRUE(SameBits(got[i], want[i])) << "value " << i;
+  }
+  EXPECT_EQ(shared->memory_bytes(), fresh->memory_bytes());
 }
 
 // ---- The self-check and the work count ------------------------------------------------------

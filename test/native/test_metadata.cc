@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "ensemble/error.h"
 #include "ensemble/metadata.h"
 #include "ensemble/model_directory.h"
 
@@ -204,6 +205,39 @@ TEST(DirectoryReport, ProblemsOfModelFilesAreCollectedAfterTheMetadatas) {
   EXPECT_EQ(r.problems[0].file, dir + "/lightgbm.txt");
   EXPECT_EQ(r.problems[1].code, core::ErrorCode::kModelFormat);
   EXPECT_EQ(r.problems[1].file, dir + "/xgboost.json");
+  for (const char* f : {"model_metadata.json", "lightgbm.txt", "xgboost.json",
+                        "random_forest.forest"}) {
+    ::unlink((dir + "/" + f).c_str());
+  }
+  ::rmdir(dir.c_str());
+}
+
+// The members load side by side, but a load reports the problem a one-by-one load would: the
+// LightGBM file's, whichever member finishes first.
+TEST(DirectoryLoad, ThrowsTheFirstMembersProblemWhateverFinishesFirst) {
+  if (!LibrariesPresent()) GTEST_SKIP() << "lib_lightgbm / libxgboost not in " << ENSEMBLE_LIBRARY_DIR;
+  char tmpl[] = "/tmp/pe_load_order_XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  {
+    std::ifstream in(kModels + "/model_metadata.json", std::ios::binary);
+    std::ofstream(dir + "/model_metadata.json", std::ios::binary)
+        << std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  std::ofstream(dir + "/lightgbm.txt") << "tree\nversion=v4\nnum_class=1\n";
+  std::ofstream(dir + "/xgboost.json") << "{\"learner\": ";
+  std::ofstream(dir + "/random_forest.forest") << "not a forest";
+  core::ModelDirectoryOptions o = Options();
+  o.threads = 2;
+  for (int i = 0; i < 5; ++i) {
+    try {
+      core::LoadModelDirectory(dir, o);
+      ADD_FAILURE() << "loaded a directory of broken files";
+    } catch (const core::Error& e) {
+      EXPECT_EQ(e.code(), core::ErrorCode::kModelFormat);
+      EXPECT_NE(std::string(e.what()).find("lightgbm.txt"), std::string::npos) << e.what();
+    }
+  }
   for (const char* f : {"model_metadata.json", "lightgbm.txt", "xgboost.json",
                         "random_forest.forest"}) {
     ::unlink((dir + "/" + f).c_str());

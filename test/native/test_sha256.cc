@@ -30,3 +30,27 @@ TEST(Sha256, BlockBoundaries) {
   EXPECT_EQ(Hash(std::string(1000, 'a')),
             "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3");
 }
+
+// The SHA-extension rounds (where the CPU has them) against the portable ones, on every length
+// around the block edges and on longer random buffers.
+TEST(Sha256, ShaExtensionsEqualThePortableRounds) {
+  std::vector<uint8_t> data(70000);
+  uint32_t x = 12345;
+  for (auto& b : data) {
+    x = x * 1664525u + 1013904223u;
+    b = static_cast<uint8_t>(x >> 24);
+  }
+  const bool has = ensemble::core::ForceSha256Portable(false);
+  if (!has) GTEST_SKIP() << "this CPU has no SHA extensions: only the portable rounds run";
+  std::vector<size_t> sizes;
+  for (size_t n = 0; n <= 200; ++n) sizes.push_back(n);
+  for (size_t n : {1000u, 4095u, 4096u, 65537u, 70000u}) sizes.push_back(n);
+  for (const size_t n : sizes) {
+    ensemble::core::ForceSha256Portable(false);
+    const std::string fast = Sha256Hex(data.data(), n);
+    ensemble::core::ForceSha256Portable(true);
+    const std::string portable = Sha256Hex(data.data(), n);
+    ASSERT_EQ(fast, portable) << n << " bytes";
+  }
+  ensemble::core::ForceSha256Portable(false);
+}

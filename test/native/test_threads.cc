@@ -4,6 +4,10 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <atomic>
+#include <chrono>
+#include <stdexcept>
+#include <thread>
 #include <fstream>
 #include <functional>
 #include <iterator>
@@ -15,6 +19,7 @@
 #include "ensemble/ensemble.h"
 #include "ensemble/error.h"
 #include "ensemble/forest.h"
+#include "ensemble/thread_pool.h"
 #include "ensemble/threads.h"
 
 namespace core = ensemble::core;
@@ -93,6 +98,43 @@ TEST(ThreadPolicy, EveryCoreEntryPointAppliesIt) {
   EXPECT_EQ(ensemble.threads(), core::HardwareThreads());
   EXPECT_TRUE(IsInvalidArgument(
       [&] { ensemble.Predict(m, core::OutputKind::kValue, got.data(), nullptr, 100000); }));
+}
+
+// Tasks of a load run side by side: task 0 waits for task 1 to start, which only a second thread
+// can do; every task runs once; the first task's exception comes back after all have run.
+TEST(ThreadPool, ParallelTasksRunSideBySideAndRethrowAfterAll) {
+  std::atomic<bool> second_started{false};
+  std::atomic<int> runs[4] = {0, 0, 0, 0};
+  bool overlapped = false;
+  core::ParallelTasks(4, 2, [&](size_t i) {
+    runs[i]++;
+    if (i == 1) second_started = true;
+    if (i == 0) {
+      const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+      while (!second_started && std::chrono::steady_clock::now() < until) std::this_thread::yield();
+      overlapped = second_started;
+    }
+  });
+  EXPECT_TRUE(overlapped);
+  for (const auto& r : runs) EXPECT_EQ(r.load(), 1);
+
+  std::atomic<int> ran{0};
+  EXPECT_THROW(core::ParallelTasks(3, 2,
+                                   [&](size_t i) {
+                                     ran++;
+                                     if (i == 1) throw std::runtime_error("task 1");
+                                   }),
+               std::runtime_error);
+  EXPECT_EQ(ran.load(), 3);
+
+  // One thread: every task on the caller's thread, in order.
+  std::vector<size_t> order;
+  const auto caller = std::this_thread::get_id();
+  core::ParallelTasks(3, 1, [&](size_t i) {
+    EXPECT_EQ(std::this_thread::get_id(), caller);
+    order.push_back(i);
+  });
+  EXPECT_EQ(order, (std::vector<size_t>{0, 1, 2}));
 }
 
 }  // namespace

@@ -72,6 +72,9 @@ class Booster : public Scorer {
   /// The model in the engine's terms when the engine scores it, else null (an ensemble compiles
   /// it together with its other models).
   const std::shared_ptr<const EngineModel>& engine_model() const { return engine_model_; }
+  /// The compiled engine of engine_model() (null when the library scores the model): an ensemble
+  /// shares its compiled form instead of compiling the trees again.
+  const std::shared_ptr<const TreeEngine>& engine() const { return engine_; }
   /// True when `kind` is scored by the engine.
   bool EngineScores(OutputKind kind) const {
     return engine_ != nullptr && (kind == OutputKind::kRawMargin || engine_model_->has_value_output);

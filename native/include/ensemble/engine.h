@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -130,8 +131,14 @@ class TreeEngine {
   /// A model and the output columns to sum (empty: all of `outputs`; the ensemble asks only for
   /// the forest's "up" column).
   struct Part {
+    Part(std::shared_ptr<const EngineModel> m, std::vector<int> c = {},
+         std::shared_ptr<const TreeEngine> e = nullptr)
+        : model(std::move(m)), columns(std::move(c)), compiled(std::move(e)) {}
     std::shared_ptr<const EngineModel> model;
     std::vector<int> columns;
+    /// Optional: an engine already compiled from this model alone with the same columns; its
+    /// compiled form is shared instead of compiled again (an ensemble reuses its boosters').
+    std::shared_ptr<const TreeEngine> compiled;
   };
 
   /// Compiles the parts (all with the same feature count). Throws kInvalidArgument otherwise.
@@ -172,9 +179,11 @@ class TreeEngine {
   std::unique_ptr<Program> program_;
 };
 
-/// Overrides the run-time CPU dispatch ("portable" forces the portable kernels, "" restores the
-/// detection); used by tests and benchmarks to compare the two on one machine. Returns false for
-/// an unknown name or kernels this CPU cannot run.
+/// Overrides the run-time CPU dispatch: "portable", "avx2", "avx512" (or "avx512-gather", the
+/// AVX-512 kernel walking with gathers, for the engine's design measurements); "" restores the
+/// detection (the best of AVX-512, AVX2, portable this CPU runs). Used by tests and benchmarks to
+/// compare the kernels on one machine. Returns false for an unknown name or kernels this CPU (or
+/// build) cannot run.
 bool ForceEngineKernel(const std::string& name);
 
 }  // namespace ensemble::core

@@ -38,9 +38,15 @@ class Ensemble : public Scorer {
   /// Checks that every model is a binary probability model over `feature_names.size()`
   /// features (kMetadata otherwise, naming the model) and that `weights` keep WeightsProblem's
   /// rules (kInvalidArgument otherwise). `threads`: batch threads (0 = every core).
+  /// `forest_part`: optional, ForestPart(*forest) compiled beforehand (a loader compiles it while
+  /// the boosters load); compiled here otherwise.
   Ensemble(std::shared_ptr<const LightGBMBooster> lightgbm,
            std::shared_ptr<const XGBoostBooster> xgboost, std::shared_ptr<const Forest> forest,
-           EnsembleWeights weights, std::vector<std::string> feature_names, int threads);
+           EnsembleWeights weights, std::vector<std::string> feature_names, int threads,
+           std::shared_ptr<const TreeEngine> forest_part = nullptr);
+
+  /// The forest's share of an ensemble's engine: its trees compiled for the "up" column alone.
+  static std::shared_ptr<const TreeEngine> ForestPart(const Forest& forest);
 
   /// Feature names in column order.
   const std::vector<std::string>& feature_names() const override { return feature_names_; }

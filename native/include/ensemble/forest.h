@@ -5,9 +5,11 @@
 ///        divided by the tree count).
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -86,12 +88,18 @@ class Forest : public Scorer {
  private:
   Forest(ForestModel model, int threads);
 
+  // The engine for this forest alone, compiled on first use: an ensemble compiles the trees
+  // with its own column choice, so a forest loaded as part of one is never compiled twice.
+  const TreeEngine& engine() const;
+
   ForestModel model_;  // the file's facts; its trees are dropped once imported
   std::vector<std::string> feature_names_;
   std::shared_ptr<const EngineModel> engine_model_;
-  std::shared_ptr<const TreeEngine> engine_;
   std::shared_ptr<const TreeExplainer> explainer_;
   std::string explain_note_;
+  mutable std::once_flag engine_once_;
+  mutable std::shared_ptr<const TreeEngine> engine_;
+  mutable std::atomic<bool> engine_ready_{false};
 };
 
 }  // namespace ensemble::core

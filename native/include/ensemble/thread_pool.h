@@ -20,6 +20,11 @@ namespace ensemble::core {
 void ParallelFor(size_t rows, int threads, size_t grain,
                  const std::function<void(size_t, size_t)>& fn);
 
+/// Runs fn(0) .. fn(tasks - 1), independent tasks of any size (no rows-per-thread minimum), on at
+/// most `threads` threads: the caller runs tasks too, the pool the others. The first exception
+/// thrown by a task is rethrown after every task has finished.
+void ParallelTasks(size_t tasks, int threads, const std::function<void(size_t)>& fn);
+
 /// Worker threads the pool holds now (for tests and the docs).
 size_t PoolThreads();
 

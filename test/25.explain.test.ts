@@ -96,7 +96,7 @@ describe('the ensemble', () => {
         const combined =
           e.weights.lightgbm * (parts[0][0].row(r)[j] as number) +
           e.weights.xgboost * (parts[1][0].row(r)[j] as number) +
-          e.weights.random_forest * (parts[2][0].row(r)[j] as number);
+          e.weights.randomForest * (parts[2][0].row(r)[j] as number);
         expect(e.row(r)[j]).toBe(combined);
       }
     }
