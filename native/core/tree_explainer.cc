@@ -255,10 +255,16 @@ void TreeExplainer::Impl::Rows(const DenseMatrix& x, size_t begin, size_t end, d
         }
       }
     } else {
+      const double* xs[kBlockRows];
+      double* phis[kBlockRows];
+      for (size_t i = 0; i < n; ++i) {
+        xs[i] = &ws.rows[i * nf];
+        phis[i] = o + i * w;
+      }
       for (size_t t = 0; t < trees.size(); ++t) {
-        for (size_t i = 0; i < n; ++i) {
-          shap::ClosedFormTree(trees[t], tables[t], compare, &ws.rows[i * nf], o + i * w, stride,
-                               quadrature, ws.cf);
+        for (size_t i = 0; i < n; i += shap::kClosedFormRows) {
+          shap::ClosedFormTree(trees[t], tables[t], compare, xs + i, phis + i,
+                               std::min(shap::kClosedFormRows, n - i), stride, quadrature, ws.cf);
         }
       }
     }

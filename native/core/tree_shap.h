@@ -106,24 +106,34 @@ struct EdgeTable {
                                     // included, or -1
   std::vector<double> ratio;        // cover / the parent's cover
   std::vector<uint8_t> left;        // the parent's left child
+  std::vector<uint8_t> target;      // some split's prev_split: what is below it is subtracted
   std::vector<double> value;        // leaves: the explained values x outputs, scaled
 };
 
 /// Prepares the tree of `in`.
 EdgeTable BuildEdgeTable(const TreeInput& in);
 
+/// Rows the closed form explains together: its per-row arrays hold them side by side, so each
+/// step is a short loop over rows the compiler vectorises (the tree's own factors are computed
+/// once for all of them).
+inline constexpr size_t kClosedFormRows = 4;
+
 /// Scratch memory of the closed form for one thread, sized for the largest tree.
 struct ClosedFormScratch {
-  std::vector<uint8_t> dir, follow;        // per node: the row goes left; it follows the edge's feature
-  std::vector<double> zero, h, q, a, sub;  // per node (x points, x outputs for a and sub); h
-                                           // holds 1 / the edge's factor
-  std::vector<double> w;                   // per point
+  std::vector<int64_t> dir, follow;  // per node and row, all ones for true: the row goes left; it
+                                     // follows every edge on the edge's feature
+  std::vector<double> zero;              // per node
+  std::vector<double> inv_on, inv_off;   // per node and point: 1 / the edge's factor, o = 1 and 0
+  std::vector<double> q, a, sub;         // per node, (output,) point and row
+  std::vector<double> h;                 // per point: an edge's two factors
   void Reserve(size_t nodes, int points, size_t outputs);
 };
 
 /// The same contributions in float64 from the closed form (docs/explain.md), exact up to
-/// rounding with `quadrature` holding at least t.points nodes.
-void ClosedFormTree(const TreeInput& in, const EdgeTable& t, Compare compare, const double* x,
-                    double* phi, size_t stride, const Quadrature& quadrature, ClosedFormScratch& s);
+/// rounding with `quadrature` holding at least t.points nodes: rows x[0 .. rows) into
+/// phi[0 .. rows), rows <= kClosedFormRows. A row's result does not depend on the rows beside it.
+void ClosedFormTree(const TreeInput& in, const EdgeTable& t, Compare compare,
+                    const double* const* x, double* const* phi, size_t rows, size_t stride,
+                    const Quadrature& quadrature, ClosedFormScratch& s);
 
 }  // namespace ensemble::core::shap

@@ -426,6 +426,38 @@ TEST(ExplainRandom, ChosenColumnsFloat32InputThreadsAndSingleRowsAgree) {
   }
 }
 
+TEST(ExplainRandom, RowGroupsAndKernelsGiveTheSameBits) {
+  // The closed form explains rows four at a time (AVX2 where the CPU has it, else the portable
+  // vector code) and the rest one at a time: a row's values must not depend on either. 20
+  // features 22 deep need more than 8 quadrature points (the kernel without a fixed K).
+  const Shape shapes[] = {{20, 3, 22, true, 1, false}, {6, 5, 7, false, 3, false}};
+  uint64_t seed = 500;
+  for (const Shape& s : shapes) {
+    const auto m = RandomModel(s, seed++);
+    const size_t rows = 37;  // 32-row blocks, groups of 4, and single rows at the end
+    const std::vector<double> x = RandomRows(s, rows, seed++);
+    const auto closed = TreeExplainer::Build(m, nullptr, {}, ShapMethod::kClosedForm);
+    const auto recursion = TreeExplainer::Build(m, nullptr, {}, ShapMethod::kRecursion);
+    ASSERT_NE(closed, nullptr);
+    const std::vector<double> best = Explain(*closed, x.data(), DType::kFloat64, rows, 1);
+    const bool has_avx2 = core::ForceExplainPortable(true);
+    const std::vector<double> portable = Explain(*closed, x.data(), DType::kFloat64, rows, 1);
+    core::ForceExplainPortable(false);
+    if (has_avx2) EXPECT_EQ(portable, best);
+    const std::vector<double> want = Explain(*recursion, x.data(), DType::kFloat64, rows, 1);
+    const size_t w = closed->width();
+    for (size_t r = 0; r < rows; ++r) {
+      std::vector<double> row(w);
+      closed->ExplainRow(&x[r * static_cast<size_t>(s.features)], DType::kFloat64, row.data());
+      ASSERT_TRUE(std::equal(row.begin(), row.end(), best.begin() + static_cast<long>(r * w)))
+          << s.features << "f row " << r;
+      for (size_t j = 0; j < w; ++j) {
+        EXPECT_NEAR(best[r * w + j], want[r * w + j], 1e-12) << s.features << "f row " << r;
+      }
+    }
+  }
+}
+
 TEST(ExplainRandom, DeepTreesNeedNoDeepCallStack) {
   // A chain 20,000 splits deep on 3 features, and a wide tree: both methods agree, and with the
   // brute force (3 features: 8 subsets).

@@ -81,4 +81,8 @@ class TreeExplainer {
   std::unique_ptr<Impl> impl_;
 };
 
+/// Tests: `on` makes the closed form use its portable kernels even where the CPU has AVX2.
+/// Returns whether this CPU has AVX2 (so whether the two paths can be compared here).
+bool ForceExplainPortable(bool on);
+
 }  // namespace ensemble::core
