@@ -31,8 +31,9 @@ if (!req.includes(`xgboost-cpu==${pins.xgboost}`)) problems.push('tools/requirem
 // src/: a file imports only files listed before it; src/cli/ may use the whole library, which never
 // imports the CLI. A new file gets its place here.
 const tsLayers = ['error-codes', 'model-types', 'errors', 'optional-packages', 'binding', 'features', 'validate', 'load-options',
-  'scorer', 'models', 'boosters', 'random-forest', 'ensemble-types', 'model-store', 'ensemble-load', 'ensemble-info',
-  'ensemble-reload', 'watch', 'ensemble', 'histogram', 'canary', 'set-stats', 'shadow-queue', 'set-shadow', 'ensemble-set', 'metrics',
+  'explain', 'explain-svg', 'scorer', 'drift-stats', 'drift', 'models', 'boosters', 'random-forest', 'ensemble-types', 'model-store',
+  'ensemble-load', 'ensemble-info', 'ensemble-reload', 'watch', 'ensemble', 'histogram', 'canary', 'set-stats', 'shadow-queue',
+  'set-shadow', 'ensemble-set', 'metrics',
   // the batch pipeline (docs/architecture.md): pipeline/pipeline is the API, pipeline/run the run it imports once checked
   'pipeline/batch', 'pipeline/channel', 'pipeline/source', 'pipeline/scorer', 'pipeline/options', 'pipeline/summary',
   'pipeline/csv-scan', 'pipeline/output-file', 'pipeline/query', 'pipeline/symbols', 'pipeline/chunks', 'pipeline/reader',
@@ -55,8 +56,9 @@ for (const file of walk('src').filter((f) => f.endsWith('.ts'))) {
     const layer = tsLayers.indexOf(target.slice('src/'.length));
     if (layer >= own) problems.push(`${file} imports ${spec}, which is not below it in tsLayers (scripts/check-layers.mjs)`);
   }
-  // The scoring path every class shares (closed check, validation, inline-or-async) lives once.
-  if (!file.endsWith(join('src', 'scorer.ts')) && /\bnative\.(predict|predictAsync|predictRow|nodesVisited)\(/.test(text)) {
+  // The scoring and explaining path every class shares (closed check, validation,
+  // inline-or-async) lives once.
+  if (!file.endsWith(join('src', 'scorer.ts')) && /\bnative\.(predict|predictAsync|predictRow|nodesVisited|explain|explainAsync)\(/.test(text)) {
     problems.push(`${file} calls a native scoring method: go through src/scorer.ts`);
   }
   if (!file.endsWith(join('src', 'binding.ts')) && /node-gyp-build|\.node['"]/.test(text)) problems.push(`${file} loads the addon: only src/binding.ts does`);

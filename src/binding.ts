@@ -23,6 +23,10 @@ export namespace Binding {
     predictRow(row: Input, kind: Kind, out: Float64Array, parts?: Float64Array): void;
     info(): Info;
     nodesVisited(data: Float64Array, rows: number): number | null;
+    /** What explain writes per row: outputs (and parts) times nFeatures + 1; note says why not. */
+    explainShape(): { outputs: number; parts: number; note: string };
+    explain(data: Input, rows: number, out: Float64Array, parts?: Float64Array): void;
+    explainAsync(data: Input, rows: number, out: Float64Array, parts?: Float64Array): Promise<void>;
     close(): void;
     isClosed(): boolean;
   }
@@ -74,6 +78,33 @@ export namespace Binding {
     status?: string;
     trainingVersions: Record<string, string>;
     performanceMetrics?: Record<string, unknown>;
+    driftReference?: DriftReference;
+  }
+  /** One reference histogram (docs/metadata.md#drift_reference), checked by the core. */
+  export interface DriftHistogram {
+    name: string;
+    edges: number[];
+    counts: number[];
+    missing: number;
+  }
+  export interface DriftReference {
+    featuresFrom: string;
+    scoresFrom: string;
+    features: DriftHistogram[];
+    scores: DriftHistogram[];
+  }
+  /** The core's sliding-window histograms (native/addon/drift_wrap.cc). */
+  export interface DriftWindow {
+    add(data: Input, rows: number): void;
+    addColumns(columns: Float64Array[]): void;
+    /** The column's bins, then its missing count. */
+    counts(column: number): Float64Array;
+    rows(): number;
+    seen(): number;
+    reset(): void;
+  }
+  export interface DriftWindowClass {
+    new (edges: Float64Array[], window: number): DriftWindow;
   }
   export interface LoadedDirectory {
     ensemble: Ensemble;
@@ -157,6 +188,7 @@ export namespace Binding {
     emptyCall(a?: unknown, b?: unknown): void;
     FeatureStream: FeatureStreamClass;
     KeyedFeatureStream: new () => KeyedFeatureStream;
+    DriftWindow: DriftWindowClass;
     loadLightGBM(source: Source, options: NativeOptions, async: true): Promise<LightGBMBooster>;
     loadLightGBM(source: Source, options: NativeOptions, async: false): LightGBMBooster;
     loadXGBoost(source: Source, options: NativeOptions, async: true): Promise<XGBoostBooster>;

@@ -18,6 +18,8 @@ function boosterShape(name: string): Shape<BoosterInfo> {
         ? 0
         : `predictOne returns one number; this model has ${info.outputWidth} outputs per row: use predictProba([row])`,
     partsPerRow: 0,
+    // Boosters are explained in margin space, as their libraries' pred_contrib(s) report it.
+    explanation: () => ({ outputNames: ['margin'], space: 'margin' }),
   };
 }
 const lightgbmShape = boosterShape('LightGBMModel');

@@ -46,6 +46,7 @@ export const ensembleShape: Shape<Binding.EnsembleInfo> = {
   width: () => 1,
   single: () => 0,
   partsPerRow: 3,
+  explanation: () => ({ outputNames: ['P(up)'], space: 'probability' }),
 };
 
 /** Frees a generation: its native ensemble, and its models when it loaded them. */

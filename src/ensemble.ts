@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import { type Binding, binding, packageRoot } from './binding.js';
+import { type DriftOptions, type DriftReference, DriftMonitor, driftReferenceOf } from './drift.js';
 import { type ServingState, modelInfo, probe, unhealthy } from './ensemble-info.js';
 import { type EnsembleGeneration, combine, ensembleShape, loadDirectory, loadDirectorySync, loadResolved, retire } from './ensemble-load.js';
 import { checkCandidate, failedOutcome } from './ensemble-reload.js';
@@ -19,11 +20,12 @@ import type {
   ReloadOutcome,
   WatchOptions,
 } from './ensemble-types.js';
-import { ClosedError, withCallerStack } from './errors.js';
+import { ClosedError, MetadataError, withCallerStack } from './errors.js';
+import { type EnsembleExplanation, ensembleExplanation } from './explain.js';
 import type { FeatureName } from './features.js';
 import { nativeOptions } from './load-options.js';
 import { type ResolvedSource, resolveSource } from './model-store.js';
-import { Scorer, type Scored } from './scorer.js';
+import { type BatchObserver, type Explained, Scorer, type Scored } from './scorer.js';
 import type { MatrixInput, RowInput } from './validate.js';
 import { Watcher } from './watch.js';
 
@@ -70,6 +72,7 @@ export class ProductionEnsemble<Name extends string = FeatureName> {
   #watcher: Watcher | undefined;
   #watchOptions: WatchOptions | true = true;
   readonly #listeners = new Set<(outcome: ReloadOutcome) => void>();
+  #drift: DriftMonitor | undefined;
 
   private constructor(gen: EnsembleGeneration, path?: string, options?: EnsembleLoadOptions) {
     this.#scorer = new Scorer(gen, ensembleShape, retire);
@@ -322,15 +325,45 @@ export class ProductionEnsemble<Name extends string = FeatureName> {
     }
   }
 
+  // Every batch call goes through these two: with a drift monitor running, each model's score is
+  // needed too (the monitor's score windows), and the monitor sees the batch once it is scored.
+  #batch(x: MatrixInput<Name>, withParts: boolean): Scored {
+    const drift = this.#drift;
+    return this.#scorer.predict(x, 0, withParts || drift !== undefined, drift && this.#observer(drift));
+  }
+
+  #batchAsync(x: MatrixInput<Name>, withParts: boolean): Promise<Scored> {
+    const drift = this.#drift;
+    return this.#scorer.predictAsync(x, 0, withParts || drift !== undefined, drift && this.#observer(drift));
+  }
+
+  #observer(drift: DriftMonitor): BatchObserver {
+    const n = this.nFeatures;
+    return (data, rows, pooled) => {
+      // A pooled batch: the rows as they were when the call was made (the caller may refill its
+      // buffer at once), and only the last ones its window can hold (copying a whole large batch
+      // cost more than the monitor's own work).
+      const kept = pooled ? Math.min(rows, drift.options.window) : rows;
+      const copy = pooled ? data.slice((rows - kept) * n, rows * n) : data;
+      return (scored) => {
+        if (this.#drift !== drift) return; // replaced or stopped while the batch was scored
+        if (pooled) drift.observeFeatures(copy, kept, rows - kept);
+        else drift.observeFeatures(copy, rows);
+        drift.observeScores(split(scored, undefined));
+        drift.check();
+      };
+    };
+  }
+
   /** P(up) per row: 0.4·LightGBM + 0.4·XGBoost + 0.2·RandomForest (the metadata's weights). */
   predictProba(x: MatrixInput<Name>): Float64Array {
-    return this.#scorer.predict(x, 0).out;
+    return this.#batch(x, false).out;
   }
 
   /** Class labels (1 = up) at the decision threshold: `predictProba(x) >= threshold`. */
   predict(x: MatrixInput<Name>): Uint8Array {
     const g = this.#scorer.live;
-    return labels(this.#scorer.predict(x, 0).out, g.threshold);
+    return labels(this.#batch(x, false).out, g.threshold);
   }
 
   /**
@@ -340,13 +373,13 @@ export class ProductionEnsemble<Name extends string = FeatureName> {
    * or transfer its buffer at once (docs/threads.md).
    */
   async predictProbaAsync(x: MatrixInput<Name>): Promise<Float64Array> {
-    return (await this.#scorer.predictAsync(x, 0)).out;
+    return (await this.#batchAsync(x, false)).out;
   }
 
   /** `predict` off the event loop, at the threshold in force when the call is made. */
   async predictAsync(x: MatrixInput<Name>): Promise<Uint8Array> {
     const g = this.#scorer.live;
-    return labels((await this.#scorer.predictAsync(x, 0)).out, g.threshold);
+    return labels((await this.#batchAsync(x, false)).out, g.threshold);
   }
 
   /**
@@ -361,14 +394,83 @@ export class ProductionEnsemble<Name extends string = FeatureName> {
   /** Each model's P(up) and the ensemble's, in one native call (for diagnosis and A/B checks). */
   predictModels(x: MatrixInput<Name>): ModelProbabilities {
     const version = this.#scorer.live.version;
-    return split(this.#scorer.predict(x, 0, true), version);
+    return split(this.#batch(x, true), version);
   }
 
   /** `predictModels` off the event loop; the input is copied when the call is made. */
   async predictModelsAsync(x: MatrixInput<Name>): Promise<ModelProbabilities> {
     // The version of the generation the call starts on, which is the one that scores it.
     const version = this.#scorer.live.version;
-    return split(await this.#scorer.predictAsync(x, 0, true), version);
+    return split(await this.#batchAsync(x, true), version);
+  }
+
+  /**
+   * The drift reference of the model directory's metadata (docs/metadata.md#drift_reference),
+   * or undefined (an older directory, or an ensemble built with fromModels).
+   */
+  get driftReference(): DriftReference | undefined {
+    return driftReferenceOf(this.#scorer.last.directory?.metadata);
+  }
+
+  /** The drift monitor the ensemble feeds (monitorDrift), if any. */
+  get driftMonitor(): DriftMonitor | undefined {
+    return this.#drift;
+  }
+
+  /**
+   * Starts drift monitoring (docs/drift.md): from now on every batch call (predictProba, predict,
+   * predictModels and their async forms; not predictOne) adds its rows and each model's scores
+   * to the monitor's sliding windows, compared with the directory's drift reference (or
+   * `options.reference`). Replaces a monitor already running. Throws MetadataError when there is
+   * no reference.
+   * @example
+   * const monitor = ensemble.monitorDrift({ window: 5000 });
+   * monitor.on('drift', (e) => alert(`${e.column.name} drifted: PSI ${e.column.psi.toFixed(2)}`));
+   */
+  monitorDrift(options: DriftOptions & { reference?: DriftReference } = {}): DriftMonitor {
+    const g = this.#scorer.live;
+    const { reference, ...rest } = options;
+    const ref = reference ?? driftReferenceOf(g.directory?.metadata);
+    if (!ref) {
+      throw new MetadataError(
+        `${g.directory?.metadataPath ?? 'this ensemble'} has no drift_reference: retrain with tools/train_models.py, migrate with --reference, or pass options.reference`,
+      );
+    }
+    const names = ref.features.map((h) => h.name);
+    const own = g.info.featureNames;
+    if (names.length !== g.info.nFeatures || names.some((n, j) => n !== own[j])) {
+      throw new MetadataError(`the drift reference's features (${names.join(', ')}) are not the ensemble's (${own.join(', ')})`);
+    }
+    this.#drift = new DriftMonitor(ref, rest);
+    return this.#drift;
+  }
+
+  /** Stops drift monitoring (the monitor keeps what it saw). */
+  stopDriftMonitor(): void {
+    this.#drift = undefined;
+  }
+
+  /**
+   * Why the ensemble says what it says (docs/explain.md): per row, each feature's contribution to
+   * P(up) and the expected value, adding up to P(up) within 1e-9. Each model's exact TreeSHAP
+   * contributions (boosters' margins mapped to probability by the rescale rule) weighted as P(up)
+   * is; `models` has each model's part. Throws `NotExplainableError` naming the model that
+   * cannot be explained (e.g. a forest file of format 1.0).
+   * @example
+   * const e = ensemble.explain([latest]);
+   * e.ranked(0).slice(0, 3); // the three features that moved P(up) most
+   */
+  explain(x: MatrixInput<Name>): EnsembleExplanation<Name> {
+    return this.#explanation(this.#scorer.explain(x));
+  }
+
+  /** `explain` on the libuv thread pool; the input is copied when the call is made. */
+  async explainAsync(x: MatrixInput<Name>): Promise<EnsembleExplanation<Name>> {
+    return this.#explanation(await this.#scorer.explainAsync(x));
+  }
+
+  #explanation({ gen, rows, out, parts }: Explained<EnsembleGeneration>): EnsembleExplanation<Name> {
+    return ensembleExplanation(out, parts ?? new Float64Array(0), rows, gen.info.featureNames as Name[], gen.weights);
   }
 
   /**

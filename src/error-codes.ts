@@ -168,6 +168,19 @@ export const ERROR_CODES = {
       'out of memory',
     ),
   },
+  ERR_NOT_EXPLAINABLE: {
+    className: 'NotExplainableError',
+    exitCode: 20,
+    core: 'kNotExplainable',
+    ...doc(
+      'the model cannot be explained exactly (TreeSHAP)',
+      '`explain` on a model whose trees TreeSHAP cannot follow exactly, or whose file lacks the node covers it needs: ' +
+        'categorical splits, linear trees, more than one output per row, a forest file of format 1.0 (no node weights), a ' +
+        'model without node counts or hessians ([explain.md](explain.md))',
+      'the LightGBM model cannot be explained: linear trees',
+      'the forest file has no node_weights record (format 1.0; re-export it with tools/export_sklearn_forest.py to record the node weights TreeSHAP needs)',
+    ),
+  },
   ERR_INVALID_INPUT_FILE: {
     className: 'InvalidInputFileError',
     exitCode: 12,

@@ -175,6 +175,20 @@ export class OutOfMemoryError extends EnsembleError {
 OutOfMemoryError.prototype.name = 'OutOfMemoryError';
 
 /**
+ * `explain` on a model TreeSHAP cannot explain exactly, or whose file lacks the node covers it
+ * needs (`ERR_NOT_EXPLAINABLE`); the message says why.
+ * @example
+ * rf.explain(rows); // NotExplainableError: the forest file has no node_weights record (format 1.0; ...)
+ */
+export class NotExplainableError extends EnsembleError {
+  declare readonly code: 'ERR_NOT_EXPLAINABLE';
+  constructor(message: string) {
+    super(message, 'ERR_NOT_EXPLAINABLE');
+  }
+}
+NotExplainableError.prototype.name = 'NotExplainableError';
+
+/**
  * The `score` command's input file is malformed: a bad CSV line, an over-long line, candles out
  * of time order (`ERR_INVALID_INPUT_FILE`).
  * @example
@@ -297,6 +311,7 @@ const classes: { readonly [C in ErrorCode]: new (message: string) => EnsembleErr
   ERR_CLOSED: ClosedError,
   ERR_INTERNAL: InternalError,
   ERR_OUT_OF_MEMORY: OutOfMemoryError,
+  ERR_NOT_EXPLAINABLE: NotExplainableError,
   ERR_INVALID_INPUT_FILE: InvalidInputFileError,
   ERR_OUTPUT_FILE: OutputFileError,
   ERR_UNSAFE_PICKLE: UnsafePickleError,

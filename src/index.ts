@@ -44,6 +44,19 @@ export { ScoringModel } from './models.js';
 export { BoosterModel, LightGBMModel, XGBoostModel } from './boosters.js';
 export { RandomForestModel } from './random-forest.js';
 export { MAX_THREADS, type ModelLoadOptions, type ModelSource } from './load-options.js';
+export {
+  DriftMonitor,
+  type DriftEvent,
+  type DriftGauge,
+  type DriftHistogram,
+  type DriftOptions,
+  type DriftReference,
+  type DriftReport,
+  type DriftScores,
+  type DriftStat,
+} from './drift.js';
+export { EnsembleExplanation, Explanation, type ExplanationSpace } from './explain.js';
+export { type WaterfallOptions, waterfallSvg } from './explain-svg.js';
 export type { BoosterInfo, ForestInfo, LibraryInfo, ModelDescription } from './model-types.js';
 export { scoreBatches, scoreTable, type ScoreBatches } from './pipeline/pipeline.js';
 export type { ScoreTableOptions, TimeUnit } from './pipeline/options.js';
@@ -67,6 +80,7 @@ export {
   ModelFormatError,
   ModelNotFoundError,
   ModelStoreError,
+  NotExplainableError,
   OutOfMemoryError,
   OutputFileError,
   PythonNotFoundError,

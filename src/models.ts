@@ -1,10 +1,12 @@
 /**
  * What every model offers (`ScoringModel`, the base of the three model classes): feature count and
- * names, batch scoring sync and async, the single-row `predictOne`, `close()` / `using`.
+ * names, batch scoring sync and async, the single-row `predictOne`, TreeSHAP explanations,
+ * `close()` / `using`.
  */
 import type { Binding } from './binding.js';
+import { type Explanation, modelExplanation } from './explain.js';
 import type { ModelDescription } from './model-types.js';
-import { Scorer, type Shape, generation } from './scorer.js';
+import { type Explained, type Generation, Scorer, type Shape, generation } from './scorer.js';
 import type { MatrixInput, RowInput } from './validate.js';
 
 /**
@@ -16,10 +18,12 @@ import type { MatrixInput, RowInput } from './validate.js';
  */
 export abstract class ScoringModel<Info extends ModelDescription = ModelDescription> {
   readonly #scorer: Scorer<Info>;
+  readonly #shape: Shape<Info>;
 
   /** @internal */
   protected constructor(native: Binding.Scorer<Info>, shape: Shape<Info>) {
     this.#scorer = new Scorer(generation(native, shape), shape);
+    this.#shape = shape;
   }
 
   /** @internal The native object (`ClosedError` once closed): the ensemble is built from it. */
@@ -107,6 +111,37 @@ export abstract class ScoringModel<Info extends ModelDescription = ModelDescript
    */
   nodesVisited(x: MatrixInput<string>): number | null {
     return this.#scorer.nodesVisited(x);
+  }
+
+  /**
+   * Exact TreeSHAP contributions (path-dependent, as LightGBM's `pred_contrib`, XGBoost's
+   * `pred_contribs` and shap's TreeExplainer compute them; docs/explain.md): per row and output,
+   * one value per feature and the expected value, adding up to the model's output in its own
+   * space (raw margin for a booster, class probabilities for a forest). NaN follows each split's
+   * missing-value rule, as in scoring. Throws `NotExplainableError` for a model TreeSHAP cannot
+   * follow exactly (categorical splits, linear trees, several outputs per row, a forest file
+   * without node weights), saying why.
+   * @example
+   * const e = model.explain([row]);
+   * e.ranked(0)[0]; // the feature that moved this row's output most
+   */
+  explain(x: MatrixInput<string>): Explanation<string> {
+    return this.#explanation(this.#scorer.explain(x));
+  }
+
+  /**
+   * `explain` on the libuv thread pool (every row costs a pass over every node of every tree, so
+   * even one row is not explained inline). The input is copied when the call is made.
+   * @example
+   * const e = await model.explainAsync(rows);
+   */
+  async explainAsync(x: MatrixInput<string>): Promise<Explanation<string>> {
+    return this.#explanation(await this.#scorer.explainAsync(x));
+  }
+
+  #explanation({ gen, rows, out }: Explained<Generation<Info>>): Explanation<string> {
+    const info = gen.info;
+    return modelExplanation(out, { rows, featureNames: info.featureNames, nFeatures: info.nFeatures, ...this.#shape.explanation(info) });
   }
 
   /**

@@ -19,6 +19,8 @@ const forestShape: Shape<ForestInfo> = {
       : `predictOne returns P(classes[1]) of a binary forest; this forest has ${info.nClasses} ` +
         `class${info.nClasses === 1 ? '' : 'es'} (${info.classes.join(', ')}): use predictProba([row]) for each class's probability`,
   partsPerRow: 0,
+  // A forest is explained in probability space, every class.
+  explanation: (info) => ({ outputNames: info.classes.map((c) => `P(${c})`), space: 'probability' }),
 };
 
 /**

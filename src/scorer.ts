@@ -1,11 +1,13 @@
 /**
- * The one path from a public scoring method to the native object, shared by the three model
- * classes and the ensemble: the closed check, input to native call, one row inline or a batch on
- * the libuv pool, the caller's stack on async errors, and the single value `predictOne` returns.
+ * The one path from a public scoring or explaining method to the native object, shared by the
+ * three model classes and the ensemble: the closed check, input to native call, one row inline or
+ * a batch on the libuv pool, the caller's stack on async errors, and the single value `predictOne`
+ * returns.
  * @internal
  */
 import type { Binding } from './binding.js';
 import { ClosedError, withCallerStack } from './errors.js';
+import type { ExplanationSpace } from './explain.js';
 import type { ModelDescription } from './model-types.js';
 import { type MatrixInput, type RowInput, toMatrix, toRow } from './validate.js';
 
@@ -39,6 +41,8 @@ export interface Shape<Info extends ModelDescription> {
   single(info: Info): number | string;
   /** Per-model values per row the native call can also write (the ensemble's three parts), else 0. */
   readonly partsPerRow: number;
+  /** What an explanation's outputs are called and what they add up to. */
+  explanation(info: Info): { outputNames: readonly string[]; space: ExplanationSpace };
 }
 
 /**
@@ -86,6 +90,25 @@ export interface ScoringObserver<G> {
   /** `values`: the outputs (rows × width, e.g. the ensemble's P(up)), or the one `predictOne` returned. */
   scored(g: G, method: ScoringMethod, rows: number, seconds: number, values: Float64Array | number): void;
   failed(g: G, method: ScoringMethod, error: unknown): void;
+}
+
+/**
+ * Sees a batch's input when the call is made and returns what to run once it is scored (the
+ * ensemble's drift monitor). `pooled`: the batch is scored on the libuv pool, so whatever the
+ * observer keeps of `data` it copies now (the caller may refill its buffer at once).
+ */
+export type BatchObserver = (data: Binding.Input, rows: number, pooled: boolean) => (scored: Scored) => void;
+
+/**
+ * A batch's explanation as the core writes it (src/explain.ts shapes it): per row and output,
+ * nFeatures contributions then the expected value; the parts (the ensemble's three models) the
+ * same, part after part. `gen` is the generation that explained it.
+ */
+export interface Explained<G> {
+  gen: G;
+  rows: number;
+  out: Float64Array;
+  parts: Float64Array | undefined;
 }
 
 /**
@@ -139,15 +162,18 @@ export class Scorer<Info extends ModelDescription, G extends Generation<Info> = 
     return { g, data: m.data, rows: m.rows, out, parts };
   }
 
-  /** Scores a batch on the calling thread. */
-  predict(x: MatrixInput<string>, kind: Binding.Kind, withParts = false): Scored {
-    if (this.observer !== undefined) return this.#observed('predict', () => this.#predict(x, kind, withParts));
-    return this.#predict(x, kind, withParts).scored;
+  /** Scores a batch on the calling thread; `observe` sees it (rows > 0) once scored. */
+  predict(x: MatrixInput<string>, kind: Binding.Kind, withParts = false, observe?: BatchObserver): Scored {
+    if (this.observer !== undefined) return this.#observed('predict', () => this.#predict(x, kind, withParts, observe));
+    return this.#predict(x, kind, withParts, observe).scored;
   }
 
-  #predict(x: MatrixInput<string>, kind: Binding.Kind, withParts: boolean): { g: G; rows: number; scored: Scored } {
+  #predict(x: MatrixInput<string>, kind: Binding.Kind, withParts: boolean, observe: BatchObserver | undefined): { g: G; rows: number; scored: Scored } {
     const { g, data, rows, out, parts } = this.#prepare(x, kind, withParts);
-    if (rows > 0) g.native.predict(data, rows, kind, out, parts);
+    if (rows > 0) {
+      g.native.predict(data, rows, kind, out, parts);
+      observe?.(data, rows, false)({ out, parts });
+    }
     return { g, rows, scored: { out, parts } };
   }
 
@@ -167,10 +193,24 @@ export class Scorer<Info extends ModelDescription, G extends Generation<Info> = 
   }
 
   /**
+   * Runs a native call inline when the batch has at most `inlineRows` rows, else awaits its libuv
+   * form; either way an error carries the caller's stack. The pooled call starts before the first
+   * `await`, so it gets the generation read when the public call was made.
+   */
+  async #offLoop(callSite: Error, rows: number, inlineRows: number, inline: () => void, pooled: () => Promise<void>): Promise<void> {
+    try {
+      if (rows <= inlineRows) inline();
+      else await pooled();
+    } catch (e) {
+      throw withCallerStack(e, callSite);
+    }
+  }
+
+  /**
    * Scores a batch on the libuv pool (one row inline: a settled promise). Misuse rejects rather
    * than throws; the native call copies the input, so the caller may reuse its buffer at once.
    */
-  async predictAsync(x: MatrixInput<string>, kind: Binding.Kind, withParts = false): Promise<Scored> {
+  async predictAsync(x: MatrixInput<string>, kind: Binding.Kind, withParts = false, observe?: BatchObserver): Promise<Scored> {
     const callSite = new Error();
     const obs = this.observer;
     const started = obs === undefined ? 0 : performance.now();
@@ -179,17 +219,61 @@ export class Scorer<Info extends ModelDescription, G extends Generation<Info> = 
     try {
       const p = this.#prepare(x, kind, withParts);
       g = p.g;
-      if (p.rows <= INLINE_ROWS) {
-        if (p.rows > 0) g.native.predict(p.data, p.rows, kind, p.out, p.parts);
-      } else {
-        await g.native.predictAsync(p.data, p.rows, kind, p.out, p.parts);
-      }
-      obs?.scored(g, 'predictAsync', p.rows, (performance.now() - started) / 1e3, p.out);
-      return { out: p.out, parts: p.parts };
+      const { data, rows, out, parts } = p;
+      const gen = g;
+      const seen = rows > 0 ? observe?.(data, rows, rows > INLINE_ROWS) : undefined;
+      await this.#offLoop(
+        callSite,
+        rows,
+        INLINE_ROWS,
+        () => {
+          if (rows > 0) gen.native.predict(data, rows, kind, out, parts);
+        },
+        () => gen.native.predictAsync(data, rows, kind, out, parts),
+      );
+      seen?.({ out, parts });
+      obs?.scored(g, 'predictAsync', rows, (performance.now() - started) / 1e3, out);
+      return { out, parts };
     } catch (e) {
       obs?.failed(g, 'predictAsync', e);
       throw withCallerStack(e, callSite);
     }
+  }
+
+  #prepareExplain(x: MatrixInput<string>): { data: Binding.Input } & Explained<G> {
+    const g = this.live;
+    const m = toMatrix(x, g.info.nFeatures, g.info.featureNames);
+    const shape = g.native.explainShape();
+    const w = g.info.nFeatures + 1;
+    // A model that cannot be explained (outputs 0) throws its own error from the core.
+    const out = new Float64Array(m.rows * Math.max(1, shape.outputs) * w);
+    const parts = shape.parts > 0 ? new Float64Array(shape.parts * m.rows * w) : undefined;
+    return { gen: g, data: m.data, rows: m.rows, out, parts };
+  }
+
+  /** Explains a batch on the calling thread (no rows: still throws when nothing can be explained). */
+  explain(x: MatrixInput<string>): Explained<G> {
+    const { data, ...e } = this.#prepareExplain(x);
+    e.gen.native.explain(data, e.rows, e.out, e.parts);
+    return e;
+  }
+
+  /**
+   * Explains a batch on the libuv pool, never inline: one row is a pass over every node of every
+   * tree, far more than the hop. The native call copies the input.
+   */
+  async explainAsync(x: MatrixInput<string>): Promise<Explained<G>> {
+    const callSite = new Error();
+    const { data, ...e } = this.#prepareExplain(x);
+    const native = e.gen.native;
+    await this.#offLoop(
+      callSite,
+      e.rows,
+      0,
+      () => native.explain(data, e.rows, e.out, e.parts),
+      () => native.explainAsync(data, e.rows, e.out, e.parts),
+    );
+    return e;
   }
 
   /**

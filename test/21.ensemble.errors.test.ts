@@ -238,6 +238,9 @@ describe('model directory', () => {
     const m = metaOf(d);
     m.feature_names = m.feature_names.slice(0, 11);
     m.n_features = 11;
+    // The drift reference must agree with feature_names (else the metadata itself is refused
+    // first, naming the reference's twelfth feature): only the models disagree here.
+    delete m.drift_reference.features.volume_ratio;
     writeMeta(d, m);
     await expect(ProductionEnsemble.load(d, { verifyChecksums: false })).rejects.toThrow(
       /lightgbm\.txt has 12 features but .*production_model_metadata\.json lists 11/,

@@ -70,16 +70,20 @@ describe('the closed check is the same on every class, and comes before anything
       ['ProductionEnsemble', 'predictModels', () => ens.predictModels(bad)],
       ['ProductionEnsemble', 'nodesVisited', () => ens.nodesVisited(bad)],
       ['ProductionEnsemble', 'getModelInfo', () => ens.getModelInfo()],
+      ['ProductionEnsemble', 'explain', () => ens.explain(bad)],
+      ['ProductionEnsemble', 'monitorDrift', () => ens.monitorDrift()],
       ['ProductionEnsemble', 'models.lightgbm.predictOne', () => ens.models.lightgbm.predictOne(bad)],
       ['LightGBMModel', 'predictProba', () => lgb.predictProba(bad)],
       ['LightGBMModel', 'predictRaw', () => lgb.predictRaw(bad)],
       ['LightGBMModel', 'predictOne', () => lgb.predictOne(bad)],
       ['LightGBMModel', 'nodesVisited', () => lgb.nodesVisited(bad)],
+      ['LightGBMModel', 'explain', () => lgb.explain(bad)],
       ['LightGBMModel', 'predictOne of a multiclass model', () => multi.predictOne(bad)],
       ['XGBoostModel', 'predictProba', () => xgb.predictProba(bad)],
       ['XGBoostModel', 'nodesVisited', () => xgb.nodesVisited(bad)],
       ['RandomForestModel', 'predictOne', () => rf.predictOne(bad)],
       ['RandomForestModel', 'nodesVisited', () => rf.nodesVisited(bad)],
+      ['RandomForestModel', 'explain', () => rf.explain(bad)],
     ];
     for (const [cls, what, call] of calls) {
       let err: unknown;
@@ -98,6 +102,8 @@ describe('the closed check is the same on every class, and comes before anything
       ['XGBoostModel', () => xgb.predictProbaAsync(bad)],
       ['LightGBMModel', () => lgb.predictRawAsync(bad)],
       ['RandomForestModel', () => rf.predictProbaAsync(bad)],
+      ['ProductionEnsemble', () => ens.explainAsync(bad)],
+      ['XGBoostModel', () => xgb.explainAsync(bad)],
     ];
     for (const [cls, call] of async) await expect(call()).rejects.toThrow(new ClosedError(`${cls} is closed`));
     // What a closed model still answers: its description.
@@ -122,14 +128,21 @@ describe('one spelling of the keys in JS objects: camelCase', () => {
     return out;
   }
 
-  it('getModelInfo, the health report, weights, models and predictModels', async () => {
+  it('getModelInfo, the health report, weights, models, predictModels, explanations and drift', async () => {
     const info = model.getModelInfo();
+    const monitor = model.monitorDrift({ minRows: 1 });
+    model.predictProba(x);
+    model.stopDriftMonitor();
     const all = [
       ...keys(info, 'info', []),
       ...keys(await model.healthCheck(), 'health', []),
       ...keys(model.weights, 'weights', []),
       ...keys(model.models, 'models', []),
       ...keys(model.predictModels(row), 'predictModels', []),
+      ...keys(model.explain(row), 'explain', []),
+      ...keys(model.driftReference, 'driftReference', []),
+      ...keys(monitor.report(), 'driftReport', []),
+      ...keys(monitor.options, 'driftOptions', []),
     ];
     expect(all.length).toBeGreaterThan(30);
     expect(all.filter((k) => !/^[a-z][a-zA-Z0-9]*$/.test(k.slice(k.lastIndexOf('.') + 1)))).toEqual([]);
@@ -138,6 +151,8 @@ describe('one spelling of the keys in JS objects: camelCase', () => {
     for (const o of [info.weights, info.models, model.weights, model.models]) expect(Object.keys(o)).toEqual(info.individualModels);
     // ... and the version that scored the batch (issue 13).
     expect(Object.keys(model.predictModels(row))).toEqual([...info.individualModels, 'ensemble', 'version']);
+    const e = model.explain(row);
+    for (const o of [e.models, e.weights]) expect(Object.keys(o)).toEqual(info.individualModels);
   });
 
   it('weights with the metadata file\'s key are refused with the JS key named; core errors name the JS key', async () => {

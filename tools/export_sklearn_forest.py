@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Export a fitted scikit-learn RandomForestClassifier / ExtraTreesClassifier to the package's
-data-only forest format v1 (docs/forest-format.md): loading it never runs code, unlike a pickle.
+data-only forest format v1.1 (docs/forest-format.md): loading it never runs code, unlike a pickle.
+Version 1.1 adds the node weights TreeSHAP needs as a metadata record, which a 1.0 reader skips.
 
     from export_sklearn_forest import export_forest
     summary = export_forest(model, "random_forest.forest")
@@ -23,7 +24,7 @@ import numpy as np
 MAGIC = b"PEFOREST"
 END_MAGIC = b"TSRF"
 VERSION_MAJOR = 1
-VERSION_MINOR = 0
+VERSION_MINOR = 1
 FLAG_ALLOWS_NAN = 1
 KIND_RANDOM_FOREST = 0
 KIND_EXTRA_TREES = 1
@@ -39,6 +40,8 @@ _NODE_DTYPE = np.dtype(
     }
 )
 _KEY_RE = re.compile(r"^[a-z0-9_.]{1,64}$")
+# What a reader accepts of all the metadata records together (docs/forest-format.md).
+_MAX_RECORD_BYTES = 64 << 20
 _INT32_MAX = 2**31 - 1
 
 
@@ -243,7 +246,20 @@ def _leaf_rows(model) -> list[np.ndarray]:
     )
 
 
-def _metadata_records(model) -> bytes:
+def _node_weights(model) -> tuple[bytes, str]:
+    """Every node's weighted_n_node_samples (TreeSHAP's cover, as shap's TreeExplainer reads it),
+    tree after tree: float32 when each is exact in float32 (bootstrap counts are), else float64."""
+    w = np.concatenate([np.asarray(e.tree_.weighted_n_node_samples, dtype=np.float64)
+                        for e in model.estimators_])
+    if not np.all(np.isfinite(w) & (w >= 0)):
+        raise ExportError("a tree has a node weight (weighted_n_node_samples) that is not a "
+                          "finite number >= 0")
+    if np.array_equal(w.astype(np.float32).astype(np.float64), w):
+        return w.astype("<f4").tobytes(), "float32"
+    return w.astype("<f8").tobytes(), "float64"
+
+
+def _metadata_records(model, node_weights: bytes) -> bytes:
     import sklearn
 
     records = {
@@ -255,11 +271,15 @@ def _metadata_records(model) -> bytes:
     if names is not None and all(isinstance(n, str) and "\n" not in n for n in names):
         records["feature_names"] = "\n".join(str(n) for n in names)
     out = bytearray()
-    for key, value in records.items():
+    items = [(k, v.encode("utf-8")) for k, v in records.items()] + [("node_weights", node_weights)]
+    for key, v in items:
         assert _KEY_RE.match(key)
-        k, v = key.encode("ascii"), value.encode("utf-8")
+        k = key.encode("ascii")
         out += struct.pack("<II", len(k), len(v)) + k + v
         out += b"\0" * (-len(out) % 8)
+    if len(out) > _MAX_RECORD_BYTES:
+        raise ExportError(f"the metadata records take {len(out)} bytes, more than the format's "
+                          f"{_MAX_RECORD_BYTES} (node_weights holds one weight per node)")
     return bytes(out)
 
 
@@ -324,7 +344,8 @@ def forest_bytes(model) -> tuple[bytes, dict]:
     offsets += b"\0" * (-len(offsets) % 8)
     leaf_table = np.asarray(rows, dtype="<f8").reshape(len(rows), n_classes).tobytes()
     labels = np.asarray(model.classes_).astype("<f8").tobytes()
-    meta = _metadata_records(model)
+    weights, weights_type = _node_weights(model)
+    meta = _metadata_records(model, weights)
     body_size = _HEADER.size + len(offsets) + 24 * n_nodes + len(leaf_table) + len(labels) + len(meta)
     file_size = body_size + 8
     header = _HEADER.pack(
@@ -336,6 +357,8 @@ def forest_bytes(model) -> tuple[bytes, dict]:
     data = body + struct.pack("<I", zlib.crc32(body) & 0xFFFFFFFF) + END_MAGIC
     summary = {
         "format": FORMAT_NAME,
+        "format_version": f"{VERSION_MAJOR}.{VERSION_MINOR}",
+        "node_weights": weights_type,
         "estimator": type(model).__name__,
         "n_trees": n_trees,
         "n_nodes": n_nodes,
@@ -350,9 +373,10 @@ def forest_bytes(model) -> tuple[bytes, dict]:
 
 
 def export_forest(model, path) -> dict:
-    """Write `model` to `path` in forest format v1.
+    """Write `model` to `path` in forest format v1.1.
 
-    Returns a summary: format, estimator, n_trees, n_nodes, n_leaves, n_leaf_rows, n_features,
+    Returns a summary: format, format_version, node_weights (their type), estimator, n_trees,
+    n_nodes, n_leaves, n_leaf_rows, n_features,
     n_classes, classes, allows_nan, bytes, sha256, path. Raises ExportError (a ValueError) with a
     clear message for anything that is not a fitted single-output numeric-label
     RandomForestClassifier / ExtraTreesClassifier.

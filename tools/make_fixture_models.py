@@ -422,10 +422,7 @@ def forest_case(out, name, spec, model, notes, seed, train_seed, n=1500, labels=
 
     from export_sklearn_forest import export_forest
 
-    x, y = make_data(spec, n, train_seed)
-    if labels is not None:
-        y = np.asarray(labels)[y.astype(np.int64)]
-    model.fit(x, y)
+    fit_forest(spec, model, train_seed, n, labels)
     d = fresh_dir(out, name)
     summary = export_forest(model, d / "model.forest")
     xin, kinds = make_inputs(spec, forest_splits(model), seed, cat_edges=False)
@@ -442,7 +439,9 @@ def forest_case(out, name, spec, model, notes, seed, train_seed, n=1500, labels=
     return finish_case(d, ref, xin, kinds)
 
 
-def forest_cases(out: Path) -> list:
+def forest_specs() -> list:
+    """The zoo's forests, unfitted: (name, spec, model, notes, input seed, training seed, training
+    rows, labels). tools/make_explain_references.py refits them to run shap on the same trees."""
     from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
 
     def rf(**kw):
@@ -450,26 +449,36 @@ def forest_cases(out: Path) -> list:
         base.update(kw)
         return RandomForestClassifier(**base)
 
-    refs = [
-        forest_case(out, "rf_binary_nan_7f", Spec(7, "binary", nan_frac=0.12), rf(),
-                    ["RandomForestClassifier trained with NaN (missing_go_to_left)"], 3001, 301),
-        forest_case(out, "rf_multiclass_4c_6f", Spec(6, "multiclass", n_classes=4), rf(),
-                    ["4 classes", "trained without NaN: NaN goes to the child with more samples"],
-                    3002, 302),
-        forest_case(out, "et_binary_7f", Spec(7, "binary", nan_frac=0.05),
-                    ExtraTreesClassifier(n_estimators=20, max_depth=7, random_state=4, n_jobs=1),
-                    ["ExtraTreesClassifier trained with NaN"], 3003, 303),
-        forest_case(out, "rf_deep_8f", Spec(8, "binary", noise=0.3),
-                    rf(n_estimators=10, max_depth=None),
-                    ["max_depth=None, 10 trees, 3,000 training rows (fully grown)"], 3004, 304, n=3000),
-        forest_case(out, "rf_binary_1f", Spec(1, "binary", noise=0.5), rf(),
-                    ["1 feature"], 3005, 305),
-        forest_case(out, "rf_labels_neg1_pos1_5f", Spec(5, "binary"), rf(),
-                    ["class labels [-1, 1]"], 3006, 306, labels=[-1, 1]),
-        forest_case(out, "rf_labels_2_5_9_5f", Spec(5, "multiclass", n_classes=3), rf(),
-                    ["class labels [2, 5, 9]"], 3007, 307, labels=[2, 5, 9]),
+    return [
+        ("rf_binary_nan_7f", Spec(7, "binary", nan_frac=0.12), rf(),
+         ["RandomForestClassifier trained with NaN (missing_go_to_left)"], 3001, 301, 1500, None),
+        ("rf_multiclass_4c_6f", Spec(6, "multiclass", n_classes=4), rf(),
+         ["4 classes", "trained without NaN: NaN goes to the child with more samples"],
+         3002, 302, 1500, None),
+        ("et_binary_7f", Spec(7, "binary", nan_frac=0.05),
+         ExtraTreesClassifier(n_estimators=20, max_depth=7, random_state=4, n_jobs=1),
+         ["ExtraTreesClassifier trained with NaN"], 3003, 303, 1500, None),
+        ("rf_deep_8f", Spec(8, "binary", noise=0.3), rf(n_estimators=10, max_depth=None),
+         ["max_depth=None, 10 trees, 3,000 training rows (fully grown)"], 3004, 304, 3000, None),
+        ("rf_binary_1f", Spec(1, "binary", noise=0.5), rf(), ["1 feature"], 3005, 305, 1500, None),
+        ("rf_labels_neg1_pos1_5f", Spec(5, "binary"), rf(), ["class labels [-1, 1]"], 3006, 306,
+         1500, [-1, 1]),
+        ("rf_labels_2_5_9_5f", Spec(5, "multiclass", n_classes=3), rf(), ["class labels [2, 5, 9]"],
+         3007, 307, 1500, [2, 5, 9]),
     ]
-    return refs
+
+
+def fit_forest(spec, model, train_seed, n, labels):
+    """Fits a zoo forest exactly as the zoo does."""
+    x, y = make_data(spec, n, train_seed)
+    if labels is not None:
+        y = np.asarray(labels)[y.astype(np.int64)]
+    return model.fit(x, y)
+
+
+def forest_cases(out: Path) -> list:
+    return [forest_case(out, name, spec, model, notes, seed, train_seed, n=n, labels=labels)
+            for name, spec, model, notes, seed, train_seed, n, labels in forest_specs()]
 
 
 # ----------------------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from drift_reference import drift_reference  # noqa: E402
 from export_sklearn_forest import ExportError, check_trees, export_forest  # noqa: E402
 from pickle_graph import ROLES, MigrateError, describe, is_number, pickle_versions, scan  # noqa: E402
 from safe_unpickle import UnsafePickleError, ensemble_policy, loads  # noqa: E402
@@ -245,8 +246,52 @@ def write_lightgbm(booster, path: Path, names):
     path.write_text(patched)
 
 
+def read_reference_rows(path: Path, names: list[str]) -> np.ndarray:
+    """The rows of --reference: a CSV with the model's feature columns, or OHLCV candles (the 12
+    package features computed as tools/features.py does, warm-up bars dropped)."""
+    import csv
+
+    import numpy as np
+
+    from features import FEATURE_NAMES, compute_features
+
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            reader = csv.reader(f)
+            header = [h.strip() for h in next(reader)]
+            table = [row for row in reader if row]
+    except (OSError, StopIteration, UnicodeDecodeError, csv.Error) as e:
+        raise MigrateError(f"cannot read the reference rows {path}: {e}") from e
+
+    def column(name: str) -> np.ndarray:
+        j = header.index(name)
+        try:
+            return np.array([float(r[j]) if j < len(r) and r[j].strip() else np.nan for r in table])
+        except ValueError as e:
+            raise MigrateError(f"{path}: column {name}: {e}") from e
+
+    if all(n in header for n in names):
+        x = np.column_stack([column(n) for n in names]) if table else np.empty((0, len(names)))
+    elif all(c in header for c in ("high", "low", "close", "volume")):
+        if list(names) != list(FEATURE_NAMES):
+            raise MigrateError(f"{path} holds candles, which give the package's 12 features, but the models' "
+                               f"features are {names}: give the feature rows instead")
+        try:
+            x = compute_features(column("high"), column("low"), column("close"), column("volume"))
+        except ValueError as e:  # a non-finite feature: a price <= 0 or missing
+            raise MigrateError(f"{path}: {e}") from e
+    else:
+        raise MigrateError(f"{path} has neither the models' feature columns ({', '.join(names)}) nor "
+                           "candle columns (high, low, close, volume)")
+    if x.shape[0] == 0:
+        raise MigrateError(f"{path} has no rows to draw a drift reference from")
+    if not np.all(np.isfinite(x) | np.isnan(x)):
+        raise MigrateError(f"{path} has infinite values")
+    return x
+
+
 def migrate(pkl: Path, out: Path, force: bool, created_at: str | None, check_rows: int,
-            extra_stand_ins=(), staged: bool = False) -> dict:
+            extra_stand_ins=(), staged: bool = False, reference: Path | None = None) -> dict:
     if created_at is not None and not CREATED_AT_RE.match(created_at):
         raise MigrateError(f"--created-at must look like 2025-08-20T10:30:00Z, got '{created_at}'")
     if not pkl.exists():
@@ -324,6 +369,19 @@ def migrate(pkl: Path, out: Path, force: bool, created_at: str | None, check_row
     notes = list(load_warnings)
     if abs(sum(weights.values()) - 1) > 1e-9:
         notes.append(f"the weights sum to {sum(weights.values())}, not 1; they are kept as they are")
+
+    # The drift reference (docs/drift.md): the rows given, and each model's scores on them.
+    drift = None
+    if reference is not None:
+        X = read_reference_rows(reference, names)
+        parts = {r: model_proba(r, models[r], X) for r in ROLES}
+        parts["ensemble"] = (weights["lightgbm"] * parts["lightgbm"] + weights["xgboost"] * parts["xgboost"]) + \
+            weights["random_forest"] * parts["random_forest"]
+        drift = drift_reference(names, X, parts, features_from=f"{reference.name}: {len(X)} rows (migrate --reference)",
+                                scores_from=f"the same {len(X)} rows, scored by the migrated models")
+    else:
+        notes.append("no drift reference recorded: give the training rows with --reference rows.csv to enable "
+                     "drift detection (docs/drift.md)")
 
     check = None
     if check_rows > 0:
@@ -404,6 +462,8 @@ def migrate(pkl: Path, out: Path, force: bool, created_at: str | None, check_row
                 "notes": notes,
             },
         }
+        if drift is not None:
+            meta["drift_reference"] = drift
         (tmp / "production_model_metadata.json").write_text(json.dumps(meta, indent=2) + "\n")
         legacy = {k: meta[k] for k in ("model_type", "n_features", "feature_names", "individual_models",
                                        "model_weights", "created_at")}
@@ -456,10 +516,12 @@ def main(argv=None) -> int:
                     help="leave the new directory beside out-dir (summary field 'staged') for the caller to check and rename")
     ap.add_argument("--check-rows", type=int, default=0,
                     help="add N probe rows and each model's P(up) on them to the summary (for a parity check)")
+    ap.add_argument("--reference", type=Path, metavar="ROWS.csv",
+                    help="the training rows (feature columns, or OHLCV candles): recorded as the drift reference")
     args = ap.parse_args(argv)
     try:
         summary = migrate(args.pickle, args.out, args.force, args.created_at, max(0, args.check_rows),
-                          args.stand_in, args.staged)
+                          args.stand_in, args.staged, args.reference)
     except UnsafePickleError as e:
         print(f"migrate: {e}", file=sys.stderr)
         return 3

@@ -30,6 +30,7 @@ TOOLS = Path(__file__).resolve().parent
 ROOT = TOOLS.parent
 sys.path.insert(0, str(TOOLS))
 
+from drift_reference import drift_reference  # noqa: E402
 from features import FEATURE_NAMES, WARMUP_BARS, compute_features  # noqa: E402
 from synthetic_history import generate_history, write_history_csv  # noqa: E402
 
@@ -257,7 +258,7 @@ def default_created_at(history) -> str:
     return (last + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def write_metadata(out: Path, created_at: str, metrics: dict, training: dict) -> dict:
+def write_metadata(out: Path, created_at: str, metrics: dict, training: dict, drift: dict) -> dict:
     meta = {
         "schema_version": 1,
         "created_at": created_at,
@@ -276,6 +277,7 @@ def write_metadata(out: Path, created_at: str, metrics: dict, training: dict) ->
         },
         "training_library_versions": library_versions(),
         "training": training,
+        "drift_reference": drift,
     }
     write_json(out / "production_model_metadata.json", meta)
     legacy = {k: meta[k] for k in ("model_type", "n_features", "feature_names",
@@ -388,8 +390,14 @@ def main(argv=None) -> int:
             "random_forest": rf_params,
         },
     }
+    # What the DriftMonitor compares production rows with: the features of the training rows (as
+    # the models saw them, NaN included) and each model's scores on the holdout, out of sample
+    # (a forest scores its own training rows far more confidently than new ones).
+    drift = drift_reference(FEATURE_NAMES, ds.x_train, probs,
+                            features_from=f"training rows ({ds.n_train}, the first 80% in time)",
+                            scores_from=f"holdout rows ({len(holdout)}, the last 20%, out of sample)")
     created_at = args.created_at or default_created_at(ds.history)
-    write_metadata(args.out, created_at, metrics, training)
+    write_metadata(args.out, created_at, metrics, training, drift)
 
     if args.fixtures:
         from reference_fixtures import write_fixtures

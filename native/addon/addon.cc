@@ -41,6 +41,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitEnsemble(env, exports);
   InitDirectory(env, exports);
   InitFeatures(env, exports);
+  InitDrift(env, exports);
   return exports;
 }
 

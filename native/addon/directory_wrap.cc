@@ -31,6 +31,37 @@ static std::string ToDir(const Napi::CallbackInfo& info) {
   return info[0].As<Napi::String>().Utf8Value();
 }
 
+// The checked drift reference: {featuresFrom, scoresFrom, features: [[name, {edges, counts,
+// missing}]...], scores: [...]}, in the metadata's order.
+static Napi::Object DriftReferenceObject(Napi::Env env, const core::DriftReference& r) {
+  auto section = [env](const std::vector<std::pair<std::string, core::DriftHistogram>>& list) {
+    Napi::Array a = Napi::Array::New(env, list.size());
+    for (size_t i = 0; i < list.size(); ++i) {
+      const core::DriftHistogram& h = list[i].second;
+      Napi::Object o = Napi::Object::New(env);
+      // Plain arrays: the metadata object is frozen, and a typed array cannot be.
+      Napi::Array edges = Napi::Array::New(env, h.edges.size());
+      for (size_t k = 0; k < h.edges.size(); ++k) edges.Set(static_cast<uint32_t>(k), h.edges[k]);
+      Napi::Array counts = Napi::Array::New(env, h.counts.size());
+      for (size_t k = 0; k < h.counts.size(); ++k) {
+        counts.Set(static_cast<uint32_t>(k), static_cast<double>(h.counts[k]));
+      }
+      o.Set("name", list[i].first);
+      o.Set("edges", edges);
+      o.Set("counts", counts);
+      o.Set("missing", static_cast<double>(h.missing));
+      a.Set(static_cast<uint32_t>(i), o);
+    }
+    return a;
+  };
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("featuresFrom", r.features_from);
+  o.Set("scoresFrom", r.scores_from);
+  o.Set("features", section(r.features));
+  o.Set("scores", section(r.scores));
+  return o;
+}
+
 // The metadata fields getModelInfo reports: {createdAt?, status?, trainingVersions, performanceMetrics?}.
 static Napi::Object MetadataObject(Napi::Env env, const core::Metadata& m) {
   Napi::Object o = Napi::Object::New(env);
@@ -45,6 +76,7 @@ static Napi::Object MetadataObject(Napi::Env env, const core::Metadata& m) {
   if (m.performance_metrics.IsObject()) {
     o.Set("performanceMetrics", JsonToValue(env, m.performance_metrics));
   }
+  if (m.drift_reference.present) o.Set("driftReference", DriftReferenceObject(env, m.drift_reference));
   return o;
 }
 

@@ -37,6 +37,9 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap<Traits>> {
          Self::InstanceMethod("predictRow", &Self::JS_predictRow),
          Self::InstanceMethod("info", &Self::JS_info),
          Self::InstanceMethod("nodesVisited", &Self::JS_nodesVisited),
+         Self::InstanceMethod("explainShape", &Self::JS_explainShape),
+         Self::InstanceMethod("explain", &Self::JS_explain),
+         Self::InstanceMethod("explainAsync", &Self::JS_explainAsync),
          Self::InstanceMethod("close", &Self::JS_close),
          Self::InstanceMethod("isClosed", &Self::JS_isClosed)});
     Traits::Ctor(Data(env)) = Napi::Persistent(fn);
@@ -163,6 +166,58 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap<Traits>> {
       }
     });
     return known ? Napi::Value(Napi::Number::New(info.Env(), total)) : info.Env().Null();
+  }
+
+  // () -> {outputs, parts, note}: what explain writes per row (times nFeatures + 1), or why not.
+  Napi::Value JS_explainShape(const Napi::CallbackInfo& info) {
+    const auto& core = Get(info.Env());
+    Napi::Object o = Napi::Object::New(info.Env());
+    o.Set("outputs", static_cast<double>(core->explain_outputs()));
+    o.Set("parts", static_cast<double>(core->explain_parts()));
+    o.Set("note", core->explain_note());
+    return o;
+  }
+
+  // (data, rows, out, parts?): out holds rows * outputs * (nFeatures + 1) values, parts (when
+  // the model has any) parts * rows * (nFeatures + 1); the core says why a model cannot be
+  // explained before any buffer is looked at.
+  Call ReadExplain(const Napi::CallbackInfo& info, const Core& core) {
+    if (core.explain_outputs() == 0) {
+      throw MakeError(info.Env(), core::ErrorCode::kNotExplainable, core.explain_note());
+    }
+    Call c;
+    c.x = ToMatrix(info[0], info[1], core.num_features());
+    const size_t w = core.num_features() + 1;
+    c.out = ToOutput(info[2], c.x.rows * core.explain_outputs() * w);
+    const size_t pw = core.explain_parts();
+    c.parts = pw == 0 ? nullptr : ToOptionalOutput(info[3], c.x.rows * pw * w, "parts");
+    return c;
+  }
+
+  Napi::Value JS_explain(const Napi::CallbackInfo& info) {
+    const auto& core = Get(info.Env());
+    Call c = ReadExplain(info, *core);
+    Guard(info.Env(), [&] { core->Explain(c.x, c.out, c.parts); });
+    return info.Env().Undefined();
+  }
+
+  // As predictAsync: the input copied now, the outputs written to native buffers first.
+  Napi::Value JS_explainAsync(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::shared_ptr<const Core> core = Get(env);
+    const Call c = ReadExplain(info, *core);
+    const size_t w = core->num_features() + 1;
+    PredictWorker* worker = Guard(env, [&] {
+      return new PredictWorker(
+          env,
+          [core](const core::DenseMatrix& x, double* out, double* parts) {
+            core->Explain(x, out, parts);
+          },
+          c.x, info[2], c.x.rows * core->explain_outputs() * w,
+          c.parts != nullptr ? info[3] : env.Undefined(), c.x.rows * core->explain_parts() * w);
+    });
+    worker->Queue();
+    return worker->Promise();
   }
 
   Napi::Value JS_info(const Napi::CallbackInfo& info) {

@@ -56,6 +56,8 @@ void InitEnsemble(Napi::Env env, Napi::Object exports);
 void InitDirectory(Napi::Env env, Napi::Object exports);
 /// Registers FeatureStream, the technical features of OHLCV candles (features_wrap.cc).
 void InitFeatures(Napi::Env env, Napi::Object exports);
+/// The DriftWindow class (drift_wrap.cc).
+void InitDrift(Napi::Env env, Napi::Object exports);
 
 /// Describes a loaded library for JS: { path, version }.
 Napi::Object LibraryInfo(Napi::Env env, const core::LoadedLibrary& lib);

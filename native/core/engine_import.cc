@@ -89,6 +89,13 @@ bool ImportLightGBM(const LightGBMModel& model, EngineModel* out, std::string* w
     if (tree.is_linear) return Refuse(why_not, "linear trees");
     if (tree.num_cat > 0) return Refuse(why_not, "categorical splits");
     const int ni = tree.num_internal();
+    // TreeSHAP's covers: LightGBM's pred_contrib weighs each branch by its training row count.
+    const bool counts = tree.internal_count.size() == static_cast<size_t>(ni) &&
+                        tree.leaf_count.size() == tree.leaf_value.size();
+    if (ni > 0 && !counts && m.explain_note.empty()) {
+      m.explain_note = "tree " + std::to_string(t) +
+                       " has no internal_count / leaf_count (the node covers TreeSHAP needs)";
+    }
     EngineTree et;
     if (ni == 0) {
       et.nodes.resize(1);
@@ -124,6 +131,10 @@ bool ImportLightGBM(const LightGBMModel& model, EngineModel* out, std::string* w
     for (size_t k = 0; k < order.size(); ++k) {
       const int32_t c = order[k];
       EngineNode& n = et.nodes[k];
+      if (counts) {
+        n.cover = static_cast<double>(c >= 0 ? tree.internal_count[static_cast<size_t>(c)]
+                                             : tree.leaf_count[static_cast<size_t>(~c)]);
+      }
       if (c < 0) {
         n.leaf = static_cast<int32_t>(m.leaf_values.size());
         m.leaf_values.push_back(tree.leaf_value[static_cast<size_t>(~c)]);
@@ -198,6 +209,11 @@ bool ImportXGBoost(const XGBoostModel& model, EngineModel* out, std::string* why
         tree.default_left.size() != nn || tree.split_type.size() != nn) {
       return Refuse(why_not, "tree " + std::to_string(t) + " has per-node arrays of unequal length");
     }
+    // TreeSHAP's covers: XGBoost's pred_contribs weighs each branch by its sum of hessians.
+    const bool hessians = tree.sum_hessian.size() == nn;
+    if (!hessians && m.explain_note.empty()) {
+      m.explain_note = "tree " + std::to_string(t) + " has no sum_hessian (the node covers TreeSHAP needs)";
+    }
     // dart: XGBoost predicts each tree alone into a buffer that starts at the base margin, then
     // adds (that buffer - base margin) * weight to the sum, all in float.
     const float weight = dart ? model.weight_drop[t] : 1.0f;
@@ -221,10 +237,13 @@ bool ImportXGBoost(const XGBoostModel& model, EngineModel* out, std::string* why
       EngineNode& n = et.nodes[k];
       const float c = tree.split_conditions[i];
       if (std::isnan(c)) return Refuse(why_not, "tree " + std::to_string(t) + " has a NaN split condition");
+      if (hessians) n.cover = static_cast<double>(tree.sum_hessian[i]);
       if (tree.IsLeaf(order[k])) {
         n.leaf = static_cast<int32_t>(m.leaf_values.size());
         const float dart_value = ((base_f + c) - base_f) * weight;
         m.leaf_values.push_back(static_cast<double>(dart ? dart_value : c));
+        // XGBoost's pred_contribs attributes the raw leaf and scales the tree's share by weight.
+        if (dart) m.explain_leaf_values.push_back(static_cast<double>(c));
         continue;
       }
       if (tree.split_type[i] != 0) {
@@ -244,6 +263,7 @@ bool ImportXGBoost(const XGBoostModel& model, EngineModel* out, std::string* why
       m.library_thresholds[static_cast<size_t>(n.feature)].push_back(c);
     }
     m.trees.push_back(std::move(et));
+    if (dart) m.tree_weights.push_back(static_cast<double>(weight));
   }
   *out = std::move(m);
   return true;
@@ -258,6 +278,14 @@ EngineModel ImportForest(const ForestModel& model) {
   m.link = EngineLink::kMean;
   m.leaf_values = model.leaf_values;
   m.library_thresholds.resize(static_cast<size_t>(model.num_features));
+  // TreeSHAP's covers: shap's TreeExplainer weighs each branch by weighted_n_node_samples, which
+  // forest files record from format 1.1 on (docs/forest-format.md).
+  const bool weights = model.node_weights.size() == model.nodes.size();
+  if (!weights) {
+    m.explain_note = "the forest file has no node_weights record (format " + model.version +
+                     "; re-export it with tools/export_sklearn_forest.py to record the node "
+                     "weights TreeSHAP needs)";
+  }
   const size_t nt = model.num_trees();
   m.trees.resize(nt);
   for (size_t t = 0; t < nt; ++t) {
@@ -267,6 +295,7 @@ EngineModel ImportForest(const ForestModel& model) {
     for (size_t i = b; i < e; ++i) {
       const ForestNode& f = model.nodes[i];
       EngineNode& n = et.nodes[i - b];
+      if (weights) n.cover = model.node_weights[i];
       if (f.feature < 0) {
         n.leaf = f.left;
         continue;

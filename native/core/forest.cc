@@ -23,11 +23,16 @@ Forest::Forest(ForestModel model, int threads)
       model_(std::move(model)),
       feature_names_(ForestFeatureNames(model_)) {
   engine_model_ = std::make_shared<const EngineModel>(ImportForest(model_));
+  std::string why_not;
+  explainer_ = TreeExplainer::Build(engine_model_, &why_not);
+  if (!explainer_) explain_note_ = "the random forest cannot be explained: " + why_not;
   // The engine holds the trees now; keep only the file's facts.
   model_.nodes.clear();
   model_.nodes.shrink_to_fit();
   model_.leaf_values.clear();
   model_.leaf_values.shrink_to_fit();
+  model_.node_weights.clear();
+  model_.node_weights.shrink_to_fit();
 }
 
 std::shared_ptr<const Forest> Forest::FromBytes(const uint8_t* data, size_t size,
@@ -74,6 +79,10 @@ size_t Forest::memory_bytes() const {
   n += engine_model_->leaf_values.size() * sizeof(double);
   if (engine_ready_.load(std::memory_order_acquire)) n += engine_->memory_bytes();
   return n;
+}
+
+void Forest::ExplainChecked(const DenseMatrix& x, double* out, double*, int threads) const {
+  explainer_->Explain(x, out, threads);
 }
 
 }  // namespace ensemble::core

@@ -34,6 +34,8 @@ constexpr size_t kMaxKeyLength = 64;
 // header's counts fix the file size (to within this), so a file can be refused from its first
 // 48 bytes and its size, before it is read or hashed.
 constexpr uint64_t kMaxRecordBytes = uint64_t{64} << 20;
+// Format 1.1: the record holding every node's weighted_n_node_samples (binary, not UTF-8).
+constexpr const char* kNodeWeightsKey = "node_weights";
 
 uint16_t LoadU16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | p[1] << 8); }
 uint32_t LoadU32(const uint8_t* p) {
@@ -161,6 +163,7 @@ class ForestBuilder {
     }
     if (kind > 1) Fail("unknown estimator kind " + std::to_string(kind));
     forest_.source = source_;
+    forest_.version = std::to_string(LoadU16(data_ + 8)) + "." + std::to_string(LoadU16(data_ + 10));
     forest_.num_features = static_cast<int>(n_features_);
     forest_.num_classes = static_cast<int>(n_classes_);
     forest_.num_file_nodes = n_nodes_;
@@ -338,7 +341,7 @@ class ForestBuilder {
         }
       }
       if (value_len > end - p) Fail("metadata value of \"" + key + "\" runs past the end");
-      std::string value(reinterpret_cast<const char*>(data_ + p), value_len);
+      const uint8_t* value_at = data_ + p;
       p += value_len;
       const uint64_t pad = (8 - p % 8) % 8;
       if (pad > end - p) Fail("truncated metadata padding");
@@ -349,7 +352,13 @@ class ForestBuilder {
       for (const auto& kv : forest_.metadata) {
         if (kv.first == key) Fail("duplicate metadata key \"" + key + "\"");
       }
-      forest_.metadata.emplace_back(std::move(key), std::move(value));
+      if (key == kNodeWeightsKey) {
+        if (!forest_.node_weights.empty()) Fail("duplicate metadata key \"" + key + "\"");
+        ReadNodeWeights(value_at, value_len);
+        continue;
+      }
+      forest_.metadata.emplace_back(std::move(key),
+                                    std::string(reinterpret_cast<const char*>(value_at), value_len));
     }
     for (const auto& kv : forest_.metadata) {
       if (kv.first != "feature_names") continue;
@@ -358,6 +367,36 @@ class ForestBuilder {
         Fail("feature_names has " + std::to_string(names) + " names for " +
              std::to_string(n_features_) + " features");
       }
+    }
+  }
+
+  // Format 1.1's `node_weights` record: one weight per node, float32 (4 bytes each) when the
+  // exporter found them all exact in float32 (bootstrap counts), else float64.
+  void ReadNodeWeights(const uint8_t* value, uint64_t length) {
+    const uint64_t n = n_nodes_;
+    const bool f32 = length == 4 * n;
+    if (!f32 && length != 8 * n) {
+      Fail("node_weights has " + std::to_string(length) + " bytes, not 4 or 8 per node (" +
+           std::to_string(n) + " nodes)");
+    }
+    forest_.node_weights.resize(n);
+    for (uint64_t i = 0; i < n; ++i) {
+      double w;
+      if (f32) {
+        const uint32_t u = LoadU32(value + 4 * i);
+        float f;
+        std::memcpy(&f, &u, sizeof f);
+        w = f;
+      } else {
+        w = LoadF64(value + 8 * i);
+      }
+      if (!(w >= 0 && w <= std::numeric_limits<double>::max())) {
+        char text[32];
+        std::snprintf(text, sizeof text, "%.17g", w);
+        Fail("node_weights[" + std::to_string(i) + "] is " + text +
+             ", not a finite weight >= 0");
+      }
+      forest_.node_weights[i] = w;
     }
   }
 

@@ -244,8 +244,9 @@ void ReadLinear(LightGBMTree* tree, int num_features, const FieldReader& reader)
 
 // Fields that do not change predictions but that LightGBM parses all the same: a bad token or
 // count there is a Log::Fatal, and inside the parallel tree loop (with tree_sizes) that aborts
-// the process. They are checked and dropped.
-void CheckStatistics(const LightGBMTree& tree, const FieldReader& reader) {
+// the process. They are checked; the counts are kept (TreeSHAP's node covers), the rest dropped.
+void ReadStatistics(LightGBMTree* out, const FieldReader& reader) {
+  const LightGBMTree& tree = *out;
   const int n = tree.num_leaves;
   const int m = tree.num_internal();
   const std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
@@ -259,10 +260,10 @@ void CheckStatistics(const LightGBMTree& tree, const FieldReader& reader) {
     reader.Doubles(LgbTreeKey::kInternalWeight, m, false);
   }
   if (reader.Has(LgbTreeKey::kLeafCount)) {
-    reader.Ints<std::int64_t>(LgbTreeKey::kLeafCount, n, kMin, kMax);
+    out->leaf_count = reader.Ints<std::int64_t>(LgbTreeKey::kLeafCount, n, kMin, kMax);
   }
   if (reader.Has(LgbTreeKey::kInternalCount)) {
-    reader.Ints<std::int64_t>(LgbTreeKey::kInternalCount, m, kMin, kMax);
+    out->internal_count = reader.Ints<std::int64_t>(LgbTreeKey::kInternalCount, m, kMin, kMax);
   }
 }
 
@@ -303,7 +304,7 @@ LightGBMTree BuildLightGBMTree(const LgbTreeFields& fields, int num_features,
       tree.decision_type.assign(static_cast<std::size_t>(n_internal), 0);
     }
   }
-  if (n_internal > 0 || tree.is_linear) CheckStatistics(tree, reader);
+  if (n_internal > 0 || tree.is_linear) ReadStatistics(&tree, reader);
   if (n_internal > 0) {
     CheckStructure(tree, reader);
     if (tree.num_cat > 0) ReadCategories(&tree, reader);

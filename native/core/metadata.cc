@@ -174,6 +174,15 @@ class Checker {
     for (int i = 0; i < 3; ++i) File(*files, i);
   }
 
+  // Optional: the reference distributions of drift detection (drift_reference.cc).
+  void Drift() {
+    const JsonValue* v = doc_.Find("drift_reference");
+    if (v == nullptr || v->IsNull() || out_.feature_names.empty()) return;
+    const size_t before = problems_.list().size();
+    out_.drift_reference = ParseDriftReference(*v, out_.feature_names, out_.path, problems_);
+    count_ += static_cast<int>(problems_.list().size() - before);
+  }
+
   // Informational fields: kept when of the documented type, never a problem.
   void Informational() {
     if (const JsonValue* v = doc_.Find("created_at"); v != nullptr && v->IsString()) {
@@ -280,6 +289,7 @@ Metadata ParseMetadata(std::string text, const std::string& path, bool legacy,
   check.Weights();
   check.Threshold();
   check.Files();
+  check.Drift();
   check.Informational();
   if (check.count() == 0) problems.Checked(path + ": every field follows schema_version 1");
   return out;

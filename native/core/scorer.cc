@@ -43,4 +43,18 @@ void Scorer::PredictRow(const void* row, DType dtype, OutputKind kind, double* o
   ScoreRow(row, dtype, kind, out, parts_width() > 0 ? parts : nullptr);
 }
 
+void Scorer::Explain(const DenseMatrix& x, double* out, double* parts, int threads) const {
+  if (explain_outputs() == 0) throw Error(ErrorCode::kNotExplainable, explain_note());
+  CheckFeatureCount(x, num_features());
+  if (x.rows == 0) return;
+  if (out == nullptr) throw Error(ErrorCode::kInvalidArgument, "the output buffer is null");
+  CheckValues(x, policy_, &feature_names());
+  ExplainChecked(x, out, explain_parts() > 0 ? parts : nullptr,
+                 threads == 0 ? threads_ : ResolveThreads(threads));
+}
+
+void Scorer::ExplainChecked(const DenseMatrix&, double*, double*, int) const {
+  throw Error(ErrorCode::kNotExplainable, explain_note());
+}
+
 }  // namespace ensemble::core

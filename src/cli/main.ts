@@ -15,7 +15,12 @@ import { TABLE_PACKAGES, installSpecs, ownManifest, packageProblems } from '../o
 // that uses another major version of commander — so their versions are the ones this package is
 // built and tested with: its devDependencies.
 const ALWAYS = ['commander'];
-const FOR_COMMAND: Record<string, string[]> = { score: [...TABLE_PACKAGES, 'cli-progress'], compare: [...TABLE_PACKAGES] };
+const FOR_COMMAND: Record<string, string[]> = {
+  score: [...TABLE_PACKAGES, 'cli-progress'],
+  compare: [...TABLE_PACKAGES],
+  explain: [...TABLE_PACKAGES],
+  drift: [...TABLE_PACKAGES],
+};
 
 /** Checks that each package `command` needs is installed in a version it works with. */
 function checkPackages(command: string | undefined): void {

@@ -26,6 +26,8 @@ export interface MigrateOptions {
    * ProductionEnsemble; any other class outside the allow-list is refused (`ERR_UNSAFE_PICKLE`).
    */
   standIns?: readonly string[];
+  /** The training rows (CSV of feature columns or OHLCV candles), recorded as the drift reference. */
+  reference?: string;
 }
 
 export interface MigrateResult {
@@ -124,6 +126,7 @@ export async function migrate(pickle: string, outDir: string, options: MigrateOp
   if (options.force) args.push('--force');
   if (options.createdAt !== undefined) args.push('--created-at', options.createdAt);
   for (const name of options.standIns ?? []) args.push(`--stand-in=${name}`);
+  if (options.reference !== undefined) args.push('--reference', resolve(options.reference));
   const r = await runTool(python, args);
   if (r.code !== 0) {
     const lines = r.stderr.trim().split('\n');

@@ -1,6 +1,8 @@
 /**
- * The `production-ensemble` commands, parsed by commander: score candle or feature files, info,
- * health, validate, the model store (versions, publish, promote, rollback), migrate. Run by main.ts once the packages they need are known to be there.
+ * The `production-ensemble` commands, parsed by commander: score candle or feature files, explain
+ * and drift over them, compare versions, info, health, validate, the model store (versions,
+ * publish, promote, rollback), migrate. Run by main.ts once the packages they need are known to be
+ * there.
  * @internal
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -62,6 +64,55 @@ function program(version: string): Command {
       const { formatSummary, scoreFile } = await import('./score.js');
       const summary = await scoreFile(input, { ...opts, progress: opts.progress && process.stderr.isTTY === true });
       process.stdout.write(opts.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
+    });
+
+  program
+    .command('explain')
+    .description(
+      "why the ensemble says what it says: each row's exact contribution of every feature to P(up) (TreeSHAP; docs/explain.md), " +
+        'from a CSV or Parquet file of candles (or, with --from-features, ready feature rows)',
+    )
+    .argument('<input>', 'input file (.csv or .parquet)')
+    .option('-o, --output <file>', 'write timestamp, p_up, expected_value and contribution_<feature> per row (.csv or .parquet)')
+    .option('-m, --models <dir>', 'model directory', defaultModelDirectory)
+    .option('-t, --threads <n>', 'threads (0 = all cores; at most 1024, capped at the cores)', threadsOption, 0)
+    .option('--from-features', 'the input holds ready feature rows instead of candles')
+    .option('--last <n>', 'explain only the last n rows (explaining costs ~100x scoring)', (v: string) => Number(v))
+    .option('--parts', "also write each model's contributions (<model>_p_up, <model>_expected_value, <model>_<feature>)")
+    .option('--svg <file>', "write an SVG waterfall of one row's explanation (the last row, or --svg-at)")
+    .option('--svg-at <timestamp>', 'the row the waterfall shows, by its timestamp')
+    .option('--skip-invalid', 'skip malformed lines instead of stopping')
+    .addOption(new Option('--format <format>', 'input format (default: from the extension)').choices(['csv', 'parquet']))
+    .addOption(new Option('--output-format <format>', 'output format (default: from the extension)').choices(['csv', 'parquet']))
+    .option('--json', 'print the summary as JSON')
+    .action(async (input: string, opts: { output?: string; models: string; threads: number; fromFeatures?: boolean; last?: number; parts?: boolean; svg?: string; svgAt?: string; skipInvalid?: boolean; format?: string; outputFormat?: string; json?: boolean }) => {
+      const { explainFile, formatExplainSummary } = await import('./explain.js');
+      const summary = await explainFile(input, opts);
+      process.stdout.write(opts.json ? `${JSON.stringify(summary, null, 2)}\n` : formatExplainSummary(summary));
+    });
+
+  program
+    .command('drift')
+    .description(
+      "are the rows still like the training data? A history's features and model scores per time window, each column's PSI and KS " +
+        "against the model directory's drift reference (docs/drift.md)",
+    )
+    .argument('<input>', 'history file (.csv or .parquet): candles, or with --from-features ready feature rows')
+    .option('-w, --window <size>', 'window: 12h, 3d, 1w (from the first row) or 5000rows', '1w')
+    .option('-o, --output <file>', 'write one row per window: window_start, rows, drifted_columns, psi_<column>, ks_<column> (.csv or .parquet)')
+    .option('-m, --models <dir>', 'model directory', defaultModelDirectory)
+    .option('-t, --threads <n>', 'threads (0 = all cores; at most 1024, capped at the cores)', threadsOption, 0)
+    .option('--psi <threshold>', 'a column drifts at this PSI', (v: string) => Number(v), 0.25)
+    .option('--ks <threshold>', '... or at this KS distance', (v: string) => Number(v), 0.2)
+    .option('--from-features', 'the input holds ready feature rows instead of candles')
+    .option('--skip-invalid', 'skip malformed lines instead of stopping')
+    .addOption(new Option('--format <format>', 'input format (default: from the extension)').choices(['csv', 'parquet']))
+    .addOption(new Option('--output-format <format>', 'output format (default: from the extension)').choices(['csv', 'parquet']))
+    .option('--json', 'print the report as JSON')
+    .action(async (input: string, opts: { window: string; output?: string; models: string; threads: number; psi: number; ks: number; fromFeatures?: boolean; skipInvalid?: boolean; format?: string; outputFormat?: string; json?: boolean }) => {
+      const { driftFile, formatDriftSummary } = await import('./drift.js');
+      const summary = await driftFile(input, { ...opts, psiThreshold: opts.psi, ksThreshold: opts.ks });
+      process.stdout.write(opts.json ? `${JSON.stringify(summary, null, 2)}\n` : formatDriftSummary(summary));
     });
 
   program
@@ -205,7 +256,8 @@ function program(version: string): Command {
       (v: string, all: string[]) => [...all, v],
       [] as string[],
     )
-    .action(async (pickle: string, outDir: string, opts: { force?: boolean; createdAt?: string; python?: string; standIn: string[] }) => {
+    .option('--reference <rows.csv>', 'the training rows (feature columns or OHLCV candles): recorded as the drift reference (docs/drift.md)')
+    .action(async (pickle: string, outDir: string, opts: { force?: boolean; createdAt?: string; python?: string; standIn: string[]; reference?: string }) => {
       const r = await migrate(pickle, outDir, { ...opts, standIns: opts.standIn });
       process.stdout.write(
         `migrated ${pickle} -> ${r.directory}\n  ${r.nFeatures} features: ${r.featureNames.join(', ')}\n` +

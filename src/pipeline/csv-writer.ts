@@ -38,21 +38,31 @@ export class IsoTime {
  * Writes into the existing file `path` (never created here: a removed temporary file stays
  * removed); a failed write rejects with the system's error. `withSymbol`: a first `symbol` column.
  */
-export async function csvWriter(path: string, withSymbol: boolean): Promise<BatchWriter> {
+/**
+ * Text into the existing file `path` (never created here: a removed temporary file stays
+ * removed): `put` appends and rejects with the system's error, `close` is idempotent.
+ */
+export async function textFile(path: string): Promise<{ put(text: string): Promise<void>; close(): Promise<void> }> {
   const fh = await open(path, 'r+');
-  let busyMs = 0;
-  // FileHandle.write may write less than asked (a file size limit, a full disk): loop, so that the
-  // next write reports the error instead of losing the rest.
-  const put = async (text: string) => {
-    const buf = Buffer.from(text);
-    for (let done = 0; done < buf.length; ) done += (await fh.write(buf, done)).bytesWritten;
-  };
   let closed = false;
-  const close = async () => {
-    if (closed) return;
-    closed = true;
-    await fh.close();
+  return {
+    // FileHandle.write may write less than asked (a file size limit, a full disk): loop, so that
+    // the next write reports the error instead of losing the rest.
+    async put(text: string) {
+      const buf = Buffer.from(text);
+      for (let done = 0; done < buf.length; ) done += (await fh.write(buf, done)).bytesWritten;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await fh.close();
+    },
   };
+}
+
+export async function csvWriter(path: string, withSymbol: boolean): Promise<BatchWriter> {
+  const { put, close } = await textFile(path);
+  let busyMs = 0;
   const time = new IsoTime();
   await put(`${withSymbol ? 'symbol,' : ''}timestamp,lightgbm,xgboost,random_forest,ensemble,label\n`);
   return {

@@ -20,6 +20,7 @@
 
 #include "ensemble/engine.h"
 #include "ensemble/expected_features.h"
+#include "ensemble/explain.h"
 #include "ensemble/matrix.h"
 #include "ensemble/native_libraries.h"
 #include "ensemble/scorer.h"
@@ -88,6 +89,12 @@ class Booster : public Scorer {
   const std::vector<std::string>& feature_names() const override { return info_.feature_names; }
   int64_t NodesVisited(const double* row) const override;
   size_t memory_bytes() const override;
+  /// 1 (the raw margin) when the trees can be explained, else 0.
+  size_t explain_outputs() const override { return explainer_ ? 1 : 0; }
+  std::string explain_note() const override { return explain_note_; }
+  /// TreeSHAP over the imported trees (null when explain_note() says why not): present whenever
+  /// the engine imports the model and, when the engine scores it, its self-check passed.
+  const std::shared_ptr<const TreeExplainer>& explainer() const { return explainer_; }
 
  protected:
   Booster(InputPolicy policy, int threads, BoosterInfo info);
@@ -104,12 +111,18 @@ class Booster : public Scorer {
   /// One row through the C API.
   virtual void LibraryScoreRow(const void* row, DType dtype, OutputKind kind,
                                double* out) const = 0;
+  void ExplainChecked(const DenseMatrix& x, double* out, double* parts,
+                      int threads) const override;
 
   BoosterInfo info_;
 
  private:
+  void SetExplainer(const std::shared_ptr<const EngineModel>& model);
+
   std::shared_ptr<const EngineModel> engine_model_;
   std::shared_ptr<const TreeEngine> engine_;
+  std::shared_ptr<const TreeExplainer> explainer_;
+  std::string explain_note_;
 };
 
 /// A LightGBM booster. Create with Load(); share through shared_ptr.

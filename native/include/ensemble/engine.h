@@ -62,6 +62,10 @@ struct EngineNode {
   int32_t left = -1;     ///< split: child when v <= threshold
   int32_t right = -1;    ///< split: the other child
   int32_t leaf = -1;     ///< leaf: its row in EngineModel::leaf_values
+  /// The node's cover, for TreeSHAP only (explain.h; the scorer never reads it): LightGBM's
+  /// internal_count / leaf_count, XGBoost's sum_hessian, scikit-learn's weighted_n_node_samples;
+  /// 0 when the file has none (EngineModel::explain_note then says so).
+  double cover = 0;
 };
 
 /// One tree; node 0 is the root.
@@ -94,6 +98,16 @@ struct EngineModel {
   std::vector<double> leaf_values;  ///< leaf rows x outputs
   /// Per feature, the thresholds as the library stores them (for the self-check's probe rows).
   std::vector<std::vector<double>> library_thresholds;
+
+  // TreeSHAP's extras (explain.h); the scorer never reads them.
+  /// Why the trees cannot be explained ("" when they can), e.g. a file without node covers.
+  std::string explain_note;
+  /// XGBoost dart: per tree, the weight its contributions are scaled by (weight_drop); empty
+  /// when every tree weighs 1.
+  std::vector<double> tree_weights;
+  /// XGBoost dart: the leaf values before dart's weighting, in leaf_values' order (what TreeSHAP
+  /// attributes before scaling by tree_weights); empty when leaf_values serve.
+  std::vector<double> explain_leaf_values;
 
   /// The model's output for a tree sum (kValue); a raw margin is the sum itself.
   double Link(double sum) const;

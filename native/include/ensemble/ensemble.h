@@ -64,6 +64,11 @@ class Ensemble : public Scorer {
   size_t parts_width() const override { return 3; }
   int64_t NodesVisited(const double* row) const override;
   size_t memory_bytes() const override;
+  /// 1 (P(up)) when all three models can be explained, else 0 (explain_note() says which not).
+  size_t explain_outputs() const override;
+  /// {lightgbm, xgboost, random_forest}: each model's explanation mapped to probability.
+  size_t explain_parts() const override { return 3; }
+  std::string explain_note() const override;
 
  protected:
   /// P(up) = wl * lightgbm + wx * xgboost + wr * forest for every row; parts (when not null):
@@ -74,6 +79,10 @@ class Ensemble : public Scorer {
              int threads) const override;
   void ScoreRow(const void* row, DType dtype, OutputKind kind, double* out,
                 double* parts) const override;
+  /// Each model's TreeSHAP contributions, the boosters' margins mapped to probability by the
+  /// rescale rule, then weighted as P(up) is (docs/explain.md; ensemble_explain.cc).
+  void ExplainChecked(const DenseMatrix& x, double* out, double* parts,
+                      int threads) const override;
 
  private:
   std::shared_ptr<const LightGBMBooster> lightgbm_;
@@ -85,6 +94,8 @@ class Ensemble : public Scorer {
   /// xgboost, forest), or -1 when its library scores it.
   std::shared_ptr<const TreeEngine> engine_;
   int part_[3] = {-1, -1, -1};
+  /// The forest's "up" column alone, for explanations (null when its file has no node weights).
+  std::shared_ptr<const TreeExplainer> forest_explainer_;
 };
 
 }  // namespace ensemble::core

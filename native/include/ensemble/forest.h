@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "ensemble/engine.h"
+#include "ensemble/explain.h"
 #include "ensemble/file_io.h"
 #include "ensemble/forest_model.h"
 #include "ensemble/scorer.h"
@@ -72,8 +73,13 @@ class Forest : public Scorer {
   const std::vector<std::string>& feature_names() const override { return feature_names_; }
   int64_t NodesVisited(const double* row) const override;
   size_t memory_bytes() const override;
+  /// Every class probability when the file records node weights (format 1.1), else 0.
+  size_t explain_outputs() const override { return explainer_ ? explainer_->outputs() : 0; }
+  std::string explain_note() const override { return explain_note_; }
 
  protected:
+  void ExplainChecked(const DenseMatrix& x, double* out, double* parts,
+                      int threads) const override;
   void Score(const DenseMatrix& x, OutputKind kind, double* out, double* parts,
              int threads) const override;
   void ScoreRow(const void* row, DType dtype, OutputKind kind, double* out,
@@ -89,6 +95,8 @@ class Forest : public Scorer {
   ForestModel model_;  // the file's facts; its trees are dropped once imported
   std::vector<std::string> feature_names_;
   std::shared_ptr<const EngineModel> engine_model_;
+  std::shared_ptr<const TreeExplainer> explainer_;
+  std::string explain_note_;
   mutable std::once_flag engine_once_;
   mutable std::shared_ptr<const TreeEngine> engine_;
   mutable std::atomic<bool> engine_ready_{false};

@@ -27,6 +27,8 @@ struct ForestNode {
 /// root has exactly one parent, every leaf row and feature index is in range.
 struct ForestModel {
   std::string source;
+  /// The file's format version, "major.minor" ("1.0", "1.1").
+  std::string version;
   int num_features = 0;
   int num_classes = 0;
   bool allows_nan = false;
@@ -38,6 +40,10 @@ struct ForestModel {
   /// Leaf rows x num_classes: the class fractions of scikit-learn's predict_proba.
   std::vector<double> leaf_values;
   std::vector<double> classes;
+  /// Per node (as `nodes`): scikit-learn's weighted_n_node_samples, from the `node_weights`
+  /// record (format 1.1); empty when the file has none. TreeSHAP's node covers.
+  std::vector<double> node_weights;
+  /// The other metadata records, in file order (node_weights is decoded above, not kept here).
   std::vector<std::pair<std::string, std::string>> metadata;
 
   size_t num_trees() const { return tree_begin.empty() ? 0 : tree_begin.size() - 1; }

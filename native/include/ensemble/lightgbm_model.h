@@ -60,6 +60,11 @@ struct LightGBMTree {
   std::vector<double> leaf_coeff;
   /// The learning rate this tree was built with (informational; leaf values already include it).
   double shrinkage = 1.0;
+  /// Per internal node: `internal_count`, the training rows that reached it (TreeSHAP's node
+  /// cover, as LightGBM's pred_contrib uses it); empty when the file has no such field.
+  std::vector<std::int64_t> internal_count;
+  /// Per leaf: `leaf_count`; empty when the file has no such field.
+  std::vector<std::int64_t> leaf_count;
 
   /// Number of internal nodes.
   int num_internal() const { return num_leaves - 1; }

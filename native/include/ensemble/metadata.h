@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "ensemble/drift.h"
 #include "ensemble/ensemble.h"
 #include "ensemble/error.h"
 #include "ensemble/json.h"
@@ -96,6 +97,8 @@ struct Metadata {
   std::string status;      ///< "" when absent
   std::vector<std::pair<std::string, std::string>> training_library_versions;  ///< string members
   JsonValue performance_metrics;  ///< an object, or null when absent
+  /// drift_reference, when present and valid (optional: a directory without one still loads).
+  DriftReference drift_reference;
 };
 
 /// Checks metadata text against every rule of docs/metadata.md: schema_version, model_type,

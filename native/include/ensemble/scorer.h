@@ -57,6 +57,22 @@ class Scorer {
   /// Bytes of native memory the model holds (an estimate for V8's accounting).
   virtual size_t memory_bytes() const = 0;
 
+  /// Outputs Explain explains per row (1 for a booster or the ensemble, the classes of a
+  /// forest); 0 when the model cannot be explained (explain_note() says why).
+  virtual size_t explain_outputs() const { return 0; }
+  /// Per-model explanations Explain can also write (the ensemble: 3), else 0.
+  virtual size_t explain_parts() const { return 0; }
+  /// Why Explain refuses this model; "" when it explains.
+  virtual std::string explain_note() const { return "this model has no explanation"; }
+  /// Exact TreeSHAP contributions (explain.h, docs/explain.md), the input checked as Predict
+  /// checks it: out[x.rows * explain_outputs() * (num_features() + 1)], per row and output the
+  /// contribution of each feature then the expected value, adding up to the model's output in
+  /// its own space (boosters: raw margin; forest: class probability; ensemble: P(up)). `parts`
+  /// (when not null and explain_parts() > 0): parts[explain_parts() * x.rows * (F + 1)], each
+  /// model's own explanation, part-major. Throws kNotExplainable with explain_note() when the
+  /// model cannot be explained.
+  void Explain(const DenseMatrix& x, double* out, double* parts = nullptr, int threads = 0) const;
+
  protected:
   /// `threads` as given at load (0 = every core; checked by ResolveThreads).
   Scorer(InputPolicy policy, int threads);
@@ -67,6 +83,9 @@ class Scorer {
   /// PredictRow after the checks.
   virtual void ScoreRow(const void* row, DType dtype, OutputKind kind, double* out,
                         double* parts) const = 0;
+  /// Explain after the checks (explain_outputs() > 0, x.rows > 0).
+  virtual void ExplainChecked(const DenseMatrix& x, double* out, double* parts,
+                              int threads) const;
 
  private:
   void CheckKind(OutputKind kind) const;
