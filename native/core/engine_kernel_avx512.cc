@@ -88,25 +88,7 @@ ENGINE_AVX512 inline uint32_t RankDouble(const PartProgram::Feature& f, double x
 template <typename T>
 ENGINE_AVX512 void RankBlockSimd(const PartProgram& p, const T* x, size_t stride, size_t n,
                                  uint8_t* ranks) {
-  alignas(64) uint32_t rank[kBlock];
-  alignas(64) uint8_t nan[kBlock], zero[kBlock];
-  const bool as_float = p.model->compare == Compare::kFloat;
-  for (const PartProgram::Feature& f : p.features) {
-    const T* col = x + f.feature;
-    for (size_t r = 0; r < n; ++r) {
-      const T v = col[r * stride];
-      const bool is_nan = std::isnan(v);
-      nan[r] = is_nan;
-      zero[r] = std::fabs(static_cast<double>(v)) <= fold::kLightGBMZero;
-      rank[r] = as_float ? RankFloat(f, is_nan ? 0.0f : fold::ToFloat(static_cast<double>(v)))
-                         : RankDouble(f, is_nan ? 0.0 : static_cast<double>(v));
-    }
-    if (p.wide_ranks) {
-      Fill(p, f, rank, nan, zero, n, reinterpret_cast<uint16_t*>(ranks));
-    } else {
-      Fill(p, f, rank, nan, zero, n, ranks);
-    }
-  }
+  RankRows<T, RankFloat, RankDouble>(p, x, stride, n, ranks);
 }
 
 // Walk with gathers: the 16 lanes' node indices in one register; each step gathers the 16 nodes

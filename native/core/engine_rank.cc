@@ -23,34 +23,19 @@ inline uint32_t Rank(const V* t, uint32_t steps, V v) {
   return pos;
 }
 
+// The portable kernels' searches, over the padded thresholds.
+inline uint32_t RankFloatPortable(const PartProgram::Feature& f, float x) {
+  return Rank(f.padded_f.data(), f.steps, x);
+}
+inline uint32_t RankDoublePortable(const PartProgram::Feature& f, double x) {
+  return Rank(f.padded.data(), f.steps, x);
+}
+
 }  // namespace
 
 template <typename T>
 void RankBlock(const PartProgram& p, const T* x, size_t stride, size_t n, uint8_t* ranks) {
-  alignas(64) uint32_t rank[kBlock];
-  alignas(64) uint8_t nan[kBlock], zero[kBlock];
-  const bool as_float = p.model->compare == Compare::kFloat;
-  for (const PartProgram::Feature& f : p.features) {
-    const T* col = x + f.feature;
-    for (size_t r = 0; r < n; ++r) {
-      const T v = col[r * stride];
-      const bool is_nan = std::isnan(v);
-      nan[r] = is_nan;
-      zero[r] = std::fabs(static_cast<double>(v)) <= fold::kLightGBMZero;
-      // NaN is ranked 0 here; the rules decide where it goes.
-      if (as_float) {
-        const float fv = is_nan ? 0.0f : fold::ToFloat(static_cast<double>(v));
-        rank[r] = Rank(f.padded_f.data(), f.steps, fv);
-      } else {
-        rank[r] = Rank(f.padded.data(), f.steps, is_nan ? 0.0 : static_cast<double>(v));
-      }
-    }
-    if (p.wide_ranks) {
-      Fill(p, f, rank, nan, zero, n, reinterpret_cast<uint16_t*>(ranks));
-    } else {
-      Fill(p, f, rank, nan, zero, n, ranks);
-    }
-  }
+  RankRows<T, RankFloatPortable, RankDoublePortable>(p, x, stride, n, ranks);
 }
 
 template void RankBlock<float>(const PartProgram&, const float*, size_t, size_t, uint8_t*);

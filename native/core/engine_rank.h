@@ -1,10 +1,13 @@
-// The quantiser's last step, shared by the portable and the AVX-512 rankers: a feature's ranks
-// become its columns' values under each missing-value rule and threshold window.
+// The quantiser's loop and last step, shared by the portable, AVX2 and AVX-512 rankers: each row's
+// rank among a feature's thresholds, then the feature's columns' values under each missing-value
+// rule and threshold window.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 
+#include "engine_fold.h"
 #include "engine_program.h"
 
 namespace ensemble::core::engine {
@@ -41,6 +44,36 @@ void Fill(const PartProgram& p, const PartProgram::Feature& f, const uint32_t* r
       case MissingRule::kZeroRight:
         for (size_t r = 0; r < n; ++r) out[r] = (nan[r] | zero[r]) ? top : windowed(rank[r]);
         break;
+    }
+  }
+}
+
+/// Ranks rows [0, n) of a block (row r at x[r * stride]) for every feature of `p` into `ranks`:
+/// NaN ranked 0 with its flag set (the rules decide where it goes), |v| <= LightGBM's zero
+/// flagged, float models ranked on the value rounded to float. RankF / RankD are the kernel's
+/// searches (#{t < x} in the feature's thresholds). always_inline: expanded inside each kernel's
+/// target function, the searches inline under that function's instruction set.
+template <typename T, uint32_t (*RankF)(const PartProgram::Feature&, float),
+          uint32_t (*RankD)(const PartProgram::Feature&, double)>
+[[gnu::always_inline]] inline void RankRows(const PartProgram& p, const T* x, size_t stride,
+                                            size_t n, uint8_t* ranks) {
+  alignas(64) uint32_t rank[kBlock];
+  alignas(64) uint8_t nan[kBlock], zero[kBlock];
+  const bool as_float = p.model->compare == Compare::kFloat;
+  for (const PartProgram::Feature& f : p.features) {
+    const T* col = x + f.feature;
+    for (size_t r = 0; r < n; ++r) {
+      const T v = col[r * stride];
+      const bool is_nan = std::isnan(v);
+      nan[r] = is_nan;
+      zero[r] = std::fabs(static_cast<double>(v)) <= fold::kLightGBMZero;
+      rank[r] = as_float ? RankF(f, is_nan ? 0.0f : fold::ToFloat(static_cast<double>(v)))
+                         : RankD(f, is_nan ? 0.0 : static_cast<double>(v));
+    }
+    if (p.wide_ranks) {
+      Fill(p, f, rank, nan, zero, n, reinterpret_cast<uint16_t*>(ranks));
+    } else {
+      Fill(p, f, rank, nan, zero, n, ranks);
     }
   }
 }
