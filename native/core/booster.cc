@@ -26,10 +26,10 @@ void Booster::ChooseScorer(ScorerChoice choice,
   std::string why_not;
   const bool ok = import(imported.get(), &why_not);
   std::shared_ptr<const EngineModel> model = std::move(imported);
-  if (!ok) explain_note_ = std::string("the ") + library_name + " model cannot be explained: " + why_not;
+  if (!ok) explainer_.Refuse(std::string("the ") + library_name + " model cannot be explained: " + why_not);
   if (choice == ScorerChoice::kLibrary) {
     info_.scorer_note = "the library was asked for";
-    if (ok) SetExplainer(model);
+    if (ok) explainer_.Set(model, std::string("the ") + model->library + " model cannot be explained: ");
     return;
   }
   if (!ok) {
@@ -40,26 +40,20 @@ void Booster::ChooseScorer(ScorerChoice choice,
   const std::string diff = CheckEngineAgainstLibrary(*model, *engine, allow_inf, library);
   if (!diff.empty()) {
     info_.scorer_note = std::string("self-check differs from ") + library_name + ": " + diff;
-    explain_note_ = std::string("the ") + library_name +
-                    " model cannot be explained: the engine's routing of its trees differs from " +
-                    library_name + "'s (" + diff + ")";
+    explainer_.Refuse(std::string("the ") + library_name +
+                      " model cannot be explained: the engine's routing of its trees differs from " +
+                      library_name + "'s (" + diff + ")");
     return;
   }
   engine_model_ = model;
   engine_ = std::move(engine);
   info_.scorer = "engine";
   info_.scorer_note.clear();
-  SetExplainer(model);
-}
-
-void Booster::SetExplainer(const std::shared_ptr<const EngineModel>& model) {
-  std::string why_not;
-  explainer_ = TreeExplainer::Build(model, &why_not);
-  if (!explainer_) explain_note_ = std::string("the ") + model->library + " model cannot be explained: " + why_not;
+  explainer_.Set(model, std::string("the ") + model->library + " model cannot be explained: ");
 }
 
 void Booster::ExplainChecked(const DenseMatrix& x, double* out, double*, int threads) const {
-  explainer_->Explain(x, out, threads);
+  explainer_.get()->Explain(x, out, threads);
 }
 
 void Booster::Score(const DenseMatrix& x, OutputKind kind, double* out, double*,

@@ -117,9 +117,9 @@ Ensemble::Ensemble(std::shared_ptr<const LightGBMBooster> lightgbm,
   if (!forest_part) forest_part = ForestPart(*forest_);
   parts.push_back({forest_->engine_model(), {kForestUpColumn}, std::move(forest_part)});
   engine_ = TreeEngine::Compile(std::move(parts));
-  if (forest_->explain_outputs() > 0) {
-    forest_explainer_ = TreeExplainer::Build(forest_->engine_model(), nullptr, {kForestUpColumn});
-  }
+  // The forest's "up" column alone; prepared on the first explanation (the forest's own note
+  // says why when it cannot be).
+  forest_explainer_.Set(forest_->engine_model(), "", {kForestUpColumn});
 }
 
 std::shared_ptr<const TreeEngine> Ensemble::ForestPart(const Forest& forest) {

@@ -46,13 +46,13 @@ void Rescale(const EngineModel& model, const double* phi, size_t nf, double p, d
 }  // namespace
 
 size_t Ensemble::explain_outputs() const {
-  return lightgbm_->explainer() && xgboost_->explainer() && forest_explainer_ ? 1 : 0;
+  return lightgbm_->explainer() && xgboost_->explainer() && forest_explainer_.get() ? 1 : 0;
 }
 
 std::string Ensemble::explain_note() const {
   if (!lightgbm_->explainer()) return lightgbm_->explain_note();
   if (!xgboost_->explainer()) return xgboost_->explain_note();
-  if (!forest_explainer_) return forest_->explain_note();
+  if (!forest_explainer_.get()) return forest_->explain_note();
   return "";
 }
 
@@ -64,7 +64,7 @@ void Ensemble::ExplainChecked(const DenseMatrix& x, double* out, double* parts,
   std::vector<double> p(rows), model_p(3 * rows);
   Score(x, OutputKind::kValue, p.data(), model_p.data(), threads);
   const TreeExplainer* explainers[3] = {lightgbm_->explainer().get(), xgboost_->explainer().get(),
-                                        forest_explainer_.get()};
+                                        forest_explainer_.get().get()};
   std::vector<double> phi[3];
   for (int m = 0; m < 3; ++m) {
     phi[m].resize(rows * w);

@@ -23,9 +23,7 @@ Forest::Forest(ForestModel model, int threads)
       model_(std::move(model)),
       feature_names_(ForestFeatureNames(model_)) {
   engine_model_ = std::make_shared<const EngineModel>(ImportForest(model_));
-  std::string why_not;
-  explainer_ = TreeExplainer::Build(engine_model_, &why_not);
-  if (!explainer_) explain_note_ = "the random forest cannot be explained: " + why_not;
+  explainer_.Set(engine_model_, "the random forest cannot be explained: ");
   // The engine holds the trees now; keep only the file's facts.
   model_.nodes.clear();
   model_.nodes.shrink_to_fit();
@@ -82,7 +80,7 @@ size_t Forest::memory_bytes() const {
 }
 
 void Forest::ExplainChecked(const DenseMatrix& x, double* out, double*, int threads) const {
-  explainer_->Explain(x, out, threads);
+  explainer_.get()->Explain(x, out, threads);
 }
 
 }  // namespace ensemble::core

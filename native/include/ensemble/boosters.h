@@ -90,11 +90,12 @@ class Booster : public Scorer {
   int64_t NodesVisited(const double* row) const override;
   size_t memory_bytes() const override;
   /// 1 (the raw margin) when the trees can be explained, else 0.
-  size_t explain_outputs() const override { return explainer_ ? 1 : 0; }
-  std::string explain_note() const override { return explain_note_; }
+  size_t explain_outputs() const override { return explainer_.get() ? 1 : 0; }
+  std::string explain_note() const override { return explainer_.note(); }
   /// TreeSHAP over the imported trees (null when explain_note() says why not): present whenever
   /// the engine imports the model and, when the engine scores it, its self-check passed.
-  const std::shared_ptr<const TreeExplainer>& explainer() const { return explainer_; }
+  /// Prepared on first use.
+  const std::shared_ptr<const TreeExplainer>& explainer() const { return explainer_.get(); }
 
  protected:
   Booster(InputPolicy policy, int threads, BoosterInfo info);
@@ -117,12 +118,9 @@ class Booster : public Scorer {
   BoosterInfo info_;
 
  private:
-  void SetExplainer(const std::shared_ptr<const EngineModel>& model);
-
   std::shared_ptr<const EngineModel> engine_model_;
   std::shared_ptr<const TreeEngine> engine_;
-  std::shared_ptr<const TreeExplainer> explainer_;
-  std::string explain_note_;
+  LazyExplainer explainer_;
 };
 
 /// A LightGBM booster. Create with Load(); share through shared_ptr.

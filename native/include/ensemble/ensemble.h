@@ -95,7 +95,7 @@ class Ensemble : public Scorer {
   std::shared_ptr<const TreeEngine> engine_;
   int part_[3] = {-1, -1, -1};
   /// The forest's "up" column alone, for explanations (null when its file has no node weights).
-  std::shared_ptr<const TreeExplainer> forest_explainer_;
+  LazyExplainer forest_explainer_;
 };
 
 }  // namespace ensemble::core

@@ -24,6 +24,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -84,5 +85,48 @@ class TreeExplainer {
 /// Tests: `on` makes the closed form use its portable kernels even where the CPU has AVX2.
 /// Returns whether this CPU has AVX2 (so whether the two paths can be compared here).
 bool ForceExplainPortable(bool on);
+
+/// A TreeExplainer built on first use: every load and reload would otherwise prepare explainers
+/// that few callers ask for. Set (or Refuse) once while the model is built, before it is shared;
+/// get() and note() may then be called from any thread.
+class LazyExplainer {
+ public:
+  /// Explain `model`'s `columns` (empty: all) when first asked; if the trees cannot be
+  /// explained, note() is `prefix` followed by the reason.
+  void Set(std::shared_ptr<const EngineModel> model, std::string prefix,
+           std::vector<int> columns = {}) {
+    model_ = std::move(model);
+    prefix_ = std::move(prefix);
+    columns_ = std::move(columns);
+  }
+  /// The model cannot be explained, for the reason `note`.
+  void Refuse(std::string note) {
+    model_.reset();
+    note_ = std::move(note);
+  }
+  /// The explainer, or null (note() says why).
+  const std::shared_ptr<const TreeExplainer>& get() const {
+    std::call_once(once_, [this] {
+      if (!model_) return;
+      std::string why_not;
+      explainer_ = TreeExplainer::Build(model_, &why_not, columns_);
+      if (!explainer_) note_ = prefix_ + why_not;
+    });
+    return explainer_;
+  }
+  /// Why get() is null ("" when it is not).
+  const std::string& note() const {
+    get();
+    return note_;
+  }
+
+ private:
+  std::shared_ptr<const EngineModel> model_;
+  std::string prefix_;
+  std::vector<int> columns_;
+  mutable std::once_flag once_;
+  mutable std::shared_ptr<const TreeExplainer> explainer_;
+  mutable std::string note_;
+};
 
 }  // namespace ensemble::core

@@ -74,8 +74,10 @@ class Forest : public Scorer {
   int64_t NodesVisited(const double* row) const override;
   size_t memory_bytes() const override;
   /// Every class probability when the file records node weights (format 1.1), else 0.
-  size_t explain_outputs() const override { return explainer_ ? explainer_->outputs() : 0; }
-  std::string explain_note() const override { return explain_note_; }
+  size_t explain_outputs() const override {
+    return explainer_.get() ? explainer_.get()->outputs() : 0;
+  }
+  std::string explain_note() const override { return explainer_.note(); }
 
  protected:
   void ExplainChecked(const DenseMatrix& x, double* out, double* parts,
@@ -95,8 +97,7 @@ class Forest : public Scorer {
   ForestModel model_;  // the file's facts; its trees are dropped once imported
   std::vector<std::string> feature_names_;
   std::shared_ptr<const EngineModel> engine_model_;
-  std::shared_ptr<const TreeExplainer> explainer_;
-  std::string explain_note_;
+  LazyExplainer explainer_;
   mutable std::once_flag engine_once_;
   mutable std::shared_ptr<const TreeEngine> engine_;
   mutable std::atomic<bool> engine_ready_{false};
