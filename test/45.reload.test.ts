@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClosedError, MetadataError, ModelFormatError, ModelNotFoundError, ProductionEnsemble, type ReloadOutcome, SelfCheckError } from '../dist/index.js';
 import { fixtures, productionDir, readF64 } from './helpers.js';
-import { B_WEIGHTS, readMeta, resign, smallDir, tempDir, versionDir, writeMeta } from './serving-helpers.js';
+import { B_WEIGHTS, readMeta, resign, smallDir, twoVersions, versionDir, writeMeta } from './serving-helpers.js';
 
 const x = readF64(join(fixtures, 'production', 'inputs.f64'));
 const row = x.slice(0, 12);
@@ -16,13 +16,7 @@ let expectA: Float64Array;
 let expectB: Float64Array;
 
 beforeAll(async () => {
-  tmp = tempDir();
-  dirA = versionDir(join(tmp, 'A'));
-  dirB = versionDir(join(tmp, 'B'), B_WEIGHTS);
-  using a = await ProductionEnsemble.load(dirA);
-  using b = await ProductionEnsemble.load(dirB);
-  expectA = a.predictProba(x);
-  expectB = b.predictProba(x);
+  ({ tmp, dirA, dirB, expectA, expectB } = await twoVersions(x));
   // B must differ from A on every row for "which version scored" to be decidable.
   for (let i = 0; i < expectA.length; i++) expect(expectA[i]).not.toBe(expectB[i]);
 });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelStore, ModelStoreError, ProductionEnsemble, type ReloadOutcome } from '../dist/index.js';
 import { fixtures, productionDir, readF64 } from './helpers.js';
-import { B_WEIGHTS, METADATA, smallDir, tempDir, versionDir } from './serving-helpers.js';
+import { B_WEIGHTS, METADATA, smallDir, twoVersions, versionDir } from './serving-helpers.js';
 
 const x = readF64(join(fixtures, 'production', 'inputs.f64'));
 let tmp: string;
@@ -16,13 +16,7 @@ let expectA: Float64Array;
 let expectB: Float64Array;
 
 beforeAll(async () => {
-  tmp = tempDir();
-  dirA = versionDir(join(tmp, 'A'));
-  dirB = versionDir(join(tmp, 'B'), B_WEIGHTS);
-  using a = await ProductionEnsemble.load(dirA);
-  using b = await ProductionEnsemble.load(dirB);
-  expectA = a.predictProba(x);
-  expectB = b.predictProba(x);
+  ({ tmp, dirA, dirB, expectA, expectB } = await twoVersions(x));
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ProductionEnsemble } from '../dist/index.js';
 import { fixtures, productionDir } from './helpers.js';
 
 export const METADATA = 'production_model_metadata.json';
@@ -19,6 +20,24 @@ export function readMeta(dir: string): Record<string, unknown> {
 
 export function writeMeta(dir: string, meta: Record<string, unknown>): void {
   writeFileSync(join(dir, METADATA), `${JSON.stringify(meta, null, 2)}\n`);
+}
+
+/** Versions A and B in a fresh temporary directory, and what each scores on `x`. */
+export interface TwoVersions {
+  tmp: string;
+  dirA: string;
+  dirB: string;
+  expectA: Float64Array;
+  expectB: Float64Array;
+}
+
+export async function twoVersions(x: Float64Array): Promise<TwoVersions> {
+  const tmp = tempDir();
+  const dirA = versionDir(join(tmp, 'A'));
+  const dirB = versionDir(join(tmp, 'B'), B_WEIGHTS);
+  using a = await ProductionEnsemble.load(dirA);
+  using b = await ProductionEnsemble.load(dirB);
+  return { tmp, dirA, dirB, expectA: a.predictProba(x), expectB: b.predictProba(x) };
 }
 
 /** A copy of the bundled directory, with `weights` (metadata spelling) when given. */
